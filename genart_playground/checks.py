@@ -1,0 +1,65 @@
+"""Input checks shared by the adapters: one rule per check, a message that says what is allowed."""
+
+import math
+from numbers import Integral, Real
+
+from PIL import Image
+
+from . import limits
+
+
+def check_int(name: str, value, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        if isinstance(value, Real) and float(value).is_integer():
+            value = int(value)  # 4.0 from a JSON client or a slider is 4
+        else:
+            raise ValueError(f"`{name}` must be a whole number between {low} and {high}, got {value!r}.")
+    if not low <= value <= high:
+        raise ValueError(f"`{name}` must be between {low} and {high}, got {value}.")
+    return int(value)
+
+
+def check_float(name: str, value, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise ValueError(f"`{name}` must be a number between {low} and {high}, got {value!r}.")
+    if not math.isfinite(value) or not low <= value <= high:
+        raise ValueError(f"`{name}` must be between {low} and {high}, got {value}.")
+    return float(value)
+
+
+def check_choice(name: str, value, choices) -> str:
+    if value not in choices:
+        raise ValueError(f"`{name}` must be one of {', '.join(map(str, choices))}; got {value!r}.")
+    return value
+
+
+def check_seed(name: str, value) -> int:
+    return check_int(name, value, 0, limits.MAX_SEED)
+
+
+def check_prompt(name: str, value, *, allow_empty: bool = True) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"`{name}` must be text, got {type(value).__name__}.")
+    if len(value) > limits.MAX_PROMPT_CHARS:
+        raise ValueError(f"`{name}` must be at most {limits.MAX_PROMPT_CHARS} characters, got {len(value)}.")
+    if not allow_empty and not value.strip():
+        raise ValueError(f"`{name}` must not be empty.")
+    return value
+
+
+def check_size(name: str, value, multiple: int = 8) -> int:
+    value = check_int(name, value, limits.MIN_SIZE, limits.MAX_SIZE)
+    if value % multiple:
+        raise ValueError(f"`{name}` must be a multiple of {multiple}, got {value}.")
+    return value
+
+
+def check_image(name: str, image) -> Image.Image:
+    if not isinstance(image, Image.Image):
+        raise ValueError(f"`{name}` must be an image, got {type(image).__name__ if image is not None else 'nothing'}.")
+    width, height = image.size
+    if width < 8 or height < 8:
+        raise ValueError(f"`{name}` must be at least 8×8 pixels, got {width}×{height}.")
+    if width * height > limits.MAX_UPLOAD_PIXELS:
+        raise ValueError(f"`{name}` has {width}×{height} pixels; the limit is {limits.MAX_UPLOAD_PIXELS:,} pixels.")
+    return image

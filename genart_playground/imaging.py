@@ -1,0 +1,77 @@
+"""Conversions between PIL images and tensors, and the pictures the adapters draw."""
+
+import io
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps
+
+from . import limits
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """Any mode (alpha, palette, CMYK, 16-bit, animated) to 8-bit RGB; transparency over white."""
+    if getattr(image, "is_animated", False):
+        image.seek(0)  # the first frame of a GIF/APNG/WebP animation
+    image = ImageOps.exif_transpose(image)
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        array = np.asarray(image, dtype=np.float64)
+        image = Image.fromarray((array * (255.0 / max(array.max(), 1.0))).astype(np.uint8), "L")
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(background, rgba)
+    return image.convert("RGB")
+
+
+def fit_pixels(image: Image.Image, max_pixels: int = limits.MAX_MODEL_PIXELS) -> tuple[Image.Image, str | None]:
+    """Shrink an image to at most `max_pixels`, keeping its aspect; say so when it happens."""
+    width, height = image.size
+    if width * height <= max_pixels:
+        return image, None
+    scale = (max_pixels / (width * height)) ** 0.5
+    size = (max(8, int(width * scale)), max(8, int(height * scale)))
+    return image.resize(size, Image.LANCZOS), f"resized from {width}×{height} to {size[0]}×{size[1]}"
+
+
+def to_tensor(image: Image.Image) -> torch.Tensor:
+    """PIL RGB -> (1, 3, H, W) float in [-1, 1]."""
+    array = np.asarray(to_rgb(image), dtype=np.float32) / 127.5 - 1.0
+    return torch.from_numpy(array).permute(2, 0, 1).unsqueeze(0).contiguous()
+
+
+def to_pil(batch: torch.Tensor) -> list[Image.Image]:
+    """(N, 3, H, W) in [-1, 1] -> N PIL RGB images."""
+    array = ((batch.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    return [Image.fromarray(a.permute(1, 2, 0).cpu().numpy()) for a in array]
+
+
+# A perceptual colour map (dark blue -> teal -> yellow), enough for heat maps without matplotlib.
+_MAP = torch.tensor([[0.27, 0.00, 0.33], [0.23, 0.32, 0.55], [0.13, 0.57, 0.55], [0.37, 0.79, 0.38],
+                     [0.99, 0.91, 0.14]])
+
+
+def heat_map(values: torch.Tensor, max_value: float | None = None) -> Image.Image:
+    """(H, W) tensor -> a coloured PIL image; 0 is dark, `max_value` (default: the max) is yellow."""
+    values = values.detach().float().cpu()
+    top = max_value if max_value is not None else float(values.max())
+    scaled = (values / max(top, 1e-8)).clamp(0, 1) * (len(_MAP) - 1)
+    low = scaled.floor().long().clamp(max=len(_MAP) - 2)
+    frac = (scaled - low).unsqueeze(-1)
+    rgb = _MAP[low] * (1 - frac) + _MAP[low + 1] * frac
+    return Image.fromarray((rgb * 255).round().to(torch.uint8).numpy())
+
+
+def grid(images: list[Image.Image], columns: int, pad: int = 2) -> Image.Image:
+    width, height = images[0].size
+    rows = (len(images) + columns - 1) // columns
+    sheet = Image.new("RGB", (columns * (width + pad) - pad, rows * (height + pad) - pad), (255, 255, 255))
+    for i, image in enumerate(images):
+        sheet.paste(image, ((i % columns) * (width + pad), (i // columns) * (height + pad)))
+    return sheet
+
+
+def gif_bytes(frames: list[Image.Image], duration_ms: int = 80) -> bytes:
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=duration_ms, loop=0)
+    return buffer.getvalue()

@@ -1,0 +1,22 @@
+"""Server-side bounds on every parameter: absurd values are refused before any model work.
+
+GENART_PUBLIC=1 (public Spaces) lowers the caps that cost the most compute.
+"""
+
+from . import settings
+
+_PUBLIC = settings.PUBLIC
+
+MAX_PROMPT_CHARS = 1000
+MAX_SEED = 2**32 - 1  # the range AUTOMATIC1111 and most tools show and accept
+MAX_IMAGES = 4 if _PUBLIC else 8
+MAX_STEPS = 50 if _PUBLIC else 150
+MAX_GUIDANCE = 30.0
+MIN_SIZE = 32
+MAX_SIZE = 768 if _PUBLIC else 1536  # width or height of a generated image, in pixels
+MAX_FRAMES = 64 if _PUBLIC else 128
+MAX_STYLE_SIZE = 384 if _PUBLIC else 768  # longest side of the image style transfer optimises
+MAX_STYLE_STEPS = 300 if _PUBLIC else 1000
+MAX_UPLOAD_PIXELS = 4096 * 4096  # refused before decoding: a decompression bomb stops here
+MAX_MODEL_PIXELS = 1024 * 1024  # larger uploads are resized down to this, and the result says so
+MAX_UPLOAD_BYTES = 20 * 2**20

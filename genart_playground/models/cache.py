@@ -1,0 +1,103 @@
+"""Load each model once, share it between tabs and requests, evict under a memory budget.
+
+Concurrent requests for one model wait for a single load; requests for different models load
+side by side. Derived pipelines (image-to-image from a loaded text-to-image pipeline) are kept
+with their parent and share its weights, so they cost no memory of their own.
+"""
+
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from .. import settings
+from ..devices import free_memory
+from . import loading, registry
+
+
+@dataclass
+class _Entry:
+    model: object
+    nbytes: int
+    loaded_at: float
+    derived: dict = field(default_factory=dict)
+
+
+class ModelCache:
+    def __init__(self, budget_bytes: int = 0):
+        self.budget_bytes = budget_bytes  # 0: no limit
+        self._entries: OrderedDict[str, _Entry] = OrderedDict()  # least recently used first
+        self._lock = threading.Lock()
+        self._key_locks: dict[str, threading.Lock] = {}
+        self.loads = 0  # how many times a model was actually built: tests and benches read it
+
+    def load(self, task: str, name: str | None = None, *, progress=None):
+        spec = registry.resolve(task, name)
+        with self._lock:
+            entry = self._touch(spec.name)
+            if entry is not None:
+                return entry.model
+            key_lock = self._key_locks.setdefault(spec.name, threading.Lock())
+        with key_lock:  # one load per model, however many requests ask at once
+            with self._lock:
+                entry = self._touch(spec.name)
+                if entry is not None:
+                    return entry.model
+            model = loading.load(spec, progress=progress)
+            with self._lock:
+                self._entries[spec.name] = _Entry(model, loading.module_bytes(model), time.time())
+                self.loads += 1
+                self._evict_over_budget(keep=spec.name)
+        free_memory()
+        return model
+
+    def derive(self, task: str, name: str | None, label: str, build, *, progress=None):
+        """A model made from a cached one (`build(parent)`), kept and evicted with its parent."""
+        parent = self.load(task, name, progress=progress)
+        spec = registry.resolve(task, name)
+        with self._lock:
+            entry = self._entries.get(spec.name)
+            if entry is not None and label in entry.derived:
+                return entry.derived[label]
+        derived = build(parent)
+        with self._lock:
+            if entry is not None:
+                entry.derived[label] = derived
+        return derived
+
+    def evict(self, name: str) -> bool:
+        with self._lock:
+            entry = self._entries.pop(name, None)
+        if entry is None:
+            return False
+        del entry
+        free_memory()
+        return True
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+        free_memory()
+
+    def loaded(self) -> dict[str, int]:
+        """Loaded model names and their bytes, least recently used first."""
+        with self._lock:
+            return {name: entry.nbytes for name, entry in self._entries.items()}
+
+    def _touch(self, name: str):
+        entry = self._entries.get(name)
+        if entry is not None:
+            self._entries.move_to_end(name)
+        return entry
+
+    def _evict_over_budget(self, keep: str) -> None:
+        if not self.budget_bytes:
+            return
+        while sum(e.nbytes for e in self._entries.values()) > self.budget_bytes:
+            victim = next((n for n in self._entries if n != keep), None)
+            if victim is None:
+                return  # the one model we just loaded is over budget on its own: keep serving it
+            self._entries.pop(victim)
+
+
+cache = ModelCache(settings.MEMORY_BUDGET_BYTES)

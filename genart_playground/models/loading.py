@@ -1,0 +1,168 @@
+"""The one loading path: a spec becomes a local folder, the folder is checked, then `from_pretrained`.
+
+Safety: weights load from safetensors only, nothing is unpickled, no remote code runs. A folder
+is checked before any library sees it, so a pickle in it is never opened.
+"""
+
+import functools
+import json
+import socket
+from pathlib import Path
+
+import torch
+from huggingface_hub import constants, snapshot_download
+from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+
+from ..devices import pick_device, pick_dtype
+from .registry import ModelSpec
+
+# Libraries a pipeline's model_index.json may name. Anything else would mean importing code
+# that ships with the model.
+_TRUSTED_LIBRARIES = {"diffusers", "transformers"}
+
+# Only what from_pretrained reads: configs, tokenizer files and safetensors weights in
+# component folders. Root-level single-file checkpoints (several GB) and pickles are skipped.
+_ALLOW_PATTERNS = ["*.json", "*/*.txt", "*/*.safetensors", "*.safetensors", "*/*.model"]
+_PIPELINE_PATTERNS = ["*.json", "*/*.txt", "*/*.safetensors", "*/*.model"]
+
+
+class ModelUnavailableError(RuntimeError):
+    """The model's weights are not here and cannot be fetched now."""
+
+
+class UnsafeModelError(ValueError):
+    """The model folder asks for something the playground refuses to run."""
+
+
+def fetch_command(spec: ModelSpec) -> str:
+    return f"hf download {spec.source}"
+
+
+def local_folder(spec: ModelSpec, *, progress=None) -> Path:
+    """The folder holding the spec's files, downloading them only when the Hub is reachable."""
+    if spec.kind == "random-filters":
+        return Path(".")
+    if spec.is_local:
+        folder = Path(spec.source)
+        if not folder.is_dir():
+            hint = " Train it with `python -m genart_playground.train`." if spec.is_builtin else ""
+            raise ModelUnavailableError(f"Model {spec.name!r}: folder {folder} does not exist.{hint}")
+        return folder
+    patterns = _PIPELINE_PATTERNS if spec.kind == "diffusers-pipeline" else _ALLOW_PATTERNS
+    try:
+        return Path(snapshot_download(spec.source, allow_patterns=patterns, local_files_only=True))
+    except (LocalEntryNotFoundError, FileNotFoundError):
+        pass
+    missing = (f"Model {spec.name!r} is not in the local Hugging Face cache and the Hub cannot be reached. "
+               f"Fetch it on a machine with internet: `{fetch_command(spec)}`.")
+    if not hub_reachable():
+        raise ModelUnavailableError(missing)
+    if progress is not None:
+        progress(0.0, f"Downloading {spec.name} (first use)…")
+    try:
+        # snapshot_download prints a tqdm bar per file on the console.
+        return Path(snapshot_download(spec.source, allow_patterns=patterns, etag_timeout=5))
+    except (OSError, HfHubHTTPError, ValueError) as error:
+        raise ModelUnavailableError(f"{missing} ({type(error).__name__})") from error
+
+
+def check_folder(folder: Path, spec: ModelSpec) -> None:
+    """Refuse folders without safetensors weights or that need code shipped with the model."""
+    root = folder / spec.subfolder if spec.subfolder else folder
+    if not any(root.rglob("*.safetensors")):
+        raise UnsafeModelError(f"Model {spec.name!r} has no .safetensors weights; other formats are refused.")
+    for config_path in root.rglob("*.json"):
+        try:
+            config = json.loads(config_path.read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(config, dict) and ("auto_map" in config or "custom_pipeline" in config):
+            raise UnsafeModelError(f"Model {spec.name!r} needs remote code ({config_path.name}); refused.")
+    index = folder / "model_index.json"
+    if spec.kind == "diffusers-pipeline":
+        if not index.is_file():
+            raise UnsafeModelError(f"Model {spec.name!r} has no model_index.json; it is not a diffusers pipeline.")
+        for key, value in json.loads(index.read_text()).items():
+            if isinstance(value, list) and value and value[0] is not None and value[0] not in _TRUSTED_LIBRARIES:
+                raise UnsafeModelError(f"Model {spec.name!r}: component {key!r} comes from {value[0]!r}; refused.")
+
+
+def module_bytes(model) -> int:
+    """Bytes of parameters and buffers of a module or of every module of a pipeline."""
+    modules = getattr(model, "components", None)
+    modules = [m for m in modules.values() if isinstance(m, torch.nn.Module)] if modules else [model]
+    return sum(t.numel() * t.element_size() for m in modules if isinstance(m, torch.nn.Module)
+               for t in [*m.parameters(), *m.buffers()])
+
+
+def _load_pipeline(folder: Path, device, dtype):
+    from diffusers import AutoPipelineForText2Image
+
+    pipe = AutoPipelineForText2Image.from_pretrained(folder, torch_dtype=dtype, use_safetensors=True)
+    if getattr(pipe, "vae", None) is not None and dtype == torch.float16:
+        # fp16 overflows in SD/SDXL autoencoders and decodes to NaN (black images); decode in fp32.
+        pipe.vae.to(torch.float32)
+        pipe.vae.config.force_upcast = True
+    pipe.set_progress_bar_config(disable=True)
+    return pipe.to(device)
+
+
+def _load_autoencoder(folder: Path, subfolder: str | None, device):
+    from diffusers import AutoencoderKL, AutoencoderTiny
+
+    config = json.loads(((folder / subfolder) if subfolder else folder).joinpath("config.json").read_text())
+    classes = {"AutoencoderKL": AutoencoderKL, "AutoencoderTiny": AutoencoderTiny}
+    cls = classes.get(config.get("_class_name"))
+    if cls is None:
+        raise UnsafeModelError(f"Autoencoder class {config.get('_class_name')!r} is not supported.")
+    # Autoencoders are small: fp32 everywhere avoids the fp16 NaN problem at little cost.
+    return cls.from_pretrained(folder, subfolder=subfolder, use_safetensors=True).to(device).eval()
+
+
+def load(spec: ModelSpec, *, progress=None):
+    """Build the model a spec names, on the chosen device."""
+    device = pick_device()
+    folder = local_folder(spec, progress=progress)
+    if spec.kind == "random-filters":
+        from ..networks.random_filters import RandomFilterBank
+
+        return RandomFilterBank(seed=int(spec.source.split(":")[1])).to(device).eval()
+    check_folder(folder, spec)
+    if spec.kind == "diffusers-pipeline":
+        return _load_pipeline(folder, device, pick_dtype(device))
+    if spec.kind == "autoencoder":
+        return _load_autoencoder(folder, spec.subfolder, device)
+    if spec.kind == "gan-generator":
+        from ..networks.gan import Generator
+
+        return Generator.from_pretrained(folder).to(device).eval()
+    if spec.kind == "vgg19":
+        from ..networks.vgg19 import VGG19Features
+
+        return VGG19Features.from_safetensors(folder / "model.safetensors").to(device).eval()
+    raise ValueError(f"Unknown model kind {spec.kind!r}.")
+
+
+@functools.lru_cache(maxsize=1)
+def hub_reachable() -> bool:
+    """One quick connection attempt per process; offline mode never tries."""
+    if constants.is_offline_mode():
+        return False
+    try:
+        socket.create_connection(("huggingface.co", 443), timeout=2).close()
+        return True
+    except OSError:
+        return False
+
+
+def availability(spec: ModelSpec) -> str:
+    """'built-in', 'local', 'cached', 'download' or 'missing': can it run now, and from where."""
+    if spec.kind == "random-filters":
+        return "built-in"
+    if spec.is_local:
+        return ("built-in" if spec.is_builtin else "local") if Path(spec.source).is_dir() else "missing"
+    try:
+        snapshot_download(spec.source, allow_patterns=_ALLOW_PATTERNS, local_files_only=True)
+        return "cached"
+    except (LocalEntryNotFoundError, FileNotFoundError):
+        return "download" if hub_reachable() else "missing"
