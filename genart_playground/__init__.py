@@ -2,15 +2,26 @@
 
 The public API is the four adapters below (plain functions, keyword-only options) and the
 model list. The Gradio app in `app.py` is one user of this API; scripts and notebooks are others.
+Names load on first use, so `import genart_playground` stays light (no torch until needed).
 """
+
+import importlib
 
 __version__ = "0.1.0"
 
-from .adapters.gan_interpolation import gan_interpolation
-from .adapters.style_transfer import style_transfer
-from .adapters.text_to_image import text_to_image
-from .adapters.vae_reconstruction import vae_reconstruction
-from .models.registry import ModelSpec, models_for, register
+_EXPORTS = {
+    "text_to_image": ".adapters.text_to_image",
+    "style_transfer": ".adapters.style_transfer",
+    "gan_interpolation": ".adapters.gan_interpolation",
+    "vae_reconstruction": ".adapters.vae_reconstruction",
+    "models_for": ".models.registry",
+    "register": ".models.registry",
+    "ModelSpec": ".models.registry",
+}
+__all__ = list(_EXPORTS)
 
-__all__ = ["text_to_image", "style_transfer", "gan_interpolation", "vae_reconstruction", "models_for",
-           "register", "ModelSpec"]
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'genart_playground' has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name], __name__), name)

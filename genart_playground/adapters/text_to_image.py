@@ -1,0 +1,114 @@
+"""Text-to-image: any diffusers text-to-image pipeline, with a choice of schedulers that fit it."""
+
+import threading
+
+import numpy as np
+import torch
+from PIL import Image
+
+from .. import checks, limits
+from ..devices import make_generator
+from ..models import registry
+from ..models.cache import cache
+from ..results import TextToImageResult, base_metadata
+
+# name -> (diffusers class, config overrides)
+SCHEDULERS = {
+    "euler": ("EulerDiscreteScheduler", {}),
+    "euler-ancestral": ("EulerAncestralDiscreteScheduler", {}),
+    "dpm++": ("DPMSolverMultistepScheduler", {}),
+    "dpm++-karras": ("DPMSolverMultistepScheduler", {"use_karras_sigmas": True}),
+    "ddim": ("DDIMScheduler", {}),
+    "unipc": ("UniPCMultistepScheduler", {}),
+}
+
+
+def schedulers_for(pipe) -> list[str]:
+    """The scheduler names whose classes the pipeline's own scheduler lists as compatible."""
+    compatible = {cls.__name__ for cls in pipe.scheduler.compatibles} | {type(pipe.scheduler).__name__}
+    return [name for name, (cls, _) in SCHEDULERS.items() if cls in compatible]
+
+
+def make_scheduler(pipe, name: str | None, spec_defaults: dict):
+    """A fresh scheduler from the pipeline's own config: schedulers keep per-run state."""
+    import diffusers
+
+    overrides = {k: v for k, v in spec_defaults.items() if k == "timestep_spacing"}
+    if name is None:
+        return type(pipe.scheduler).from_config(pipe.scheduler.config, **overrides)
+    cls_name, extra = SCHEDULERS[name]
+    return getattr(diffusers, cls_name).from_config(pipe.scheduler.config, **overrides, **extra)
+
+
+def default_size(pipe) -> int:
+    return pipe.unet.config.sample_size * pipe.vae_scale_factor
+
+
+def check_output(images: np.ndarray, name: str) -> list[str]:
+    """NaN is an error; an all-black image is reported rather than passed off as a result."""
+    if not np.isfinite(images).all():
+        raise RuntimeError(f"Model {name!r} produced NaN pixels; try float32 (GENART_DEVICE=cpu) or another model.")
+    black = [i for i, image in enumerate(images) if image.max() < 0.02]
+    return [f"image {i} is completely black" for i in black]
+
+
+def to_pil(images: np.ndarray) -> list[Image.Image]:
+    return [Image.fromarray((image * 255).round().clip(0, 255).astype(np.uint8)) for image in images]
+
+
+@torch.inference_mode()
+def text_to_image(prompt, *, model=None, negative_prompt="", num_images=1, steps=None, guidance=None,
+                  width=None, height=None, seed=0, scheduler=None, progress=None) -> TextToImageResult:
+    # 1. Check inputs (model-independent bounds first, so absurd values cost no model work)
+    prompt = checks.check_prompt("prompt", prompt)
+    negative_prompt = checks.check_prompt("negative_prompt", negative_prompt or "")
+    num_images = checks.check_int("num_images", num_images, 1, limits.MAX_IMAGES)
+    seed = checks.check_seed("seed", seed)
+    spec = registry.resolve("text-to-image", model)
+    steps = checks.check_int("steps", steps if steps is not None else spec.defaults.get("steps", 25),
+                             1, limits.MAX_STEPS)
+    guidance = checks.check_float("guidance", guidance if guidance is not None else spec.defaults.get("guidance", 7.5),
+                                  0.0, limits.MAX_GUIDANCE)
+    if width is not None:
+        width = checks.check_size("width", width)
+    if height is not None:
+        height = checks.check_size("height", height)
+    scheduler = scheduler if scheduler is not None else spec.defaults.get("scheduler")
+    if scheduler is not None:
+        checks.check_choice("scheduler", scheduler, list(SCHEDULERS))
+
+    # 2. Get the cached pipeline, and the lock that keeps one run at a time on it
+    pipe = cache.load("text-to-image", spec.name, progress=progress)
+    lock = cache.derive("text-to-image", spec.name, "run-lock", lambda _: threading.Lock())
+    if scheduler is not None and scheduler not in schedulers_for(pipe):
+        raise ValueError(f"`scheduler` {scheduler!r} does not fit {spec.name}; use one of "
+                         f"{', '.join(schedulers_for(pipe))}.")
+    width = width or spec.defaults.get("width") or default_size(pipe)
+    height = height or spec.defaults.get("height") or default_size(pipe)
+
+    # 3. One CPU generator per image: image i of a batch is the image of seed + i on its own
+    generators = [make_generator(seed + i) for i in range(num_images)]
+
+    def on_step_end(pipeline, step, timestep, callback_kwargs):
+        if progress is not None:
+            progress((step + 1) / steps, f"Denoising step {step + 1}/{steps}")
+        return callback_kwargs
+
+    # 4. Denoise
+    with lock:
+        pipe.scheduler = make_scheduler(pipe, scheduler, spec.defaults)
+        output = pipe(prompt=prompt, negative_prompt=negative_prompt or None, num_inference_steps=steps,
+                      guidance_scale=guidance, width=width, height=height, num_images_per_prompt=num_images,
+                      generator=generators, output_type="np", callback_on_step_end=on_step_end)
+
+    # 5. Check the pixels and describe how to make them again
+    warnings = check_output(output.images, spec.name)
+    flagged = getattr(output, "nsfw_content_detected", None)
+    if flagged and any(flagged):
+        warnings.append("the model's safety checker blacked out a flagged image")
+    metadata = base_metadata("text_to_image", spec, pipe.device, pipe.dtype, prompt=prompt,
+                             negative_prompt=negative_prompt, num_images=num_images, steps=steps,
+                             guidance=guidance, width=width, height=height, seed=seed,
+                             scheduler=scheduler or type(pipe.scheduler).__name__,
+                             scheduler_class=type(pipe.scheduler).__name__, warnings=warnings)
+    return TextToImageResult(images=to_pil(output.images), metadata=metadata)

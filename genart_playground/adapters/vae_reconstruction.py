@@ -1,0 +1,85 @@
+"""VAE reconstruction: encode an image to latents, decode it back, and measure what was lost."""
+
+import torch
+import torch.nn.functional as F
+
+from .. import checks, imaging, metrics
+from ..models import registry
+from ..models.cache import cache
+from ..results import VaeResult, base_metadata
+
+
+def downsample_factor(vae) -> int:
+    if hasattr(vae, "spatial_scale_factor"):  # AutoencoderTiny
+        return int(vae.spatial_scale_factor)
+    return 2 ** (len(vae.config.block_out_channels) - 1)
+
+
+def encode(vae, x: torch.Tensor) -> torch.Tensor:
+    output = vae.encode(x)
+    # AutoencoderKL gives a distribution: its mode is the deterministic reconstruction.
+    return output.latent_dist.mode() if hasattr(output, "latent_dist") else output.latents
+
+
+def pad_to_multiple(x: torch.Tensor, multiple: int) -> tuple[torch.Tensor, tuple[int, int]]:
+    height, width = x.shape[-2:]
+    pad_h, pad_w = -height % multiple, -width % multiple
+    if pad_h or pad_w:
+        # Replicating the border adds no edges for the autoencoder to reconstruct.
+        x = F.pad(x, (0, pad_w, 0, pad_h), mode="replicate")
+    return x, (pad_h, pad_w)
+
+
+def latent_picture(latents: torch.Tensor, columns: int = 4) -> "imaging.Image.Image":
+    """Each latent channel as a heat map, scaled to its own range, enlarged for viewing."""
+    tiles = []
+    for channel in latents[0].float().cpu():
+        channel = channel - channel.min()
+        scale = max(1, 128 // max(channel.shape))
+        tile = imaging.heat_map(channel).resize((channel.shape[1] * scale, channel.shape[0] * scale), 0)
+        tiles.append(tile)
+    return imaging.grid(tiles, min(columns, len(tiles)))
+
+
+@torch.inference_mode()
+def vae_reconstruction(image, *, model=None, progress=None) -> VaeResult:
+    # 1. Check inputs
+    checks.check_image("image", image)
+    image, resize_note = imaging.fit_pixels(imaging.to_rgb(image))
+
+    # 2. Get the cached autoencoder
+    spec = registry.resolve("vae", model)
+    vae = cache.load("vae", spec.name, progress=progress)
+    device, dtype = vae.device, vae.dtype
+
+    # 3. Pad to a size the autoencoder can take
+    x = imaging.to_tensor(image)
+    factor = downsample_factor(vae)
+    padded, (pad_h, pad_w) = pad_to_multiple(x, factor)
+    notes = [resize_note] if resize_note else []
+    if pad_h or pad_w:
+        notes.append(f"padded from {x.shape[-1]}×{x.shape[-2]} to {padded.shape[-1]}×{padded.shape[-2]} "
+                     f"(a multiple of {factor}), then cropped back")
+
+    # 4. Encode and decode
+    if progress is not None:
+        progress(0.0, "Encoding")
+    latents = encode(vae, padded.to(device, dtype))
+    if progress is not None:
+        progress(0.5, "Decoding")
+    recon = vae.decode(latents).sample.float().cpu().clamp(-1, 1)
+    recon = recon[..., : x.shape[-2], : x.shape[-1]]
+    if not torch.isfinite(recon).all():
+        raise RuntimeError(f"Model {spec.name!r} decoded to NaN; try another autoencoder or float32.")
+    if progress is not None:
+        progress(1.0, "Done")
+
+    # 5. Measure and return
+    scores = {"psnr": metrics.psnr(x, recon), "ssim": metrics.ssim(x, recon),
+              # how many input values each latent value stands for
+              "compression_ratio": padded.numel() / latents.numel()}
+    error = (x - recon).abs().mean(dim=1)[0] / 2  # mean absolute error per pixel, in [0, 1]
+    metadata = base_metadata("vae_reconstruction", spec, device, dtype, size=list(image.size),
+                             latent_shape=list(latents.shape[1:]), downsample_factor=factor, notes=notes)
+    return VaeResult(images=imaging.to_pil(recon), metadata=metadata, metrics=scores,
+                     error_map=imaging.heat_map(error, max_value=0.25), latent_channels=latent_picture(latents))
