@@ -1,8 +1,9 @@
 """Load each model once, share it between tabs and requests, evict under a memory budget.
 
-Concurrent requests for one model wait for a single load; requests for different models load
-side by side. Derived pipelines (image-to-image from a loaded text-to-image pipeline) are kept
-with their parent and share its weights, so they cost no memory of their own.
+Concurrent requests for one model wait for a single load; requests for different models download
+side by side and are then built one at a time (see `loading.load`). Derived pipelines
+(image-to-image from a loaded text-to-image pipeline) are kept with their parent and share its
+weights, so they cost no memory of their own.
 """
 
 import threading
@@ -47,8 +48,9 @@ class ModelCache:
             with self._lock:
                 self._entries[spec.name] = _Entry(model, loading.module_bytes(model), time.time())
                 self.loads += 1
-                self._evict_over_budget(keep=spec.name)
-        free_memory()
+                evicted = self._evict_over_budget(keep=spec.name)
+        if evicted:
+            free_memory()
         return model
 
     def derive(self, task: str, name: str | None, label: str, build, *, progress=None):
@@ -90,14 +92,16 @@ class ModelCache:
             self._entries.move_to_end(name)
         return entry
 
-    def _evict_over_budget(self, keep: str) -> None:
+    def _evict_over_budget(self, keep: str) -> int:
+        evicted = 0
         if not self.budget_bytes:
-            return
+            return evicted
         while sum(e.nbytes for e in self._entries.values()) > self.budget_bytes:
             victim = next((n for n in self._entries if n != keep), None)
             if victim is None:
-                return  # the one model we just loaded is over budget on its own: keep serving it
+                break  # the one model we just loaded is over budget on its own: keep serving it
             self._entries.pop(victim)
-
+            evicted += 1
+        return evicted
 
 cache = ModelCache(settings.MEMORY_BUDGET_BYTES)

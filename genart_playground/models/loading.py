@@ -7,6 +7,7 @@ is checked before any library sees it, so a pickle in it is never opened.
 import functools
 import json
 import socket
+import threading
 from pathlib import Path
 
 import torch
@@ -119,10 +120,21 @@ def _load_autoencoder(folder: Path, subfolder: str | None, device):
     return cls.from_pretrained(folder, subfolder=subfolder, use_safetensors=True).to(device).eval()
 
 
+# One model is built at a time, in the whole process. from_pretrained is not thread-safe: accelerate
+# and transformers create weights on the meta device by patching torch.nn.Module globally, so a
+# model built in another thread at the same time gets meta weights ("Cannot copy out of meta tensor").
+_BUILD_LOCK = threading.Lock()
+
+
 def load(spec: ModelSpec, *, progress=None):
     """Build the model a spec names, on the chosen device."""
     device = pick_device()
-    folder = local_folder(spec, progress=progress)
+    folder = local_folder(spec, progress=progress)  # downloads may run side by side; builds may not
+    with _BUILD_LOCK:
+        return _build(spec, folder, device)
+
+
+def _build(spec: ModelSpec, folder: Path, device):
     if spec.kind == "random-filters":
         from ..networks.random_filters import RandomFilterBank
 
@@ -143,6 +155,12 @@ def load(spec: ModelSpec, *, progress=None):
     raise ValueError(f"Unknown model kind {spec.kind!r}.")
 
 
+def _has_config(spec: ModelSpec) -> bool:
+    """Whether a local folder holds the file from_pretrained starts from (a half-trained one may not)."""
+    root = Path(spec.source) / (spec.subfolder or "")
+    return (root / ("model_index.json" if spec.kind == "diffusers-pipeline" else "config.json")).is_file()
+
+
 @functools.lru_cache(maxsize=1)
 def hub_reachable() -> bool:
     """One quick connection attempt per process; offline mode never tries."""
@@ -160,7 +178,7 @@ def availability(spec: ModelSpec) -> str:
     if spec.kind == "random-filters":
         return "built-in"
     if spec.is_local:
-        return ("built-in" if spec.is_builtin else "local") if Path(spec.source).is_dir() else "missing"
+        return ("built-in" if spec.is_builtin else "local") if _has_config(spec) else "missing"
     try:
         snapshot_download(spec.source, allow_patterns=_ALLOW_PATTERNS, local_files_only=True)
         return "cached"

@@ -46,11 +46,18 @@ _TURBO = {"guidance": 0.0, "timestep_spacing": "trailing"}
 _REGISTRY: dict[str, ModelSpec] = {}
 
 
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}$")
+
+
 def register(spec: ModelSpec) -> ModelSpec:
     if spec.task not in TASKS:
         raise ValueError(f"Unknown task {spec.task!r}; tasks are {', '.join(TASKS)}.")
     if spec.kind not in KINDS:
         raise ValueError(f"Unknown kind {spec.kind!r}; kinds are {', '.join(KINDS)}.")
+    # Checked here, not at load: a URL or a path-like id must never reach huggingface_hub.
+    if spec.kind != "random-filters" and not spec.is_local and (not _HUB_ID.match(spec.source) or ".." in spec.source):
+        raise ValueError(f"Model {spec.name!r}: source {spec.source!r} is neither a folder nor a Hub id (owner/name); "
+                         "a URL is refused.")
     _REGISTRY[spec.name] = spec
     return spec
 
@@ -85,9 +92,6 @@ for _spec in [
               description="VGG19 trained on ImageNet: the features of Gatys et al."),
 ]:
     register(_spec)
-
-
-_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}$")
 
 
 def _check_unregistered(name: str) -> None:

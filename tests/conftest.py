@@ -1,0 +1,356 @@
+"""Shared fixtures: no network, and tiny random models registered like real ones.
+
+Every test runs offline. The Hugging Face cache points at an empty temporary folder, the Hub is
+in offline mode, and any socket connection to a non-loopback address raises at once, so a test
+that would reach the network fails loudly instead of hanging or passing on a lucky download.
+Loopback stays open: the app tests launch Gradio on a local port and drive it with gradio_client.
+
+The tiny models are built the way diffusers' own tests build theirs (a few channels, two blocks,
+a seed before each), saved with `save_pretrained` as safetensors and registered under a name, so
+they load through exactly the code real models use: `registry.resolve` -> `loading.load` -> cache.
+"""
+
+import hashlib
+import ipaddress
+import json
+import os
+import shutil
+import socket
+import tempfile
+from pathlib import Path
+
+# Before anything imports huggingface_hub, transformers, diffusers or gradio: they read these
+# once, at import.
+_HF_HOME = Path(tempfile.mkdtemp(prefix="genart-tests-hf-"))
+os.environ.update({
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_HOME": str(_HF_HOME),
+    "HF_HUB_CACHE": str(_HF_HOME / "hub"),
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "DO_NOT_TRACK": "1",
+})
+
+import huggingface_hub.constants as hf_constants  # noqa: E402
+import pytest  # noqa: E402
+
+# A pytest plugin may have imported huggingface_hub before this file: set what it already read.
+hf_constants.HF_HUB_OFFLINE = True
+hf_constants.HF_HOME = str(_HF_HOME)
+hf_constants.HF_HUB_CACHE = str(_HF_HOME / "hub")
+
+
+# ---------------------------------------------------------------------------------------------
+# No network
+# ---------------------------------------------------------------------------------------------
+
+_LOCAL_NAMES = {"", "localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback",
+                socket.gethostname().lower()}
+_original = {}
+network_attempts: list[str] = []  # what was blocked, for the summary and for tests that assert none
+
+
+def _is_local(host) -> bool:
+    if host is None:
+        return True
+    if isinstance(host, bytes):
+        host = host.decode(errors="replace")
+    host = str(host).strip("[]").split("%")[0].lower()
+    if host in _LOCAL_NAMES:
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    # 0.0.0.0 and :: are where Gradio binds; connecting to them reaches this machine.
+    return address.is_loopback or address.is_unspecified
+
+
+def _refuse(what: str, host) -> None:
+    message = f"network access in tests: {what} to {host!r} is blocked (tests run offline; see tests/conftest.py)"
+    network_attempts.append(message)
+    raise RuntimeError(message)
+
+
+def _guarded_connect(self, address, *args):
+    if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_local(address[0]):
+        _refuse("socket.connect", address[0])
+    return _original["connect"](self, address, *args)
+
+
+def _guarded_connect_ex(self, address, *args):
+    if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_local(address[0]):
+        _refuse("socket.connect_ex", address[0])
+    return _original["connect_ex"](self, address, *args)
+
+
+def _guarded_create_connection(address, *args, **kwargs):
+    if not _is_local(address[0]):
+        _refuse("socket.create_connection", address[0])
+    return _original["create_connection"](address, *args, **kwargs)
+
+
+def _guarded_getaddrinfo(host, *args, **kwargs):
+    if not _is_local(host):
+        _refuse("socket.getaddrinfo (DNS)", host)
+    return _original["getaddrinfo"](host, *args, **kwargs)
+
+
+def _guarded_gethostbyname(host):
+    if not _is_local(host):
+        _refuse("socket.gethostbyname (DNS)", host)
+    return _original["gethostbyname"](host)
+
+
+def pytest_configure(config):
+    import torch
+
+    # Tiny models run fastest on one thread; on a shared 2-core machine more threads spin against
+    # each other and the Gradio server's thread (measured: 0.05 s vs 0.3-8 s per tiny text_to_image).
+    torch.set_num_threads(1)
+    _original.update(connect=socket.socket.connect, connect_ex=socket.socket.connect_ex,
+                     create_connection=socket.create_connection, getaddrinfo=socket.getaddrinfo,
+                     gethostbyname=socket.gethostbyname)
+    socket.socket.connect = _guarded_connect
+    socket.socket.connect_ex = _guarded_connect_ex
+    socket.create_connection = _guarded_create_connection
+    socket.getaddrinfo = _guarded_getaddrinfo
+    socket.gethostbyname = _guarded_gethostbyname
+
+
+def pytest_unconfigure(config):
+    if _original:
+        socket.socket.connect = _original["connect"]
+        socket.socket.connect_ex = _original["connect_ex"]
+        socket.create_connection = _original["create_connection"]
+        socket.getaddrinfo = _original["getaddrinfo"]
+        socket.gethostbyname = _original["gethostbyname"]
+    shutil.rmtree(_HF_HOME, ignore_errors=True)
+
+
+def pytest_terminal_summary(terminalreporter):
+    # Blocked attempts that some library caught and swallowed would otherwise go unseen.
+    if network_attempts:
+        terminalreporter.section("blocked network access", sep="!", red=True, bold=True)
+        for message in dict.fromkeys(network_attempts):
+            terminalreporter.line(message)
+
+
+@pytest.fixture
+def expect_network_blocked():
+    """For tests that try the network on purpose: yields the list of blocked attempts made during
+    the test, and forgets them afterwards so the session summary shows only unexpected ones."""
+    before = len(network_attempts)
+    attempts = []
+    yield attempts
+    attempts.extend(network_attempts[before:])
+    del network_attempts[before:]
+
+
+@pytest.fixture
+def no_network_attempts():
+    """Fails the test if anything tried to reach the network during it, even if it was caught."""
+    before = len(network_attempts)
+    yield
+    assert network_attempts[before:] == [], f"network access attempted: {network_attempts[before:]}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Tiny models
+# ---------------------------------------------------------------------------------------------
+
+TINY_T2I_DEFAULTS = {"steps": 2, "guidance": 3.0, "width": 32, "height": 32, "scheduler": None}
+HUB_COMMIT = hashlib.sha1(b"tiny-org/tiny-sd").hexdigest()  # any 40-hex string names a snapshot
+
+
+@pytest.fixture(scope="session")
+def hf_cache() -> Path:
+    """The Hugging Face hub cache every test reads: a temporary folder, empty but for tiny_hub_t2i."""
+    return Path(hf_constants.HF_HUB_CACHE)
+
+
+def _register(spec):
+    from genart_playground.models import registry
+
+    return registry.register(spec).name
+
+
+def _unregister(name: str) -> None:
+    from genart_playground.models import registry
+    from genart_playground.models.cache import cache
+
+    cache.evict(name)
+    registry.unregister(name)
+
+
+def write_clip_tokenizer_files(folder: Path) -> tuple[Path, Path]:
+    """A byte-level BPE vocabulary of single printable characters, a few merges, and CLIP's specials."""
+    folder.mkdir(parents=True, exist_ok=True)
+    chars = [chr(c) for c in range(ord("!"), ord("~") + 1)]  # CLIP's byte-to-unicode map is the identity here
+    merges = ["r e", "re d</w>", "c i", "ci r", "cir c", "circ l", "circl e</w>"]
+    vocab = ["<|startoftext|>", "<|endoftext|>", *chars, *(c + "</w>" for c in chars),
+             *("".join(m.split()) for m in merges)]
+    vocab_file, merges_file = folder / "vocab.json", folder / "merges.txt"
+    vocab_file.write_text(json.dumps({token: i for i, token in enumerate(vocab)}))
+    merges_file.write_text("#version: 0.2\n" + "\n".join(merges) + "\n")
+    return vocab_file, merges_file
+
+
+def build_tiny_pipeline(folder: Path) -> Path:
+    """A StableDiffusionPipeline with a few hundred parameters per block: 32×32 images in milliseconds."""
+    import torch
+    from diffusers import AutoencoderKL, DDIMScheduler, StableDiffusionPipeline, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+
+    vocab_file, merges_file = write_clip_tokenizer_files(folder.parent / f"{folder.name}-tokenizer-files")
+    tokenizer = CLIPTokenizer(vocab=str(vocab_file), merges=str(merges_file), model_max_length=77)
+    torch.manual_seed(0)
+    unet = UNet2DConditionModel(
+        block_out_channels=(4, 8), layers_per_block=1, sample_size=16, in_channels=4, out_channels=4,
+        down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"), up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
+        cross_attention_dim=8, norm_num_groups=2, attention_head_dim=2)
+    torch.manual_seed(0)
+    vae = AutoencoderKL(
+        block_out_channels=(4, 8), in_channels=3, out_channels=3, latent_channels=4, norm_num_groups=2,
+        down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2, sample_size=32)
+    torch.manual_seed(0)
+    text_encoder = CLIPTextModel(CLIPTextConfig(
+        bos_token_id=0, eos_token_id=1, pad_token_id=1, hidden_size=8, intermediate_size=16, projection_dim=8,
+        num_attention_heads=2, num_hidden_layers=2, vocab_size=len(tokenizer), max_position_embeddings=77,
+        layer_norm_eps=1e-5))
+    scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False,
+                              set_alpha_to_one=False, steps_offset=1)
+    pipe = StableDiffusionPipeline(unet=unet, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer,
+                                   scheduler=scheduler, safety_checker=None, feature_extractor=None,
+                                   image_encoder=None, requires_safety_checker=False)
+    pipe.save_pretrained(folder, safe_serialization=True)
+    return folder
+
+
+def build_tiny_vae(folder: Path) -> Path:
+    """An AutoencoderKL with three blocks: 4× down, 4 latent channels, like the built-in one."""
+    import torch
+    from diffusers import AutoencoderKL
+
+    torch.manual_seed(0)
+    AutoencoderKL(block_out_channels=(4, 8, 8), in_channels=3, out_channels=3, latent_channels=4, norm_num_groups=2,
+                  down_block_types=("DownEncoderBlock2D",) * 3, up_block_types=("UpDecoderBlock2D",) * 3,
+                  sample_size=32).save_pretrained(folder, safe_serialization=True)
+    return folder
+
+
+def build_tiny_taesd(folder: Path) -> Path:
+    """An AutoencoderTiny (TAESD's architecture) with 8 channels per block."""
+    import torch
+    from diffusers import AutoencoderTiny
+
+    torch.manual_seed(0)
+    AutoencoderTiny(encoder_block_out_channels=(8, 8), decoder_block_out_channels=(8, 8),
+                    num_encoder_blocks=(1, 1), num_decoder_blocks=(1, 1), latent_channels=4,
+                    upsampling_scaling_factor=2).save_pretrained(folder, safe_serialization=True)
+    return folder
+
+
+def build_tiny_gan(folder: Path) -> Path:
+    import torch
+
+    from genart_playground.networks.gan import Generator
+
+    torch.manual_seed(0)
+    Generator(latent_dim=8, width=8, image_size=64).save_pretrained(folder)
+    return folder
+
+
+def populate_hub_cache(cache_dir: Path, repo_id: str, source: Path, commit: str = HUB_COMMIT) -> Path:
+    """Lay `source` out as huggingface_hub does: blobs named by hash, a snapshot of links, refs/main."""
+    repo = cache_dir / f"models--{repo_id.replace('/', '--')}"
+    snapshot = repo / "snapshots" / commit
+    (repo / "blobs").mkdir(parents=True, exist_ok=True)
+    for file in sorted(p for p in source.rglob("*") if p.is_file()):
+        blob = repo / "blobs" / hashlib.sha256(file.read_bytes()).hexdigest()
+        shutil.copyfile(file, blob)
+        link = snapshot / file.relative_to(source)
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(os.path.relpath(blob, link.parent))
+    (repo / "refs").mkdir(exist_ok=True)
+    (repo / "refs" / "main").write_text(commit)
+    return snapshot
+
+
+@pytest.fixture(scope="session")
+def tiny_t2i_folder(tmp_path_factory) -> Path:
+    return build_tiny_pipeline(tmp_path_factory.mktemp("models") / "tiny-t2i")
+
+
+@pytest.fixture(scope="session")
+def tiny_t2i(tiny_t2i_folder) -> str:
+    from genart_playground.models.registry import ModelSpec
+
+    name = _register(ModelSpec("tests/tiny-t2i", "text-to-image", "diffusers-pipeline", str(tiny_t2i_folder),
+                               defaults=dict(TINY_T2I_DEFAULTS), description="Tiny random SD pipeline (tests)."))
+    yield name
+    _unregister(name)
+
+
+@pytest.fixture(scope="session")
+def tiny_hub_t2i(tiny_t2i_folder, hf_cache) -> str:
+    """The tiny pipeline as the Hub id tiny-org/tiny-sd, resolved offline from the local HF cache."""
+    from genart_playground.models.registry import ModelSpec
+
+    repo_id = "tiny-org/tiny-sd"
+    populate_hub_cache(hf_cache, repo_id, tiny_t2i_folder)
+    name = _register(ModelSpec(repo_id, "text-to-image", "diffusers-pipeline", repo_id,
+                               defaults=dict(TINY_T2I_DEFAULTS), description="Tiny random SD pipeline, as a Hub id."))
+    yield name
+    _unregister(name)
+    shutil.rmtree(hf_cache / f"models--{repo_id.replace('/', '--')}", ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def tiny_vae(tmp_path_factory) -> str:
+    from genart_playground.models.registry import ModelSpec
+
+    folder = build_tiny_vae(tmp_path_factory.mktemp("models") / "tiny-vae")
+    name = _register(ModelSpec("tests/tiny-vae", "vae", "autoencoder", str(folder),
+                               description="Tiny random AutoencoderKL, 4× down (tests)."))
+    yield name
+    _unregister(name)
+
+
+@pytest.fixture(scope="session")
+def tiny_taesd(tmp_path_factory) -> str:
+    from genart_playground.models.registry import ModelSpec
+
+    folder = build_tiny_taesd(tmp_path_factory.mktemp("models") / "tiny-taesd")
+    name = _register(ModelSpec("tests/tiny-taesd", "vae", "autoencoder", str(folder),
+                               description="Tiny random AutoencoderTiny (tests)."))
+    yield name
+    _unregister(name)
+
+
+@pytest.fixture(scope="session")
+def tiny_gan(tmp_path_factory) -> str:
+    from genart_playground.models.registry import ModelSpec
+
+    folder = build_tiny_gan(tmp_path_factory.mktemp("models") / "tiny-gan")
+    name = _register(ModelSpec("tests/tiny-gan", "gan", "gan-generator", str(folder),
+                               description="Tiny random DCGAN generator, 64×64 (tests)."))
+    yield name
+    _unregister(name)
+
+
+@pytest.fixture
+def fresh_cache():
+    """The process-wide model cache, emptied before and after the test, with its load count at 0."""
+    from genart_playground.models.cache import cache
+
+    def empty():
+        if cache.loaded():  # clear() runs a full gc.collect (about 0.5 s here): skip it when empty
+            cache.clear()
+        cache.loads = 0
+
+    empty()
+    yield cache
+    empty()
