@@ -29,15 +29,23 @@ def schedulers_for(pipe) -> list[str]:
     return [name for name, (cls, _) in SCHEDULERS.items() if cls in compatible]
 
 
-def make_scheduler(pipe, name: str | None, spec_defaults: dict):
-    """A fresh scheduler from the pipeline's own config: schedulers keep per-run state."""
+def original_scheduler(name: str):
+    """The scheduler class and config the pipeline was loaded with, remembered with the cached model."""
+    return cache.derive("text-to-image", name, "original-scheduler",
+                        lambda pipe: (type(pipe.scheduler), pipe.scheduler.config))
+
+
+def make_scheduler(original, name: str | None, spec_defaults: dict):
+    """A fresh scheduler built from the pipeline's original one: schedulers keep per-run state,
+    and one run's choice (Karras sigmas, say) must not leak into the next run's default."""
     import diffusers
 
+    original_cls, config = original
     overrides = {k: v for k, v in spec_defaults.items() if k == "timestep_spacing"}
     if name is None:
-        return type(pipe.scheduler).from_config(pipe.scheduler.config, **overrides)
+        return original_cls.from_config(config, **overrides)
     cls_name, extra = SCHEDULERS[name]
-    return getattr(diffusers, cls_name).from_config(pipe.scheduler.config, **overrides, **extra)
+    return getattr(diffusers, cls_name).from_config(config, **overrides, **extra)
 
 
 def default_size(pipe) -> int:
@@ -80,6 +88,7 @@ def text_to_image(prompt, *, model=None, negative_prompt="", num_images=1, steps
     # 2. Get the cached pipeline, and the lock that keeps one run at a time on it
     pipe = cache.load("text-to-image", spec.name, progress=progress)
     lock = cache.derive("text-to-image", spec.name, "run-lock", lambda _: threading.Lock())
+    original = original_scheduler(spec.name)
     if scheduler is not None and scheduler not in schedulers_for(pipe):
         raise ValueError(f"`scheduler` {scheduler!r} does not fit {spec.name}; use one of "
                          f"{', '.join(schedulers_for(pipe))}.")
@@ -96,7 +105,7 @@ def text_to_image(prompt, *, model=None, negative_prompt="", num_images=1, steps
 
     # 4. Denoise
     with lock:
-        pipe.scheduler = make_scheduler(pipe, scheduler, spec.defaults)
+        pipe.scheduler = make_scheduler(original, scheduler, spec.defaults)
         output = pipe(prompt=prompt, negative_prompt=negative_prompt or None, num_inference_steps=steps,
                       guidance_scale=guidance, width=width, height=height, num_images_per_prompt=num_images,
                       generator=generators, output_type="np", callback_on_step_end=on_step_end)
