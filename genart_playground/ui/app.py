@@ -1,0 +1,41 @@
+"""The app: four tabs, one shared GPU queue, and the launch settings that keep a public server safe."""
+
+import gradio as gr
+
+from .. import limits, settings
+from . import common, tab_gan_interpolation, tab_style_transfer, tab_text_to_image, tab_vae_reconstruction
+
+TITLE = "GenArt Playground"
+INTRO = ("# GenArt Playground\n"
+         "How AI makes images, one idea per tab: diffusion from text, style transfer, walking through a GAN's "
+         "latent space, and what an autoencoder keeps. Built-in models run offline on a CPU; a GPU runs the "
+         "real checkpoints. Every tab is also an API endpoint (see *Use via API* at the bottom).")
+
+# Gradio keeps uploads and outputs in its cache: delete files older than an hour, checking hourly.
+DELETE_CACHE = (3600, 3600)
+
+
+def build_demo() -> gr.Blocks:
+    with gr.Blocks(title=TITLE, delete_cache=DELETE_CACHE) as demo:
+        gr.Markdown(INTRO)
+        with gr.Tabs():
+            tab_text_to_image.build_tab()
+            tab_style_transfer.build_tab()
+            tab_gan_interpolation.build_tab()
+            tab_vae_reconstruction.build_tab()
+    # Every model-heavy event shares concurrency_id="gpu": CONCURRENCY runs at a time, QUEUE_SIZE may wait.
+    demo.queue(default_concurrency_limit=settings.CONCURRENCY, max_size=settings.QUEUE_SIZE)
+    return demo
+
+
+def launch_options() -> dict:
+    """Server settings; host and port stay Gradio's (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT, 127.0.0.1:7860)."""
+    return {
+        "max_file_size": limits.MAX_UPLOAD_BYTES,
+        "allowed_paths": [str(common.EXAMPLE_IMAGES)],  # only the example inputs, nothing else on disk
+        "theme": gr.themes.Soft(),
+    }
+
+
+def launch(demo: gr.Blocks, **overrides):
+    return demo.launch(**{**launch_options(), **overrides})

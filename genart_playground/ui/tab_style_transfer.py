@@ -1,0 +1,129 @@
+"""The style-transfer tab: repaint a content image in the style of another image or of a prompt."""
+
+import gradio as gr
+import pandas as pd
+
+import genart_playground as gp
+
+from .. import limits
+from ..adapters.style_transfer import DEFAULT_STRENGTH, METHODS
+from ..models import registry
+from . import common
+
+MODEL_TASK = {"gatys": "style", "img2img": "text-to-image"}
+EXAMPLES = [
+    ["shapes.png", "stripes.png", "", "gatys"],
+    ["photo_like.png", "dots.png", "", "gatys"],
+    ["shapes.png", None, "a blue square on a black background", "img2img"],
+]
+
+
+def _own(value):
+    """Empty and 0 mean the model's own setting (no step count or size is 0)."""
+    return None if value in (None, "", 0) else value
+
+
+def seconds_needed(content, style_image, style_prompt, method, model, steps, size, *rest, **kwargs) -> float:
+    if method == "img2img":
+        return 20 + 0.2 * (steps or 25)
+    side = (size or 256) / 256
+    return 15 + 0.05 * (steps or 150) * side * side  # each optimisation step is a forward and a backward pass
+
+
+LOSS_AXIS = "loss (share of its largest value)"
+
+
+def loss_curves(losses: dict) -> pd.DataFrame | None:
+    """Each loss divided by its largest value, so curves of very different scales share one axis."""
+    rows = []
+    for kind, values in losses.items():
+        top = max((abs(v) for v in values), default=0.0) or 1.0
+        rows += [{"step": step + 1, LOSS_AXIS: value / top, "kind": kind} for step, value in enumerate(values)]
+    return pd.DataFrame(rows) if rows else None
+
+
+@common.gpu(seconds_needed)
+@common.user_errors
+def stylise(content, style_image, style_prompt, method, model, steps, size, strength, seed, preserve_color,
+            progress=gr.Progress()):
+    report = common.bridge(progress)
+    report(0.0, "Loading the model")
+    style = style_prompt if method == "img2img" else style_image
+    result = gp.style_transfer(content, style, model=common.model_name(model), method=method,
+                               steps=_own(steps), size=_own(size),
+                               strength=strength,
+                               seed=seed, preserve_color=preserve_color, progress=report)
+    return result.images[0], loss_curves(result.losses), result.intermediates, result.metadata
+
+
+def model_settings(method, model):
+    """The chosen model's own steps and size, shown in the boxes; nothing loads."""
+    try:
+        defaults = registry.resolve(MODEL_TASK.get(method, "style"), common.model_name(model)).defaults
+    except ValueError:
+        defaults = {}
+    return defaults.get("steps"), defaults.get("size", defaults.get("width"))
+
+
+def method_changed(method):
+    """Each method takes its own kind of style and its own kind of model."""
+    task = MODEL_TASK.get(method, "style")
+    choices = common.model_choices(task)
+    img2img = method == "img2img"
+    return (gr.update(visible=not img2img), gr.update(visible=img2img),
+            gr.update(value=DEFAULT_STRENGTH.get(method, 0.5)),
+            gr.update(choices=choices, value=common.default_choice(task, choices)))
+
+
+def build_tab():
+    with gr.Tab("Style transfer"):
+        gr.Markdown("**gatys** repaints the content image until its texture statistics match the style image's "
+                    "(offline with a bank of random filters; with VGG19 when it is downloaded). "
+                    "**img2img** lets a text-to-image model redraw the picture towards a style prompt.")
+        with gr.Row():
+            with gr.Column():
+                with gr.Row():
+                    content = gr.Image(label="Content image", type="pil", image_mode="RGB",
+                                       sources=["upload", "clipboard"])
+                    style_image = gr.Image(label="Style image", type="pil", image_mode="RGB",
+                                           sources=["upload", "clipboard"])
+                style_prompt = gr.Textbox(label="Style prompt", visible=False, max_length=limits.MAX_PROMPT_CHARS,
+                                          info="The style to draw the content in, e.g. 'a watercolour painting'.")
+                method = gr.Radio(label="Method", choices=list(METHODS), value="gatys",
+                                  info="gatys: match a style image's textures; img2img: redraw towards a prompt.")
+                model = common.model_dropdown("style", label="Model")
+                own_steps, own_size = model_settings("gatys", model.value)
+                with gr.Row():
+                    steps = gr.Number(label="Steps", value=own_steps, precision=0, minimum=0,
+                                      maximum=max(limits.MAX_STYLE_STEPS, limits.MAX_STEPS),
+                                      info="Optimisation or denoising steps; 0 or empty: the model's own.")
+                    size = gr.Number(label="Size", value=own_size, precision=0, minimum=0,
+                                     maximum=max(limits.MAX_STYLE_SIZE, limits.MAX_SIZE),
+                                     info="Longest side of the result in pixels; 0 or empty: the model's own.")
+                with gr.Row():
+                    strength = gr.Slider(label="Strength", minimum=0.0, maximum=1.0, step=0.05,
+                                         value=DEFAULT_STRENGTH["gatys"],
+                                         info="How much style: gatys weighs style against content; "
+                                              "img2img redraws this share of the picture.")
+                    seed = gr.Number(label="Seed", value=0, precision=0, minimum=0, maximum=limits.MAX_SEED,
+                                     info="Same seed and settings: same result.")
+                    preserve_color = gr.Checkbox(label="Keep the content's colours", value=False,
+                                                 info="Take only texture from the style, not its palette.")
+                run = gr.Button("Transfer style", variant="primary")
+            with gr.Column():
+                result = gr.Image(label="Stylised image", type="pil", format="png", interactive=False, height=256)
+                losses = gr.LinePlot(x="step", y=LOSS_AXIS, color="kind",
+                                     label="Losses during optimisation (gatys)", height=240)
+                intermediates = gr.Gallery(label="Along the way", format="png", type="pil", columns=6,
+                                           height=160)
+                metadata = gr.JSON(label="Recipe")
+
+        method.change(method_changed, method, [style_image, style_prompt, strength, model],
+                      api_visibility="private")
+        model.change(model_settings, [method, model], [steps, size], api_visibility="private")
+        run.click(stylise, [content, style_image, style_prompt, method, model, steps, size, strength, seed,
+                            preserve_color],
+                  [result, losses, intermediates, metadata], api_name="style_transfer", concurrency_id="gpu")
+        gr.Examples([[common.example_image(c), common.example_image(s) if s else None, p, m]
+                     for c, s, p, m in EXAMPLES],
+                    [content, style_image, style_prompt, method], label="Examples", cache_examples=False)

@@ -1,0 +1,50 @@
+"""The VAE tab: squeeze an image through an autoencoder's latents and see what came back."""
+
+import gradio as gr
+
+import genart_playground as gp
+
+from . import common
+
+EXAMPLES = ["shapes.png", "stripes.png", "photo_like.png"]
+
+
+def seconds_needed(image, model, *rest, **kwargs) -> float:
+    return 15  # one encode and one decode, whatever the autoencoder
+
+
+@common.gpu(seconds_needed)
+@common.user_errors
+def reconstruct(image, model, progress=gr.Progress()):
+    report = common.bridge(progress)
+    report(0.0, "Loading the autoencoder")
+    result = gp.vae_reconstruction(image, model=common.model_name(model), progress=report)
+    metrics = {name: round(float(value), 4) for name, value in result.metrics.items()}
+    return result.images[0], result.error_map, result.latent_channels, metrics, result.metadata
+
+
+def build_tab():
+    with gr.Tab("VAE reconstruction"):
+        gr.Markdown("An autoencoder squeezes the image into a small grid of latent numbers and rebuilds it. "
+                    "Latent diffusion models work in that latent space; here you see what it keeps and what it loses.")
+        with gr.Row():
+            with gr.Column():
+                image = gr.Image(label="Image (any size; large ones are shrunk, odd sizes padded)", type="pil",
+                                 image_mode="RGB", sources=["upload", "clipboard"], height=256)
+                model = common.model_dropdown("vae", label="Autoencoder")
+                run = gr.Button("Encode and decode", variant="primary")
+                metrics = gr.JSON(label="Metrics (PSNR in dB, SSIM out of 1, compression ratio ×)")
+            with gr.Column():
+                reconstruction = gr.Image(label="Reconstruction", type="pil", format="png", interactive=False,
+                                          height=256)
+                with gr.Row():
+                    error_map = gr.Image(label="Error per pixel (yellow: large)", type="pil", format="png",
+                                         interactive=False, height=200)
+                    latents = gr.Image(label="Latent channels", type="pil", format="png", interactive=False,
+                                       height=200)
+                metadata = gr.JSON(label="Recipe")
+
+        run.click(reconstruct, [image, model], [reconstruction, error_map, latents, metrics, metadata],
+                  api_name="vae_reconstruction", concurrency_id="gpu")
+        gr.Examples([[common.example_image(name)] for name in EXAMPLES], [image], label="Example images",
+                    cache_examples=False)
