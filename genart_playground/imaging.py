@@ -24,8 +24,10 @@ def to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def fit_pixels(image: Image.Image, max_pixels: int = limits.MAX_MODEL_PIXELS) -> tuple[Image.Image, str | None]:
-    """Shrink an image to at most `max_pixels`, keeping its aspect; say so when it happens."""
+def fit_pixels(image: Image.Image, max_pixels: int | None = None) -> tuple[Image.Image, str | None]:
+    """Shrink an image to at most `max_pixels` (default: limits.MAX_MODEL_PIXELS), keeping its aspect;
+    say so when it happens."""
+    max_pixels = max_pixels or limits.MAX_MODEL_PIXELS
     width, height = image.size
     if width * height <= max_pixels:
         return image, None
