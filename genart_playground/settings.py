@@ -12,7 +12,7 @@
 | GENART_DEVICE | (auto) | cuda, mps or cpu; auto picks CUDA > MPS > CPU |
 | GENART_QUEUE_SIZE | 16 | how many requests may wait in the GPU queue |
 | GENART_CONCURRENCY | 1 | how many model-heavy events run at the same time |
-| GENART_PUBLIC | 0 | 1 applies the public-Space limits (smaller caps, registry only) |
+| GENART_PUBLIC | 0 | 1 applies the public-Space limits (smaller caps, registry only, overrides GENART_ALLOW_ANY_MODEL) |
 """
 
 import os
@@ -37,10 +37,11 @@ DEFAULT_MODELS = {
     "gan": os.environ.get("GENART_GAN_MODEL", "builtin/shapes-gan"),
     "style": os.environ.get("GENART_STYLE_MODEL", "builtin/random-filters"),
 }
-ALLOW_ANY_MODEL = _flag("GENART_ALLOW_ANY_MODEL")
+PUBLIC = _flag("GENART_PUBLIC")
+# A public deployment serves the registry's models only, whatever else is set.
+ALLOW_ANY_MODEL = _flag("GENART_ALLOW_ANY_MODEL") and not PUBLIC
 MODEL_ROOTS = [Path(p).resolve() for p in os.environ.get("GENART_MODEL_ROOTS", "").split(os.pathsep) if p]
 MEMORY_BUDGET_BYTES = _int("GENART_MEMORY_BUDGET_MB", 0) * 2**20
 DEVICE = os.environ.get("GENART_DEVICE", "").strip().lower() or None
 QUEUE_SIZE = _int("GENART_QUEUE_SIZE", 16)
 CONCURRENCY = _int("GENART_CONCURRENCY", 1)
-PUBLIC = _flag("GENART_PUBLIC")
