@@ -74,6 +74,9 @@ def grid(images: list[Image.Image], columns: int, pad: int = 2) -> Image.Image:
 
 
 def gif_bytes(frames: list[Image.Image], duration_ms: int = 80) -> bytes:
+    # Fast octree palettes without dithering: Pillow's default (median cut + dither) costs about
+    # 10× more, and dithering speckles the flat colours these frames mostly hold.
+    frames = [frame.quantize(method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE) for frame in frames]
     buffer = io.BytesIO()
     frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=duration_ms, loop=0)
     return buffer.getvalue()
