@@ -360,3 +360,30 @@ def fresh_cache():
     empty()
     yield cache
     empty()
+
+
+# ---------------------------------------------------------------------------------------------
+# The app, served once per session
+# ---------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def served_app(tiny_t2i, tiny_vae, tiny_gan):
+    """The app as `python app.py` serves it (its launch options included), on a free loopback port."""
+    from genart_playground.ui.app import build_demo, launch
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    demo = build_demo()
+    launch(demo, prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
+    yield demo
+    demo.close()
+
+
+@pytest.fixture(scope="session")
+def api_client(served_app, tmp_path_factory):
+    """A gradio_client for `served_app`; downloaded outputs go to a temporary folder."""
+    from gradio_client import Client
+
+    return Client(served_app.local_url, verbose=False, analytics_enabled=False,
+                  download_files=str(tmp_path_factory.mktemp("downloads")))

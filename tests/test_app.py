@@ -2,7 +2,6 @@
 
 import ast
 import asyncio
-import socket
 from pathlib import Path
 
 import numpy as np
@@ -13,28 +12,14 @@ UI_DIR = Path(__file__).resolve().parents[1] / "genart_playground" / "ui"
 API_NAMES = {"text_to_image", "style_transfer", "gan_interpolation", "vae_reconstruction"}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+@pytest.fixture(scope="module")
+def app(served_app):
+    return served_app  # one server for every app-level test file (tests/conftest.py)
 
 
 @pytest.fixture(scope="module")
-def app(tiny_t2i, tiny_vae, tiny_gan):
-    from genart_playground.ui.app import build_demo, launch
-
-    demo = build_demo()
-    launch(demo, prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), quiet=True)
-    yield demo
-    demo.close()
-
-
-@pytest.fixture(scope="module")
-def client(app, tmp_path_factory):
-    from gradio_client import Client
-
-    return Client(app.local_url, verbose=False, analytics_enabled=False,
-                  download_files=str(tmp_path_factory.mktemp("downloads")))
+def client(api_client):
+    return api_client
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from .. import checks, imaging, limits, settings
+from .. import checks, imaging, limits, settings, uploads
 from ..devices import make_generator
 from ..models import registry
 from ..models.cache import cache
@@ -301,6 +301,9 @@ def style_transfer(content, style, *, model=None, method=None, steps=None, size=
     docstring); `model` is a style feature network for gatys, a text-to-image model for img2img.
     """
     method = _method(method, style)
+    # Paths and bytes are opened here, their pixel count checked before decoding.
+    content = uploads.open_if_file(content)
+    style = uploads.open_if_file(style) if method == "gatys" else style
     seed = checks.check_seed("seed", seed)
     preserve_color = _check_bool("preserve_color", preserve_color)
     progress = _check_progress(progress)

@@ -3,7 +3,7 @@
 import torch
 import torch.nn.functional as F
 
-from .. import checks, imaging, metrics
+from .. import checks, imaging, metrics, uploads
 from ..models import registry
 from ..models.cache import cache
 from ..results import VaeResult, base_metadata
@@ -43,8 +43,9 @@ def latent_picture(latents: torch.Tensor, columns: int = 4) -> "imaging.Image.Im
 
 @torch.inference_mode()
 def vae_reconstruction(image, *, model=None, progress=None) -> VaeResult:
-    # 1. Check inputs
-    checks.check_image("image", image)
+    # 1. Check inputs (a path or bytes is opened here, its pixel count checked before decoding)
+    image = checks.check_image("image", uploads.open_if_file(image))
+    upload_notes = uploads.upload_notes(image)
     image, resize_note = imaging.fit_pixels(imaging.to_rgb(image))
 
     # 2. Get the cached autoencoder
@@ -56,7 +57,7 @@ def vae_reconstruction(image, *, model=None, progress=None) -> VaeResult:
     x = imaging.to_tensor(image)
     factor = downsample_factor(vae)
     padded, (pad_h, pad_w) = pad_to_multiple(x, factor)
-    notes = [resize_note] if resize_note else []
+    notes = upload_notes + ([resize_note] if resize_note else [])
     if pad_h or pad_w:
         notes.append(f"padded from {x.shape[-1]}×{x.shape[-2]} to {padded.shape[-1]}×{padded.shape[-2]} "
                      f"(a multiple of {factor}), then cropped back")

@@ -5,6 +5,7 @@ is checked before any library sees it, so a pickle in it is never opened.
 """
 
 import functools
+import importlib.util
 import json
 import socket
 import threading
@@ -67,6 +68,15 @@ def local_folder(spec: ModelSpec, *, progress=None) -> Path:
         raise ModelUnavailableError(f"{missing} ({type(error).__name__})") from error
 
 
+def _trusted_library(name) -> bool:
+    """diffusers, transformers, or a pipeline module inside diffusers: SD 1.x lists its safety checker
+    as ["stable_diffusion", "StableDiffusionSafetyChecker"], code that ships with diffusers."""
+    if name in _TRUSTED_LIBRARIES:
+        return True
+    return isinstance(name, str) and name.isidentifier() and \
+        importlib.util.find_spec(f"diffusers.pipelines.{name}") is not None
+
+
 def check_folder(folder: Path, spec: ModelSpec) -> None:
     """Refuse folders without safetensors weights or that need code shipped with the model."""
     root = folder / spec.subfolder if spec.subfolder else folder
@@ -84,7 +94,7 @@ def check_folder(folder: Path, spec: ModelSpec) -> None:
         if not index.is_file():
             raise UnsafeModelError(f"Model {spec.name!r} has no model_index.json; it is not a diffusers pipeline.")
         for key, value in json.loads(index.read_text()).items():
-            if isinstance(value, list) and value and value[0] is not None and value[0] not in _TRUSTED_LIBRARIES:
+            if isinstance(value, list) and value and value[0] is not None and not _trusted_library(value[0]):
                 raise UnsafeModelError(f"Model {spec.name!r}: component {key!r} comes from {value[0]!r}; refused.")
 
 

@@ -1,9 +1,10 @@
 """The app: four tabs, one shared GPU queue, and the launch settings that keep a public server safe."""
 
 import gradio as gr
+import huggingface_hub.constants as hf_constants
 
 from .. import limits, settings
-from . import common, tab_gan_interpolation, tab_style_transfer, tab_text_to_image, tab_vae_reconstruction
+from . import tab_gan_interpolation, tab_style_transfer, tab_text_to_image, tab_vae_reconstruction
 
 TITLE = "GenArt Playground"
 INTRO = ("# GenArt Playground\n"
@@ -31,8 +32,12 @@ def build_demo() -> gr.Blocks:
 def launch_options() -> dict:
     """Server settings; host and port stay Gradio's (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT, 127.0.0.1:7860)."""
     return {
-        "max_file_size": limits.MAX_UPLOAD_BYTES,
-        "allowed_paths": [str(common.EXAMPLE_IMAGES)],  # only the example inputs, nothing else on disk
+        "max_file_size": limits.MAX_UPLOAD_BYTES,  # one byte more: HTTP 413, before the file is kept
+        # Nothing on disk beyond Gradio's own cache, where it copies uploads, outputs and the
+        # example inputs (gr.Examples copies them at build time).
+        "allowed_paths": [],
+        # Refused even if a later change allowed a parent folder: the weights, code and HF token.
+        "blocked_paths": [str(settings.PACKAGE_DIR), hf_constants.HF_HOME],
         "theme": gr.themes.Soft(),
     }
 

@@ -5,10 +5,11 @@ import pandas as pd
 
 import genart_playground as gp
 
-from .. import limits
+from .. import limits, uploads
 from ..adapters.style_transfer import DEFAULT_STRENGTH, METHODS
 from ..models import registry
 from . import common
+from .image_input import upload_image
 
 MODEL_TASK = {"gatys": "style", "img2img": "text-to-image"}
 EXAMPLES = [
@@ -48,7 +49,12 @@ def stylise(content, style_image, style_prompt, method, model, steps, size, stre
             progress=gr.Progress()):
     report = common.bridge(progress)
     report(0.0, "Loading the model")
-    style = style_prompt if method == "img2img" else style_image
+    # Pixel counts are checked before decoding; a style image img2img does not use is not opened.
+    content = uploads.open_image(content, what="The content image") if content is not None else None
+    if method == "img2img":
+        style = style_prompt
+    else:
+        style = uploads.open_image(style_image, what="The style image") if style_image is not None else None
     result = gp.style_transfer(content, style, model=common.model_name(model), method=method,
                                steps=_own(steps), size=_own(size),
                                strength=strength,
@@ -83,10 +89,8 @@ def build_tab():
         with gr.Row():
             with gr.Column():
                 with gr.Row():
-                    content = gr.Image(label="Content image", type="pil", image_mode="RGB",
-                                       sources=["upload", "clipboard"])
-                    style_image = gr.Image(label="Style image", type="pil", image_mode="RGB",
-                                           sources=["upload", "clipboard"])
+                    content = upload_image(label="Content image", sources=["upload", "clipboard"])
+                    style_image = upload_image(label="Style image", sources=["upload", "clipboard"])
                 style_prompt = gr.Textbox(label="Style prompt", visible=False, max_length=limits.MAX_PROMPT_CHARS,
                                           info="The style to draw the content in, e.g. 'a watercolour painting'.")
                 method = gr.Radio(label="Method", choices=list(METHODS), value="gatys",

@@ -4,7 +4,9 @@ import gradio as gr
 
 import genart_playground as gp
 
+from .. import uploads
 from . import common
+from .image_input import upload_image
 
 EXAMPLES = ["shapes.png", "stripes.png", "photo_like.png"]
 
@@ -17,6 +19,7 @@ def seconds_needed(image, model, *rest, **kwargs) -> float:
 @common.user_errors
 def reconstruct(image, model, progress=gr.Progress()):
     report = common.bridge(progress)
+    image = uploads.open_image(image) if image is not None else None  # pixel count checked before decoding
     report(0.0, "Loading the autoencoder")
     result = gp.vae_reconstruction(image, model=common.model_name(model), progress=report)
     metrics = {name: round(float(value), 4) for name, value in result.metrics.items()}
@@ -29,8 +32,8 @@ def build_tab():
                     "Latent diffusion models work in that latent space; here you see what it keeps and what it loses.")
         with gr.Row():
             with gr.Column():
-                image = gr.Image(label="Image (any size; large ones are shrunk, odd sizes padded)", type="pil",
-                                 image_mode="RGB", sources=["upload", "clipboard"], height=256)
+                image = upload_image(label="Image (large ones are shrunk, odd sizes padded)",
+                                     sources=["upload", "clipboard"], height=256)
                 model = common.model_dropdown("vae", label="Autoencoder")
                 run = gr.Button("Encode and decode", variant="primary")
                 metrics = gr.JSON(label="Metrics (PSNR in dB, SSIM out of 1, compression ratio ×)")

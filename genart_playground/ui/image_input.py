@@ -1,0 +1,30 @@
+"""An image input that hands the handler the uploaded file unopened.
+
+gr.Image opens every upload with PIL before the handler runs (and decodes it unless it is
+type="filepath" in its own mode), so a decompression bomb would be decoded, or refused with a
+message that names no limit, before `uploads.open_image` could check its pixel count.
+"""
+
+import base64
+
+import gradio as gr
+
+
+def upload_image(**options) -> gr.Image:
+    """gr.Image on screen and in the API; its value is the upload's path (bytes for a data: URL).
+
+    A gr.Image whose preprocess is replaced, rather than a subclass: Gradio writes a .pyi stub
+    next to the source file of every Component subclass it sees defined."""
+    image = gr.Image(type="filepath", image_mode=None, **options)
+    image.preprocess = _unopened
+    return image
+
+
+def _unopened(payload):
+    if payload is None:
+        return None
+    if payload.url and payload.url.startswith("data:"):
+        return base64.b64decode(payload.url.split(",", 1)[1])  # a pasted image, not a file yet
+    if payload.path is None:
+        raise gr.Error("The image upload has no file.", print_exception=False)
+    return str(payload.path)
