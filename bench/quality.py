@@ -1,0 +1,132 @@
+"""The quality figures of issue 4 §3 for the shipped built-ins, judged by the project's checker.
+
+    python bench/quality.py            # all built-ins that are shipped
+    python bench/quality.py --n 16     # more images per prompt: tighter figures, slower
+
+Text-to-image runs at the registry's default settings (steps, guidance, scheduler, size).
+"""
+
+import argparse
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+
+from genart_playground import imaging, settings
+from genart_playground.data import checker, shapes
+from genart_playground.models import registry
+
+
+def t2i_figures(n: int, seed: int) -> None:
+    from diffusers import DPMSolverMultistepScheduler, StableDiffusionPipeline
+
+    folder = settings.BUILTIN_DIR / "shapes-t2i"
+    if not (folder / "model_index.json").exists():
+        print("shapes-t2i: not shipped")
+        return
+    defaults = registry.resolve("text-to-image", "builtin/shapes-t2i").defaults
+    pipe = StableDiffusionPipeline.from_pretrained(folder, use_safetensors=True)
+    pipe.scheduler = DPMSolverMultistepScheduler.from_config(pipe.scheduler.config)  # "dpm++"
+    pipe.set_progress_bar_config(disable=True)
+    options = dict(num_inference_steps=defaults["steps"], guidance_scale=defaults["guidance"],
+                   width=defaults["width"], height=defaults["height"])
+    generator = torch.Generator().manual_seed(seed)
+
+    def draw(prompts):
+        images = []
+        for start in range(0, len(prompts), 16):
+            images += pipe(prompts[start:start + 16], generator=generator, **options).images
+        return images
+
+    # 1. Colour and shape named: every combo, n images each
+    print(f"text-to-image, {options['num_inference_steps']} DPM-Solver++ steps, guidance {options['guidance_scale']}:")
+    per_combo = {}
+    for color, shape in shapes.ALL_COMBOS:
+        judged = [checker.judge(image) for image in draw([f"a {color} {shape}"] * n)]
+        per_combo[(color, shape)] = np.mean([j.agrees(color=color, shape=shape) for j in judged])
+    train = np.mean([v for k, v in per_combo.items() if k not in shapes.HELD_OUT])
+    print(f"  colour+shape right, training combos ({len(shapes.TRAIN_COMBOS)}×{n}): {train:.1%}")
+    for combo in shapes.HELDOUT_COMBOS:
+        print(f"  colour+shape right, held out '{' '.join(combo)}' ({n}): {per_combo[combo]:.1%}")
+    print(f"  colour+shape right, held-out combos together: "
+          f"{np.mean([per_combo[c] for c in shapes.HELDOUT_COMBOS]):.1%}")
+
+    # 2. Everything named (training combos): background, position, size
+    rng = random.Random(seed)
+    scenes = [shapes.sample_scene(rng, "train") for _ in range(len(shapes.TRAIN_COMBOS) * n)]
+    judged = [checker.judge(image) for image in draw([shapes.full_caption(s) for s in scenes])]
+    for key in ("color", "shape", "background", "position", "size"):
+        print(f"  full captions ({len(scenes)}): {key} right {np.mean([getattr(j, key) == getattr(s, key) for j, s in zip(judged, scenes)]):.1%}")
+    print(f"  full captions: all five right {np.mean([j.agrees(color=s.color, shape=s.shape, background=s.background, position=s.position, size=s.size) for j, s in zip(judged, scenes)]):.1%}, clean {np.mean([j.clean for j in judged]):.1%}")
+
+    # 3. Speed: 4 images at the defaults
+    began = time.perf_counter()
+    pipe(["a red circle"] * 4, generator=torch.Generator().manual_seed(0), **options)
+    print(f"  4 images at the defaults: {time.perf_counter() - began:.2f} s on {torch.get_num_threads()} threads")
+
+
+def vae_figures(n: int, seed: int) -> None:
+    from diffusers import AutoencoderKL
+
+    folder = settings.BUILTIN_DIR / "shapes-t2i"
+    if not (folder / "vae" / "config.json").exists():
+        print("shapes-vae: not shipped")
+        return
+    vae = AutoencoderKL.from_pretrained(folder, subfolder="vae", use_safetensors=True).eval()
+    held = shapes.ShapesDataset(n, seed=seed + 1000, split="heldout")
+    x = torch.stack([held[i][0] for i in range(n)])
+    with torch.no_grad():
+        recon = torch.cat([vae.decode(vae.encode(c).latent_dist.mode()).sample for c in x.split(64)]).clamp(-1, 1)
+    psnr = 10 * torch.log10(1 / ((x - recon) / 2).pow(2).flatten(1).mean(1))
+    print(f"VAE: PSNR on {n} held-out-combo images it was not trained on: mean {psnr.mean():.2f} dB, "
+          f"min {psnr.min():.2f} dB")
+    big = imaging.to_tensor(shapes.render(held.scene(0)).resize((512, 512)))
+    began = time.perf_counter()
+    with torch.no_grad():
+        vae.decode(vae.encode(big).latent_dist.mode())
+    print(f"  512×512 round trip: {time.perf_counter() - began:.2f} s")
+
+
+def gan_figures(n: int, seed: int) -> None:
+    folder = settings.BUILTIN_DIR / "shapes-gan"
+    if not (folder / "config.json").exists():
+        print("shapes-gan: not shipped")
+        return
+    from genart_playground.networks.gan import Generator
+
+    try:
+        generator = Generator.from_pretrained(folder).eval()
+    except (OSError, RuntimeError, ValueError) as error:  # weights from an older network layout
+        print(f"shapes-gan: could not load ({type(error).__name__}: {str(error).splitlines()[0]})")
+        return
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        z = torch.randn(n, generator.latent_dim)
+        images = imaging.to_pil(torch.cat([generator(c) for c in z.split(64)]))
+    judged = [checker.judge(image) for image in images]
+    clean = [j for j in judged if j.clean]
+    combos = {(j.color, j.shape) for j in clean}
+    print(f"GAN: {len(clean) / n:.1%} of {n} samples are one clean shape on a clean background; "
+          f"{len(combos & set(shapes.TRAIN_COMBOS))}/20 training combos covered"
+          f" (+{len(combos & shapes.HELD_OUT)} held-out combos)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=8, help="images per prompt (t2i), ×64 for the VAE and GAN")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    vae_figures(32 * args.n, args.seed)
+    gan_figures(64 * args.n, args.seed)
+    t2i_figures(args.n, args.seed)
+
+
+if __name__ == "__main__":
+    main()

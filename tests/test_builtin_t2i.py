@@ -1,0 +1,62 @@
+"""The SHIPPED shapes-t2i pipeline and its VAE, judged by the project's own checker (issue 4 §4)."""
+
+import numpy as np
+import pytest
+import torch
+
+from genart_playground import settings
+from genart_playground.data import checker, shapes
+
+FOLDER = settings.BUILTIN_DIR / "shapes-t2i"
+pytestmark = pytest.mark.skipif(not (FOLDER / "model_index.json").exists(), reason="shapes-t2i is not shipped")
+
+PROMPTS = [("red", "circle"), ("blue", "square"), ("green", "circle"), ("yellow", "triangle"),
+           ("purple", "diamond"), ("orange", "square"), ("red", "triangle"), ("blue", "diamond")]
+
+
+def test_shipped_pipeline_draws_the_named_colour_and_shape():
+    from diffusers import StableDiffusionPipeline
+
+    torch.manual_seed(0)
+    pipe = StableDiffusionPipeline.from_pretrained(FOLDER, use_safetensors=True)
+    pipe.set_progress_bar_config(disable=True)
+    assert type(pipe.scheduler).__name__ == "DPMSolverMultistepScheduler"
+    images = pipe([f"a {c} {s}" for c, s in PROMPTS], num_inference_steps=20, guidance_scale=4.0,
+                  generator=torch.Generator().manual_seed(0)).images
+    assert images[0].size == (64, 64)
+    judged = [checker.judge(image) for image in images]
+    right = sum(j.agrees(color=c, shape=s) for j, (c, s) in zip(judged, PROMPTS))
+    assert right >= 6, [(j.color, j.shape) for j in judged]
+
+
+def test_shipped_vae_reconstructs_held_out_shapes_above_30_db():
+    from diffusers import AutoencoderKL
+
+    vae = AutoencoderKL.from_pretrained(FOLDER, subfolder="vae", use_safetensors=True).eval()
+    held = shapes.ShapesDataset(32, seed=7, split="heldout")
+    x = torch.stack([held[i][0] for i in range(len(held))])
+    with torch.no_grad():
+        recon = vae.decode(vae.encode(x).latent_dist.mode()).sample.clamp(-1, 1)
+    mse = ((x - recon) / 2).pow(2).flatten(1).mean(1)
+    psnr = float((10 * torch.log10(1 / mse)).mean())
+    assert psnr >= 30.0, psnr
+    # Fully convolutional: a bigger image goes through too, at the same 4× latent downsampling.
+    with torch.no_grad():
+        assert vae.encode(torch.zeros(1, 3, 128, 96)).latent_dist.mode().shape == (1, 4, 32, 24)
+
+
+def test_checker_reads_the_shipped_vae_reconstructions():
+    """The checker judges decoded pictures; it must not blame the decoder's slight blur on the model."""
+    import random
+
+    from diffusers import AutoencoderKL
+
+    from genart_playground import imaging
+
+    vae = AutoencoderKL.from_pretrained(FOLDER, subfolder="vae", use_safetensors=True).eval()
+    rng = random.Random(11)
+    scenes = [shapes.sample_scene(rng, "all") for _ in range(96)]
+    x = torch.stack([imaging.to_tensor(shapes.render(s))[0] for s in scenes])
+    with torch.no_grad():
+        images = imaging.to_pil(vae.decode(vae.encode(x).latent_dist.mode()).sample)
+    assert checker.accuracy(images, scenes)["all"] >= 0.9

@@ -1,0 +1,117 @@
+"""The shapes world (issue 4 §1) and the project's picture checker."""
+
+import json
+import random
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from genart_playground.data import checker, shapes
+
+
+def test_same_seed_same_images_and_captions():
+    a, b = shapes.ShapesDataset(8, seed=3), shapes.ShapesDataset(8, seed=3)
+    for i in range(8):
+        (x, cx), (y, cy) = a[i], b[i]
+        assert torch.equal(x, y) and cx == cy
+    other = shapes.ShapesDataset(8, seed=4)
+    assert any(not torch.equal(a[i][0], other[i][0]) for i in range(8))
+
+
+def test_images_are_64x64_in_minus_one_to_one():
+    x, text = shapes.ShapesDataset(1, seed=0)[0]
+    assert x.shape == (3, 64, 64) and x.min() >= -1 and x.max() <= 1 and text.startswith("a ")
+
+
+def test_contract_colours_exact_at_object_centre_and_background_corners():
+    rng = random.Random(0)
+    for _ in range(60):
+        scene = shapes.sample_scene(rng, "all")
+        pixels = shapes.as_array(shapes.render(scene))
+        cx, cy = scene.center
+        # The triangle's bounding-box centre is inside it (half-way down); the others are symmetric.
+        assert tuple(pixels[int(cy), int(cx)]) == shapes.COLORS[scene.color]
+        for corner in (pixels[0, 0], pixels[0, -1], pixels[-1, 0], pixels[-1, -1]):
+            assert tuple(corner) == shapes.BACKGROUNDS[scene.background]
+
+
+def test_triangle_is_upright_and_diamond_is_widest_in_the_middle():
+    common = dict(color="blue", size="large", position="center", background="white")
+    triangle = shapes.as_array(shapes.render(shapes.sample_scene(random.Random(1), "all", shape="triangle", **common)))
+    diamond = shapes.as_array(shapes.render(shapes.sample_scene(random.Random(1), "all", shape="diamond", **common)))
+    widths = lambda a: (np.abs(a.astype(int) - 245).sum(-1) > 100).sum(1)  # noqa: E731
+    rows = np.nonzero(widths(triangle))[0]
+    assert widths(triangle)[rows[-1]] > 3 * widths(triangle)[rows[0]]  # flat base at the bottom
+    assert abs(int(np.argmax(widths(diamond))) - 32) <= 4
+
+
+def test_held_out_combos_never_in_train_split_and_only_them_in_heldout():
+    train = shapes.ShapesDataset(2000, seed=0, split="train")
+    seen = {(s.color, s.shape) for s in map(train.scene, range(len(train)))}
+    assert not seen & shapes.HELD_OUT and len(seen) == 20
+    held = shapes.ShapesDataset(200, seed=0, split="heldout")
+    assert {(s.color, s.shape) for s in map(held.scene, range(200))} == set(shapes.HELD_OUT)
+
+
+def test_captions_match_the_scene_and_leave_attributes_out():
+    rng = random.Random(0)
+    full = short = 0
+    for _ in range(300):
+        scene = shapes.sample_scene(rng, "train")
+        text = shapes.caption(scene, rng)
+        assert text.startswith("a ") and f"{scene.color} {scene.shape}" in text
+        assert (scene.size in text.split()) or f"a {scene.color}" in text
+        for position, phrase in shapes.POSITION_PHRASES.items():
+            assert (phrase in text) <= (position == scene.position)
+        for background in shapes.BACKGROUNDS:
+            assert (f"on a {background} background" in text) <= (background == scene.background)
+        full += text == shapes.full_caption(scene)
+        short += text == f"a {scene.color} {scene.shape}"
+    assert full > 30 and short > 0  # both the whole caption and the shortest one occur
+
+
+def test_bad_split_is_refused():
+    with pytest.raises(ValueError, match="split"):
+        shapes.ShapesDataset(4, split="test")
+
+
+def test_checker_is_right_on_rendered_ground_truth():
+    rng = random.Random(123)
+    scenes = [shapes.sample_scene(rng, "all") for _ in range(400)]
+    scores = checker.accuracy([shapes.render(s) for s in scenes], scenes)
+    assert scores["all"] >= 0.97, scores
+    assert scores["clean"] >= 0.97, scores
+
+
+def test_checker_rejects_noise_and_two_objects():
+    noise = Image.fromarray(np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8))
+    assert not checker.judge(noise).clean
+    one = shapes.render(shapes.sample_scene(random.Random(0), "all", position="left", size="small"))
+    two = shapes.as_array(one).copy()
+    two[:, 32:] = two[:, :32]  # the same small shape again on the right
+    assert checker.judge(one).clean and not checker.judge(two).clean
+    empty = Image.new("RGB", (64, 64), shapes.BACKGROUNDS["gray"])
+    assert checker.judge(empty).color is None and not checker.judge(empty).clean
+
+
+def test_image_folder_reads_a_sidecar_or_the_file_names(tmp_path):
+    Image.new("RGB", (80, 40), (200, 10, 10)).save(tmp_path / "red_thing.png")
+    Image.new("RGB", (32, 32), (10, 10, 200)).save(tmp_path / "b.jpg")
+    by_name = shapes.ImageFolderDataset(tmp_path)
+    assert len(by_name) == 2 and by_name.captions == ["b", "red thing"]
+    x, text = by_name[1]
+    assert x.shape == (3, 64, 64) and text == "red thing" and x[0].mean() > 0.5
+    (tmp_path / "metadata.jsonl").write_text(json.dumps({"file_name": "b.jpg", "text": "a blue square"}) + "\n")
+    assert shapes.ImageFolderDataset(tmp_path).captions == ["a blue square", "red thing"]
+    (tmp_path / "metadata.jsonl").unlink()
+    (tmp_path / "captions.txt").write_text("red_thing.png\ta red circle\n")
+    assert shapes.ImageFolderDataset(tmp_path).captions == ["b", "a red circle"]
+
+
+def test_image_folder_refuses_missing_or_empty_folders(tmp_path):
+    with pytest.raises(ValueError, match="existing directory"):
+        shapes.ImageFolderDataset(tmp_path / "missing")
+    with pytest.raises(ValueError, match="No images"):
+        shapes.ImageFolderDataset(tmp_path)
