@@ -1,8 +1,12 @@
-"""Input checks shared by the adapters: one rule per check, a message that says what is allowed."""
+"""Checks shared by the adapters: one rule per check, a message that says what is allowed.
+
+Inputs are checked before any model work; outputs (`check_output`) before they are returned.
+"""
 
 import math
 from numbers import Integral, Real
 
+import numpy as np
 from PIL import Image
 
 from . import limits
@@ -63,3 +67,23 @@ def check_image(name: str, image) -> Image.Image:
     if width * height > limits.MAX_UPLOAD_PIXELS:
         raise ValueError(f"`{name}` has {width}×{height} pixels; the limit is {limits.MAX_UPLOAD_PIXELS:,} pixels.")
     return image
+
+
+class OutputError(RuntimeError):
+    """A model produced pixels that are no image (NaN or infinity): reported, never shown."""
+
+
+def check_output(images, model: str, *, low: float = 0.0, high: float = 1.0) -> list[str]:
+    """Model output in [low, high], first axis the images (any layout after it, array or tensor).
+
+    NaN is an error (half precision overflowing, broken weights); an all-black image is kept but
+    named in the returned warnings, so it is never passed off silently as a result.
+    """
+    if hasattr(images, "detach"):  # a torch tensor; checks.py itself stays free of torch
+        images = images.detach().float().cpu().numpy()
+    images = np.asarray(images, dtype=np.float32)
+    if not np.isfinite(images).all():
+        raise OutputError(f"Model {model!r} produced NaN pixels; try float32 (GENART_DEVICE=cpu) or another model.")
+    brightest = images.reshape(len(images), -1).max(axis=1)
+    black = np.flatnonzero(brightest < low + 0.02 * (high - low))  # 2 %: below 5 of 255 everywhere
+    return [f"image {i} is completely black" for i in black]

@@ -58,12 +58,14 @@ def gan_interpolation(seed_a, seed_b, *, model=None, frames=16, method="slerp", 
     # 4. Generate all frames
     if progress is not None:
         progress(0.0, f"Generating {frames} frames")
-    images = imaging.to_pil(generator(zs.to(device, dtype)))
+    pixels = generator(zs.to(device, dtype))
     if progress is not None:
         progress(1.0, "Done")
 
-    # 5. Animate and describe
+    # 5. Check the pixels (to_pil would turn NaN into black), animate and describe
+    warnings = checks.check_output(pixels, spec.name, low=-1.0, high=1.0)
+    images = imaging.to_pil(pixels)
     metadata = base_metadata("gan_interpolation", spec, device, dtype, seed_a=seed_a, seed_b=seed_b,
                              frames=frames, method=method, truncation=truncation,
-                             latent_dim=generator.latent_dim)
+                             latent_dim=generator.latent_dim, warnings=warnings)
     return InterpolationResult(images=images, metadata=metadata, gif=imaging.gif_bytes(images))

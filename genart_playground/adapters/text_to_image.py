@@ -54,10 +54,7 @@ def default_size(pipe) -> int:
 
 def check_output(images: np.ndarray, name: str) -> list[str]:
     """NaN is an error; an all-black image is reported rather than passed off as a result."""
-    if not np.isfinite(images).all():
-        raise RuntimeError(f"Model {name!r} produced NaN pixels; try float32 (GENART_DEVICE=cpu) or another model.")
-    black = [i for i, image in enumerate(images) if image.max() < 0.02]
-    return [f"image {i} is completely black" for i in black]
+    return checks.check_output(images, name)
 
 
 def to_pil(images: np.ndarray) -> list[Image.Image]:

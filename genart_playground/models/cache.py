@@ -76,6 +76,16 @@ class ModelCache:
         free_memory()
         return True
 
+    def shrink(self, keep: int = 1) -> list[str]:
+        """Evict all but the `keep` most recently used models and free their memory: after an
+        out-of-memory error, the model the failed request used stays, the others go."""
+        with self._lock:
+            victims = list(self._entries)[: max(len(self._entries) - keep, 0)]
+            for name in victims:
+                del self._entries[name]
+        free_memory()
+        return victims
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()

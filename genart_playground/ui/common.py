@@ -3,15 +3,19 @@
 No torch here: the UI only calls the adapters and shows what they return.
 """
 
+import asyncio
 import functools
 import os
 import tempfile
 import time
 from pathlib import Path
 
+import anyio.from_thread
 import gradio as gr
+from gradio.context import LocalContext
 
-from .. import settings
+from .. import serving, settings
+from ..checks import OutputError
 from ..models import registry
 from ..models.loading import ModelUnavailableError, availability
 
@@ -32,22 +36,60 @@ _SEPARATOR = "  "
 # Progress ------------------------------------------------------------------------------------
 
 def bridge(progress: gr.Progress):
-    """The adapters' progress callable(fraction, message) drawn as a Gradio progress bar."""
+    """The adapters' progress callable(fraction, message) drawn as a Gradio progress bar.
+
+    It is also how a cancelled request stops: the adapters report progress between steps, and
+    once the user cancels, the next report raises `serving.Cancelled` instead of drawing.
+    """
+    cancelled = cancellation_check()
+
     def report(fraction: float, message: str = "") -> None:
+        if cancelled():
+            raise serving.Cancelled("Cancelled.")
         progress(min(max(float(fraction), 0.0), 1.0), desc=message or None)
     return report
+
+
+def cancellation_check():
+    """A callable saying whether the user has cancelled the Gradio event this thread runs.
+
+    Gradio runs a handler in a worker thread under an asyncio task named after the event, and
+    `/cancel` (the Stop button, or gradio_client's `job.cancel()`) cancels that task; but the
+    thread runs on until it returns, holding its concurrency slot. So the thread looks its task
+    up once, on the event loop, and then reads the task's cancel request at every step.
+    """
+    event_id = LocalContext.event_id.get(None)
+    task = None
+    if event_id:
+        try:
+            task = anyio.from_thread.run_sync(_event_task, event_id)
+        except RuntimeError:
+            task = None  # not in one of Gradio's worker threads (a test calling the handler directly)
+    return (lambda: task.cancelling() > 0) if task is not None else (lambda: False)
+
+
+def _event_task(event_id: str):
+    suffix = f"<gradio-sep>{event_id}"  # gradio.utils.set_task_name
+    return next((task for task in asyncio.all_tasks() if task.get_name().endswith(suffix)), None)
 
 
 # Errors --------------------------------------------------------------------------------------
 
 def user_errors(fn):
-    """Bad input and missing models become a `gr.Error` whose message the user (or API client) sees."""
+    """What went wrong becomes a `gr.Error` whose message the user (or API client) sees: bad input,
+    a missing model, running out of memory (after the cache has freed some), NaN output, a cancel."""
+    guarded = serving.recover_from_out_of_memory(fn)
+
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
-            return fn(*args, **kwargs)
-        except (ValueError, ModelUnavailableError) as error:
+            return guarded(*args, **kwargs)
+        except (ValueError, ModelUnavailableError, serving.OutOfMemory, OutputError) as error:
             raise gr.Error(str(error), print_exception=False) from error
+        except serving.Cancelled as error:
+            raise gr.Error("Cancelled.", print_exception=False) from error
+        finally:
+            serving.return_freed_memory()
     return wrapper
 
 
@@ -89,7 +131,9 @@ def model_dropdown(task: str, *, label: str = "Model", info: str | None = None) 
 # Output files --------------------------------------------------------------------------------
 
 _OUTPUT_DIR = Path(tempfile.gettempdir()) / "genart_playground"
-_KEEP_SECONDS = 3600  # Gradio copies outputs into its own cache; our copy is only needed briefly
+# Gradio copies a returned file into its own cache at once (cleaned by delete_cache); our copy is
+# only needed until then, so ten minutes is ample. The load test sets it shorter.
+OUTPUT_KEEP_SECONDS = 600
 
 
 def write_output(data: bytes, suffix: str) -> str:
@@ -98,13 +142,49 @@ def write_output(data: bytes, suffix: str) -> str:
     now = time.time()
     for old in _OUTPUT_DIR.glob("*"):
         try:
-            if now - old.stat().st_mtime > _KEEP_SECONDS:
+            if now - old.stat().st_mtime > OUTPUT_KEEP_SECONDS:
                 old.unlink()
         except OSError:
             pass  # another request removed it first
     with tempfile.NamedTemporaryFile(dir=_OUTPUT_DIR, suffix=suffix, delete=False) as handle:
         handle.write(data)
     return handle.name
+
+
+def delete_files_created_by_app(blocks, age: int | None) -> None:
+    """Gradio's `delete_cache` pass, iterating over copies of its file sets.
+
+    Gradio 6.31 iterates the live sets while requests add files to them; under load the pass
+    raises "Set changed size during iteration", and since it runs in a `while True` task with no
+    `try`, that ends the schedule: nothing is deleted again and the cache grows without bound
+    (found by bench/load_test.py). Same rule otherwise: files older than `age`, kept ones kept.
+    """
+    keep = set()
+    for component in list(blocks.blocks.values()):
+        keep.update(getattr(component, "keep_in_cache", set()))
+    now = time.time()
+    for files in list(blocks.temp_file_sets):
+        for file in list(files):  # list() copies the set in one step, under the GIL
+            if file in keep:
+                continue
+            try:
+                if age is None or now - Path(file).lstat().st_ctime > age:
+                    os.remove(file)
+                    files.discard(file)
+            except FileNotFoundError:
+                files.discard(file)
+
+
+def _patch_delete_cache():
+    from gradio import route_utils
+
+    # delete_files_on_schedule looks the function up by name at every pass.
+    original = route_utils.delete_files_created_by_app
+    route_utils.delete_files_created_by_app = delete_files_created_by_app
+    return original
+
+
+_gradio_delete_files_created_by_app = _patch_delete_cache()  # kept for the test that shows the bug
 
 
 def example_image(name: str) -> str:

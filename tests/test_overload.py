@@ -1,0 +1,179 @@
+"""Overload: a full queue answers "busy", the GPU limit holds, errors and cancels free the slot.
+
+The app is build_demo() with a small queue (QUEUE_SIZE) and two GPU slots (CONCURRENCY), served on
+loopback and driven through gradio_client. The tiny pipeline's UNet is swapped for a wrapper that
+counts the denoising steps running at once and can hold them, so timing is in the test's hands.
+"""
+
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+QUEUE_SIZE = 3
+CONCURRENCY = 2
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def small_app(tiny_t2i, tiny_gan):
+    from genart_playground import settings
+    from genart_playground.ui.app import build_demo, launch
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(settings, "QUEUE_SIZE", QUEUE_SIZE)
+        patch.setattr(settings, "CONCURRENCY", CONCURRENCY)
+        demo = build_demo()
+    launch(demo, prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), quiet=True)
+    yield demo
+    demo.close()
+
+
+@pytest.fixture
+def client(small_app, tmp_path):
+    from gradio_client import Client
+
+    return Client(small_app.local_url, verbose=False, analytics_enabled=False, download_files=str(tmp_path))
+
+
+class InFlight:
+    """How many probed forwards run at once, across models; a gate that can hold them all."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.running = self.most = 0
+        self.released = threading.Event()
+        self.released.set()
+
+
+class Probe:
+    """Stands in for a model's forward: counts its calls, can fail once, slow down or wait."""
+
+    def __init__(self, forward, in_flight: InFlight):
+        self.forward, self.in_flight = forward, in_flight
+        self.calls = 0
+        self.delay = 0.0
+        self.fail_next: Exception | None = None
+
+    def __call__(self, *args, **kwargs):
+        state = self.in_flight
+        with state.lock:
+            self.calls += 1
+            state.running += 1
+            state.most = max(state.most, state.running)
+            error, self.fail_next = self.fail_next, None
+        try:
+            if error is not None:
+                raise error
+            state.released.wait(30)
+            time.sleep(self.delay)
+            return self.forward(*args, **kwargs)
+        finally:
+            with state.lock:
+                state.running -= 1
+
+    def wait_for_calls(self, n: int, timeout: float = 30) -> None:
+        end = time.monotonic() + timeout
+        while self.calls < n:
+            assert time.monotonic() < end, f"only {self.calls} of {n} calls arrived"
+            time.sleep(0.01)
+
+
+@pytest.fixture
+def probes(tiny_t2i, tiny_gan):
+    """Probes on the cached tiny UNet and GAN generator, sharing one count of calls in flight."""
+    from types import SimpleNamespace
+
+    from genart_playground.models.cache import cache
+
+    unet, gan = cache.load("text-to-image", tiny_t2i).unet, cache.load("gan", tiny_gan)
+    in_flight = InFlight()
+    unet.forward = Probe(unet.forward, in_flight)
+    gan.forward = Probe(gan.forward, in_flight)
+    yield SimpleNamespace(unet=unet.forward, gan=gan.forward, in_flight=in_flight)
+    in_flight.released.set()
+    del unet.forward, gan.forward  # back to the classes' forward
+
+
+def t2i_args(model, *, steps=None):
+    return ("a red circle", "", model, "model default", 1, steps, None, None, None, 0)
+
+
+def test_a_full_queue_answers_busy_and_the_rest_complete(client, probes, tiny_t2i, tiny_gan):
+    from gradio_client.utils import QueueError
+
+    args = t2i_args(tiny_t2i)
+    probes.in_flight.released.clear()  # hold every model call
+    # One event per GPU slot (one pipeline runs one request at a time, so a GAN takes the second).
+    running = [client.submit(*args, api_name="/text_to_image"),
+               client.submit(0, 1, tiny_gan, 4, "slerp", 1.0, api_name="/gan_interpolation")]
+    probes.unet.wait_for_calls(1)
+    probes.gan.wait_for_calls(1)  # both GPU slots busy, the queue empty
+
+    def submit_and_wait(_):
+        job = client.submit(*args, api_name="/text_to_image")
+        try:
+            return job.result(timeout=60)
+        except QueueError as error:
+            return error
+
+    with ThreadPoolExecutor(QUEUE_SIZE + 3) as pool:
+        answers = pool.map(submit_and_wait, range(QUEUE_SIZE + 3))
+        time.sleep(1.0)  # every request has reached the server and been queued or refused
+        probes.in_flight.released.set()
+        answers = list(answers)
+    busy = [a for a in answers if isinstance(a, QueueError)]
+    assert len(busy) == 3, answers
+    assert all("Queue is full" in str(error) for error in busy)
+    done = [a for a in answers if not isinstance(a, Exception)]
+    assert len(done) == QUEUE_SIZE and all(len(gallery) == 1 for gallery, _ in done)
+    assert [len(job.result(timeout=60)[0]) for job in running] == [1, 4]
+    assert probes.in_flight.most <= CONCURRENCY
+
+
+def test_gpu_events_never_exceed_the_concurrency_limit(client, probes, tiny_t2i, tiny_gan):
+    probes.unet.delay = probes.gan.delay = 0.05  # long enough for events to overlap if they could
+    args = t2i_args(tiny_t2i)
+    jobs = [client.submit(*args, api_name="/text_to_image") for _ in range(2)]
+    jobs += [client.submit(0, 1, tiny_gan, 4, "slerp", 1.0, api_name="/gan_interpolation") for _ in range(2)]
+    for job in jobs:
+        job.result(timeout=60)
+    assert probes.in_flight.most == CONCURRENCY  # they did overlap, up to the limit and no further
+
+
+def test_a_job_that_raises_does_not_block_the_next(client, probes, tiny_t2i):
+    from gradio_client.exceptions import AppError
+
+    args = t2i_args(tiny_t2i)
+    probes.unet.fail_next = RuntimeError("a bug in the model")
+    with pytest.raises(AppError):
+        client.predict(*args, api_name="/text_to_image")
+    start = time.monotonic()
+    gallery, metadata = client.predict(*args, api_name="/text_to_image")
+    assert len(gallery) == 1 and time.monotonic() - start < 10
+
+
+def test_a_cancelled_job_stops_within_two_steps_and_the_next_starts_at_once(client, probes, tiny_t2i):
+    args = t2i_args(tiny_t2i, steps=100)  # 100 steps of 0.1 s: 10 s if nothing stops it
+    probes.unet.delay = 0.1
+    job = client.submit(*args, api_name="/text_to_image")
+    probes.unet.wait_for_calls(3)
+    steps_at_cancel = probes.unet.calls
+    cancelled_at = time.monotonic()
+    job.cancel()  # returns once the server has stopped the event (/cancel awaits it)
+    steps_after_cancel = probes.unet.calls
+    probes.unet.delay = 0.0
+    follow_up = client.submit(*t2i_args(tiny_t2i, steps=2), api_name="/text_to_image")
+    probes.unet.wait_for_calls(steps_after_cancel + 1)
+    started_after = time.monotonic() - cancelled_at
+    assert len(follow_up.result(timeout=30)[0]) == 1
+    assert steps_after_cancel - steps_at_cancel <= 2  # the cancelled job's steps once cancel was asked
+    assert probes.unet.calls == steps_after_cancel + 2  # and none later: only the follow-up's two
+    assert started_after < 2.0

@@ -1,0 +1,77 @@
+"""Load and soak (issue 6 §7): bench/load_test.py's run on tiny models, its criteria asserted.
+
+The server runs in a child process, so its memory is measured alone, with its own temporary
+folder. 20 clients send 200 requests (after a 40-request warm-up) across all four tabs: every
+request is answered and succeeds, none is lost, the server's memory after the warm-up grows less
+than 5 %, and Gradio's temporary folder falls back once delete_cache has run.
+"""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+import load_test  # noqa: E402
+
+# Short, so the test sees delete_cache work, but longer than any request waits in the queue
+# (about 5 s here): an upload deleted before its turn would fail the request.
+DELETE_CACHE_AGE = 10
+
+
+def test_twenty_clients_two_hundred_requests(capsys):
+    summary = load_test.run(models="tiny", clients=20, requests=200, warmup=40, delete_cache_age=DELETE_CACHE_AGE)
+    with capsys.disabled():
+        print(f"\nsoak: {summary['throughput_per_s']} req/s, p50 {summary.get('p50_s')} s, "
+              f"p90 {summary.get('p90_s')} s, p99 {summary.get('p99_s')} s, server memory "
+              f"{summary['rss_growth_pct']:+} %, temp {summary['temp_peak_kb']} KB peak -> "
+              f"{summary['temp_settled_kb']} KB")
+    assert summary["requests"] == 200 and summary["lost"] == 0
+    assert summary["ok"] == 200, summary["errors"]
+    assert set(summary["per_tab_p50_s"]) == set(load_test.TABS)  # all four tabs were served
+    assert summary["rss_growth_pct"] < 5.0, summary["rss_by_tenth_mb"]
+    assert summary["checks"]["temporary folder bounded"], summary
+    assert summary["temp_settled_kb"] < summary["temp_peak_kb"]  # delete_cache did remove files
+
+
+def test_delete_cache_pass_survives_files_added_while_it_runs(tmp_path, monkeypatch):
+    # Gradio 6.31's own pass raises "Set changed size during iteration" when a request adds a file
+    # while it runs, and that ends its schedule for good; the app installs its own pass instead.
+    import os
+    import time
+    from types import SimpleNamespace
+
+    import pytest
+    from gradio import route_utils
+
+    from genart_playground.ui import common
+
+    assert route_utils.delete_files_created_by_app is common.delete_files_created_by_app
+
+    def make_blocks():
+        paths = [tmp_path / f"old{i}.png" for i in range(3)] + [tmp_path / "kept.png"]
+        for path in paths:
+            path.write_bytes(b"x")
+        return paths, SimpleNamespace(blocks={0: SimpleNamespace(keep_in_cache={str(paths[-1])})},
+                                      temp_file_sets=[{str(p) for p in paths}])
+
+    def remove_while_a_request_adds(path):
+        new = tmp_path / f"new{len(added)}.png"
+        new.write_bytes(b"x")
+        added.append(new)
+        live.add(str(new))  # a request finishing on another thread, mid-pass
+        remove(path)
+
+    remove = os.remove
+    monkeypatch.setattr(os, "remove", remove_while_a_request_adds)
+    for delete, should_fail in ((common._gradio_delete_files_created_by_app, True),
+                                (common.delete_files_created_by_app, False)):
+        added = []
+        paths, blocks = make_blocks()
+        live = blocks.temp_file_sets[0]
+        time.sleep(1.1)
+        if should_fail:
+            with pytest.raises(RuntimeError, match="changed size during iteration"):
+                delete(blocks, 1)
+            continue
+        delete(blocks, 1)
+        assert [p.exists() for p in paths] == [False, False, False, True]  # old ones gone, kept one kept
+        assert all(p.exists() and str(p) in live for p in added)  # files added meanwhile are left for later
