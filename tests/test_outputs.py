@@ -70,3 +70,31 @@ def test_nan_reaches_the_api_client_as_its_message(api_client, fresh_cache, tiny
     broken_forward(fresh_cache.load("gan", tiny_gan), float("nan"))
     with pytest.raises(AppError, match="NaN pixels"):
         api_client.predict(0, 1, tiny_gan, 2, "slerp", 1.0, api_name="/gan_interpolation")
+
+
+def test_vae_reports_a_black_reconstruction_but_not_a_black_input(tiny_vae, monkeypatch):
+    from PIL import Image
+
+    from genart_playground import vae_reconstruction
+    from genart_playground.models.cache import cache
+
+    bright = Image.new("RGB", (32, 32), (200, 120, 40))
+    dark = Image.new("RGB", (32, 32), (0, 0, 0))
+    vae = cache.load("vae", tiny_vae)
+    monkeypatch.setattr(type(vae), "decode", lambda self, z: type("Out", (), {"sample": -torch.ones(1, 3, 32, 32)})())
+    assert vae_reconstruction(bright, model=tiny_vae).metadata["warnings"] == ["image 0 is completely black"]
+    assert vae_reconstruction(dark, model=tiny_vae).metadata["warnings"] == []
+    monkeypatch.setattr(type(vae), "decode", lambda self, z: type("Out", (), {"sample": torch.full((1, 3, 32, 32), float("nan"))})())
+    with pytest.raises(checks.OutputError, match="NaN"):
+        vae_reconstruction(bright, model=tiny_vae)
+
+
+def test_style_transfer_reports_nan_pixels(monkeypatch):
+    from PIL import Image
+
+    from genart_playground.adapters import style_transfer as st
+
+    monkeypatch.setattr(st, "_optimise", lambda net, c, s, **kw: (torch.full_like(c, float("nan")), {"content": [1.0], "style": [1.0], "total": [1.0]}, []))
+    image = Image.new("RGB", (64, 64), (200, 120, 40))
+    with pytest.raises(checks.OutputError, match="NaN"):
+        st.style_transfer(image, image, steps=1, size=64)

@@ -205,6 +205,7 @@ def _gatys(content, style, *, model, steps, size, strength, seed, preserve_color
                                                  seed=seed, progress=progress)
 
     # 5. Colours, and the recipe
+    warnings = checks.check_output(image, spec.name, low=-1.0, high=1.0)
     result = imaging.to_pil(image)[0]
     if preserve_color:
         result = keep_content_colours(result, content_rgb)
@@ -215,7 +216,7 @@ def _gatys(content, style, *, model, steps, size, strength, seed, preserve_color
         content=INPUT_IMAGE_NOTE, style=INPUT_IMAGE_NOTE, style_size=list(style_size),
         style_weight=style_weight, optimizer="adam", learning_rate=LEARNING_RATE, lr_schedule="cosine to 5%",
         init="content + noise", init_noise=INIT_NOISE, content_layers=list(net.content_layers),
-        style_layers=list(net.style_layers), final_losses={k: v[-1] for k, v in losses.items()})
+        style_layers=list(net.style_layers), final_losses={k: v[-1] for k, v in losses.items()}, warnings=warnings)
     return StyleTransferResult(images=[result], metadata=metadata, losses=losses, intermediates=intermediates)
 
 
@@ -232,7 +233,7 @@ def _image_to_image(pipe):
 
 
 def _img2img(content, style, *, model, steps, size, strength, seed, preserve_color, progress):
-    from .text_to_image import default_size, make_scheduler, original_scheduler
+    from .text_to_image import default_size, make_scheduler, original_scheduler, to_pil
 
     # 1. Check inputs
     checks.check_image("content", content)
@@ -273,9 +274,12 @@ def _img2img(content, style, *, model, steps, size, strength, seed, preserve_col
     with torch.inference_mode(), lock:
         img2img.scheduler = make_scheduler(original, spec.defaults.get("scheduler"), spec.defaults)
         output = img2img(prompt=prompt, image=content_rgb, strength=strength, num_inference_steps=steps,
-                         guidance_scale=guidance, generator=make_generator(seed), output_type="pil",
+                         guidance_scale=guidance, generator=make_generator(seed), output_type="np",
                          callback_on_step_end=on_step_end)
-    result = output.images[0].convert("RGB")
+    warnings = checks.check_output(output.images, spec.name)
+    if getattr(output, "nsfw_content_detected", None) and any(output.nsfw_content_detected):
+        warnings.append("the model's safety checker blacked out a flagged image")
+    result = to_pil(output.images)[0]
 
     # 5. Colours, and the recipe
     if preserve_color:
@@ -285,7 +289,7 @@ def _img2img(content, style, *, model, steps, size, strength, seed, preserve_col
         denoising_steps=denoising_steps, size=size, width=width, height=height, strength=strength, seed=seed,
         preserve_color=preserve_color, guidance=guidance, style=prompt, content=INPUT_IMAGE_NOTE,
         scheduler=spec.defaults.get("scheduler") or type(img2img.scheduler).__name__,
-        scheduler_class=type(img2img.scheduler).__name__)
+        scheduler_class=type(img2img.scheduler).__name__, warnings=warnings)
     return StyleTransferResult(images=[result], metadata=metadata)
 
 

@@ -70,8 +70,9 @@ def vae_reconstruction(image, *, model=None, progress=None) -> VaeResult:
         progress(0.5, "Decoding")
     recon = vae.decode(latents).sample.float().cpu().clamp(-1, 1)
     recon = recon[..., : x.shape[-2], : x.shape[-1]]
-    if not torch.isfinite(recon).all():
-        raise RuntimeError(f"Model {spec.name!r} decoded to NaN; try another autoencoder or float32.")
+    warnings = checks.check_output(recon, spec.name, low=-1.0, high=1.0)
+    if checks.check_output(x, "input", low=-1.0, high=1.0):
+        warnings = []  # a black input decodes to black, rightly
     if progress is not None:
         progress(1.0, "Done")
 
@@ -81,6 +82,7 @@ def vae_reconstruction(image, *, model=None, progress=None) -> VaeResult:
               "compression_ratio": padded.numel() / latents.numel()}
     error = (x - recon).abs().mean(dim=1)[0] / 2  # mean absolute error per pixel, in [0, 1]
     metadata = base_metadata("vae_reconstruction", spec, device, dtype, size=list(image.size),
-                             latent_shape=list(latents.shape[1:]), downsample_factor=factor, notes=notes)
+                             latent_shape=list(latents.shape[1:]), downsample_factor=factor, notes=notes,
+                             warnings=warnings)
     return VaeResult(images=imaging.to_pil(recon), metadata=metadata, metrics=scores,
                      error_map=imaging.heat_map(error, max_value=0.25), latent_channels=latent_picture(latents))

@@ -93,6 +93,13 @@ def user_errors(fn):
     return wrapper
 
 
+def show_warnings(result):
+    """A result's warnings (a black image, a safety checker's blackout) as toasts: never silent."""
+    for warning in result.metadata.get("warnings", []):
+        gr.Warning(warning)
+    return result
+
+
 # Model choices -------------------------------------------------------------------------------
 
 def model_label(spec) -> str:

@@ -22,6 +22,7 @@ def interpolate(seed_a, seed_b, model, frames, method, truncation, progress=gr.P
     report(0.0, "Loading the generator")
     result = gp.gan_interpolation(seed_a, seed_b, model=common.model_name(model), frames=frames, method=method,
                                   truncation=truncation, progress=report)
+    common.show_warnings(result)
     return result.images, common.write_output(result.gif, ".gif"), result.metadata
 
 

@@ -59,6 +59,7 @@ def stylise(content, style_image, style_prompt, method, model, steps, size, stre
                                steps=_own(steps), size=_own(size),
                                strength=strength,
                                seed=seed, preserve_color=preserve_color, progress=report)
+    common.show_warnings(result)
     return result.images[0], loss_curves(result.losses), result.intermediates, result.metadata
 
 

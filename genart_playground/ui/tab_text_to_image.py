@@ -40,9 +40,7 @@ def generate(prompt, negative_prompt, model, scheduler, num_images, steps, guida
                               num_images=num_images, steps=_own(steps), guidance=guidance,
                               width=_own(width), height=_own(height), seed=seed,
                               scheduler=_own(scheduler), progress=report)
-    for warning in result.metadata.get("warnings", []):
-        # A safety checker's black image or a failed decode is shown, not passed off as a picture.
-        gr.Warning(warning)
+    common.show_warnings(result)
     return result.images, result.metadata
 
 

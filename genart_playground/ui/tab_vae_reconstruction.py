@@ -21,7 +21,7 @@ def reconstruct(image, model, progress=gr.Progress()):
     report = common.bridge(progress)
     image = uploads.open_image(image) if image is not None else None  # pixel count checked before decoding
     report(0.0, "Loading the autoencoder")
-    result = gp.vae_reconstruction(image, model=common.model_name(model), progress=report)
+    result = common.show_warnings(gp.vae_reconstruction(image, model=common.model_name(model), progress=report))
     metrics = {name: round(float(value), 4) for name, value in result.metrics.items()}
     return result.images[0], result.error_map, result.latent_channels, metrics, result.metadata
 
