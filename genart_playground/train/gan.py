@@ -1,0 +1,277 @@
+"""Train the built-in GAN: an upsample+conv generator against a spectral-norm discriminator, hinge loss, EMA.
+
+    python -m genart_playground.train gan --steps 4000 --out runs/gan
+    python -m genart_playground.train gan --resume runs/gan/checkpoint --steps 6000   # train on
+    accelerate launch -m genart_playground.train gan ...                              # several GPUs
+
+Every `sample_every` steps an 8×8 grid of the EMA generator's samples is written to `--out`, and a
+checkpoint (safetensors only) to `--out/checkpoint`; the EMA generator is saved with
+`save_pretrained` to `--out/generator`. Every `eval_every` steps the picture checker below scores the
+EMA generator, and the best one so far is saved to `--out/best`: GAN quality drifts up and down, so
+the last weights are not necessarily the ones to ship.
+"""
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from .. import imaging
+from ..data import shapes
+from ..networks.gan import Discriminator, Generator
+from .common import ema_update, load_checkpoint, parse_config, save_checkpoint
+
+
+@dataclass
+class TrainConfig:
+    """Train the shapes-world GAN (upsample+conv generator, spectral-norm discriminator, hinge loss)."""
+
+    data: str = "shapes"  # the shapes world, or a folder of your own images
+    dataset_size: int = 50_000  # distinct seeded scenes; ~80 per discrete layout, so jitter is well covered
+    image_size: int = 64  # the shapes world's size
+    steps: int = 8_700  # about 45 minutes on one shared CPU thread at batch 32 (the shipped model: 8,701)
+    batch_size: int = 32  # GANs need many small steps more than big batches; 64 halves the steps per CPU minute
+    latent_dim: int = 64  # plenty for ~600 discrete layouts plus jitter; small z interpolates smoothly
+    width: int = 24  # channels of the generator's 32×32 map: 0.4M parameters, 1.7 MB
+    upsample: str = "nearest"  # nearest + 3×3 conv: no speckle in flat areas; "transposed" is DCGAN's
+    minibatch_std: bool = True  # the discriminator sees each group's spread: against dropped modes
+    lr_g: float = 1e-4  # two time-scale update rule (Heusel et al., 2017; SAGAN): a slow generator ...
+    lr_d: float = 4e-4  # ... and a fast discriminator, so one discriminator step per generator step suffices
+    beta1: float = 0.0  # SAGAN/BigGAN's value: no momentum, the discriminator's target moves every step
+    beta2: float = 0.9
+    ema_decay: float = 0.999  # averages the last ~1,000 steps: smoother, cleaner samples than the raw weights
+    seed: int = 0
+    sample_every: int = 500  # a grid and a checkpoint every few minutes on a CPU
+    eval_every: int = 250  # score the EMA generator this often and keep the best (GAN quality drifts)
+    eval_samples: int = 256  # samples the checker scores at each evaluation (512 in the model card)
+    out: str = "runs/gan"
+    resume: str = ""  # a checkpoint folder written by this script; empty: start fresh
+    max_wall_s: float = 0.0  # stop (with a checkpoint) once this much wall time is spent; 0: run all `steps`
+    threads: int = 0  # torch CPU threads; 0 leaves torch's default
+
+
+# ---- the picture checker: is it one clean shape on a clean background, and which one? ----------
+
+_BACKGROUNDS = np.array(list(shapes.BACKGROUNDS.values()), dtype=np.float32)
+_COLORS = np.array(list(shapes.COLORS.values()), dtype=np.float32)
+
+
+def _nearest(rgb: np.ndarray, palette: np.ndarray) -> tuple[int, float]:
+    distances = np.linalg.norm(palette - rgb, axis=1)
+    return int(distances.argmin()), float(distances.min())
+
+
+def classify(image) -> dict:
+    """Background, colour and shape of a 64×64 shapes picture by simple pixel rules, and whether it is clean.
+
+    Clean means: the corners are one palette background, every pixel is either close to that
+    background or to one palette colour (anti-aliased edges aside), and the object is one blob
+    of a plausible size and aspect. Shape comes from how much of its bounding box the object fills
+    (square 1, circle π/4, triangle and diamond 1/2) and, for the last two, where its mass lies.
+    """
+    from scipy import ndimage
+
+    pixels = np.asarray(image, dtype=np.float32)
+    corners = np.concatenate([pixels[:4, :4], pixels[:4, -4:], pixels[-4:, :4], pixels[-4:, -4:]]).reshape(-1, 3)
+    bg_index, bg_distance = _nearest(np.median(corners, axis=0), _BACKGROUNDS)
+    background = _BACKGROUNDS[bg_index]
+    mask = np.linalg.norm(pixels - background, axis=2) > 45
+    labels, blobs = ndimage.label(mask)
+    result = {"background": list(shapes.BACKGROUNDS)[bg_index] if bg_distance < 30 else None,
+              "color": None, "shape": None, "clean": False}
+    if blobs == 0:
+        return result
+    sizes = ndimage.sum(mask, labels, range(1, blobs + 1))
+    blob = labels == (int(np.argmax(sizes)) + 1)
+    core = ndimage.binary_erosion(blob, iterations=1)
+    color_index, color_distance = _nearest(np.median(pixels[core if core.any() else blob], axis=0), _COLORS)
+    result["color"] = list(shapes.COLORS)[color_index]
+    rows, cols = np.nonzero(blob)
+    height, width = np.ptp(rows) + 1, np.ptp(cols) + 1
+    fill = blob.sum() / (height * width)
+    if fill > 0.89:
+        result["shape"] = "square"
+    elif fill > 0.64:
+        result["shape"] = "circle"
+    else:
+        lower = (rows > rows.min() + height / 2 - 0.5).mean()  # upright triangle: 3/4 below the middle
+        result["shape"] = "triangle" if lower > 0.62 else "diamond"
+    # Clean: nothing but background away from the object, and the object one colour.
+    stray = mask & ~ndimage.binary_dilation(blob, iterations=1)
+    off_colour = np.linalg.norm(pixels[core] - _COLORS[color_index], axis=1) > 60 if core.any() else np.array([1.0])
+    result["clean"] = bool(
+        bg_distance < 30
+        and color_distance < 60
+        and stray.sum() <= 3
+        and off_colour.mean() < 0.1
+        and 0.75 <= width / height <= 1.33
+        and 12 <= max(width, height) <= 40
+    )
+    return result
+
+
+def measure(images) -> dict:
+    """Fraction of clean pictures and how many training colour×shape combinations the clean ones cover."""
+    results = [classify(image) for image in images]
+    clean = [r for r in results if r["clean"]]
+    seen = {(r["color"], r["shape"]) for r in clean}
+    return {
+        "samples": len(results),
+        "clean_fraction": round(len(clean) / len(results), 4),
+        "palette_background_fraction": round(sum(r["background"] is not None for r in results) / len(results), 4),
+        "train_combos_covered": len(seen & set(shapes.TRAIN_COMBOS)),
+        "train_combos_total": len(shapes.TRAIN_COMBOS),
+        "heldout_combos_seen": sorted(f"{c} {s}" for c, s in seen & set(shapes.HELDOUT_COMBOS)),
+    }
+
+
+@torch.no_grad()
+def sample(generator: Generator, n: int, seed: int) -> list:
+    z = torch.randn(n, generator.latent_dim, generator=torch.Generator("cpu").manual_seed(seed))
+    device = next(generator.parameters()).device
+    return imaging.to_pil(torch.cat([generator(chunk.to(device)).cpu() for chunk in z.split(256)]))
+
+
+# ---- training ---------------------------------------------------------------------------------
+
+
+def hinge_losses(real_scores, fake_scores):
+    """The discriminator's hinge loss (Lim & Ye, 2017; SN-GAN); the generator's loss is -mean(fake score)."""
+    return F.relu(1 - real_scores).mean() + F.relu(1 + fake_scores).mean()
+
+
+@torch.no_grad()
+def standing_stats(generator: Generator, *, batches: int = 8, batch_size: int = 128, seed: int = 0) -> None:
+    """Recompute batch-norm statistics for the EMA weights (BigGAN's 'standing statistics').
+
+    The running statistics were gathered with the raw weights; the EMA's activations differ a little,
+    and in eval mode that shows as washed-out colours.
+    """
+    device = next(generator.parameters()).device
+    norms = [m for m in generator.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    for norm in norms:
+        norm.reset_running_stats()
+        norm.momentum = None  # a plain average over the batches below
+    generator.train()
+    noise = torch.Generator("cpu").manual_seed(seed)
+    for _ in range(batches):
+        generator(torch.randn(batch_size, generator.latent_dim, generator=noise).to(device))
+    for norm in norms:
+        norm.momentum = 0.1
+    generator.eval()
+
+
+def _batch(dataset, step: int, cfg: TrainConfig, rank: int) -> torch.Tensor:
+    # Indices from (seed, step, rank): a resumed run sees exactly the batches it would have seen.
+    noise = torch.Generator("cpu").manual_seed(cfg.seed * 1_000_003 + step * 101 + rank)
+    indices = torch.randint(len(dataset), (cfg.batch_size,), generator=noise)
+    return torch.stack([dataset[int(i)][0] for i in indices])
+
+
+def score(quality: dict) -> float:
+    """One number to keep the best generator by: clean fraction times the share of training combos covered."""
+    return quality["clean_fraction"] * quality["train_combos_covered"] / quality["train_combos_total"]
+
+
+def main(argv: list[str] | None = None) -> Path:
+    from accelerate import Accelerator
+
+    cfg = parse_config(TrainConfig, argv)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    accelerator = Accelerator()
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    # 1. Data, models, optimisers (seeded, so the same seed builds the same networks)
+    dataset = shapes.make_dataset(cfg.data, cfg.dataset_size, seed=cfg.seed, split="train", size=cfg.image_size)
+    torch.manual_seed(cfg.seed)
+    generator = Generator(latent_dim=cfg.latent_dim, width=cfg.width, image_size=cfg.image_size, upsample=cfg.upsample)
+    discriminator = Discriminator(width=cfg.width, image_size=cfg.image_size, minibatch_std=cfg.minibatch_std)
+    ema = Generator(latent_dim=cfg.latent_dim, width=cfg.width, image_size=cfg.image_size, upsample=cfg.upsample)
+    ema.load_state_dict(generator.state_dict())
+    ema.requires_grad_(False)
+    opt_g = torch.optim.Adam(generator.parameters(), lr=cfg.lr_g, betas=(cfg.beta1, cfg.beta2))
+    opt_d = torch.optim.Adam(discriminator.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
+
+    # 2. Resume: weights, EMA and optimiser moments from the checkpoint folder
+    start, elapsed, best = 0, 0.0, -1.0
+    if cfg.resume:
+        info = load_checkpoint(cfg.resume, modules={"generator": generator, "discriminator": discriminator,
+                                                    "ema": ema}, optimizers={"generator": opt_g, "discriminator": opt_d})
+        start, elapsed, best = info["step"], info.get("wall_s", 0.0), info.get("best_score", -1.0)
+        accelerator.print(f"resumed from {cfg.resume} at step {start}")
+    generator, discriminator, opt_g, opt_d = accelerator.prepare(generator, discriminator, opt_g, opt_d)
+    ema.to(accelerator.device)
+    rank = accelerator.process_index
+
+    # 3. The loop: one discriminator step, then one generator step, then the EMA
+    began = time.time()
+    bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not accelerator.is_main_process)
+    for step in bar:
+        real = _batch(dataset, step, cfg, rank).to(accelerator.device)
+        noise = torch.Generator("cpu").manual_seed(cfg.seed * 1_000_003 + step * 101 + rank + 50)
+        z = torch.randn(2, cfg.batch_size, cfg.latent_dim, generator=noise).to(accelerator.device)
+
+        fake = generator(z[0])
+        scores = discriminator(torch.cat([real, fake.detach()]))  # one call: DDP wants one forward per backward
+        loss_d = hinge_losses(scores[: len(real)], scores[len(real):])
+        opt_d.zero_grad(set_to_none=True)
+        accelerator.backward(loss_d)
+        opt_d.step()
+
+        loss_g = -discriminator(generator(z[1])).mean()
+        opt_g.zero_grad(set_to_none=True)
+        accelerator.backward(loss_g)
+        opt_g.step()
+
+        # Warm-up: early on the EMA follows closely, so it is not stuck near the random start.
+        ema_update(ema, accelerator.unwrap_model(generator), min(cfg.ema_decay, (1 + step) / (10 + step)))
+        bar.set_postfix(d=f"{loss_d.item():.3f}", g=f"{loss_g.item():.3f}")
+
+        # 4. Every `eval_every` steps: score the EMA generator, keep it in `--out/best` if it is the best yet
+        done = step + 1
+        wall = elapsed + time.time() - began
+        if (done % cfg.eval_every == 0 or done == cfg.steps) and accelerator.is_main_process:
+            best = _evaluate(cfg, out, done, wall, ema, best)
+        # 5. Every `sample_every` steps and at the end: samples, a checkpoint, the generator folder
+        out_of_time = bool(cfg.max_wall_s) and wall > cfg.max_wall_s
+        if (done % cfg.sample_every == 0 or done == cfg.steps or out_of_time) and accelerator.is_main_process:
+            _publish(cfg, out, done, wall, accelerator.unwrap_model(generator),
+                     accelerator.unwrap_model(discriminator), ema, opt_g, opt_d, best)
+        accelerator.wait_for_everyone()
+        if out_of_time:  # on a shared machine the step rate varies; the wall-time budget is what is planned
+            break
+    return out / "generator"
+
+
+def _evaluate(cfg, out: Path, step: int, wall: float, ema, best: float) -> float:
+    standing_stats(ema, seed=cfg.seed)
+    quality = {"step": step, "wall_s": round(wall, 1), **measure(sample(ema, cfg.eval_samples, seed=4321))}
+    quality["score"] = round(score(quality), 4)
+    quality["best"] = quality["score"] > best
+    if quality["best"]:
+        ema.save_pretrained(out / "best")
+        best = quality["score"]
+    with open(out / "quality.jsonl", "a") as log:
+        log.write(json.dumps(quality) + "\n")
+    tqdm.write(json.dumps(quality))
+    return best
+
+
+def _publish(cfg, out: Path, step: int, wall: float, generator, discriminator, ema, opt_g, opt_d, best: float) -> None:
+    standing_stats(ema, seed=cfg.seed)
+    imaging.grid(sample(ema, 64, seed=1234), columns=8).save(out / f"samples_{step:06d}.png")
+    save_checkpoint(out / "checkpoint", modules={"generator": generator, "discriminator": discriminator, "ema": ema},
+                    optimizers={"generator": opt_g, "discriminator": opt_d}, step=step,
+                    extra={"wall_s": wall, "best_score": best, "config": asdict(cfg)})
+    ema.save_pretrained(out / "generator")
+
+
+if __name__ == "__main__":
+    main()
