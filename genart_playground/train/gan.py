@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from .. import imaging
-from ..data import shapes
+from ..data import checker, shapes
 from ..networks.gan import Discriminator, Generator
 from .common import ema_update, load_checkpoint, parse_config, save_checkpoint
 
@@ -57,73 +57,15 @@ class TrainConfig:
 
 # ---- the picture checker: is it one clean shape on a clean background, and which one? ----------
 
-_BACKGROUNDS = np.array(list(shapes.BACKGROUNDS.values()), dtype=np.float32)
-_COLORS = np.array(list(shapes.COLORS.values()), dtype=np.float32)
-
-
-def _nearest(rgb: np.ndarray, palette: np.ndarray) -> tuple[int, float]:
-    distances = np.linalg.norm(palette - rgb, axis=1)
-    return int(distances.argmin()), float(distances.min())
-
-
-def classify(image) -> dict:
-    """Background, colour and shape of a 64×64 shapes picture by simple pixel rules, and whether it is clean.
-
-    Clean means: the corners are one palette background, every pixel is either close to that
-    background or to one palette colour (anti-aliased edges aside), and the object is one blob
-    of a plausible size and aspect. Shape comes from how much of its bounding box the object fills
-    (square 1, circle π/4, triangle and diamond 1/2) and, for the last two, where its mass lies.
-    """
-    from scipy import ndimage
-
-    pixels = np.asarray(image, dtype=np.float32)
-    corners = np.concatenate([pixels[:4, :4], pixels[:4, -4:], pixels[-4:, :4], pixels[-4:, -4:]]).reshape(-1, 3)
-    bg_index, bg_distance = _nearest(np.median(corners, axis=0), _BACKGROUNDS)
-    background = _BACKGROUNDS[bg_index]
-    mask = np.linalg.norm(pixels - background, axis=2) > 45
-    labels, blobs = ndimage.label(mask)
-    result = {"background": list(shapes.BACKGROUNDS)[bg_index] if bg_distance < 30 else None,
-              "color": None, "shape": None, "clean": False}
-    if blobs == 0:
-        return result
-    sizes = ndimage.sum(mask, labels, range(1, blobs + 1))
-    blob = labels == (int(np.argmax(sizes)) + 1)
-    core = ndimage.binary_erosion(blob, iterations=1)
-    color_index, color_distance = _nearest(np.median(pixels[core if core.any() else blob], axis=0), _COLORS)
-    result["color"] = list(shapes.COLORS)[color_index]
-    rows, cols = np.nonzero(blob)
-    height, width = np.ptp(rows) + 1, np.ptp(cols) + 1
-    fill = blob.sum() / (height * width)
-    if fill > 0.89:
-        result["shape"] = "square"
-    elif fill > 0.64:
-        result["shape"] = "circle"
-    else:
-        lower = (rows > rows.min() + height / 2 - 0.5).mean()  # upright triangle: 3/4 below the middle
-        result["shape"] = "triangle" if lower > 0.62 else "diamond"
-    # Clean: nothing but background away from the object, and the object one colour.
-    stray = mask & ~ndimage.binary_dilation(blob, iterations=1)
-    off_colour = np.linalg.norm(pixels[core] - _COLORS[color_index], axis=1) > 60 if core.any() else np.array([1.0])
-    result["clean"] = bool(
-        bg_distance < 30
-        and color_distance < 60
-        and stray.sum() <= 3
-        and off_colour.mean() < 0.1
-        and 0.75 <= width / height <= 1.33
-        and 12 <= max(width, height) <= 40
-    )
-    return result
-
-
 def measure(images) -> dict:
-    """Fraction of clean pictures and how many training colour×shape combinations the clean ones cover."""
-    results = [classify(image) for image in images]
-    clean = [r for r in results if r["clean"]]
-    seen = {(r["color"], r["shape"]) for r in clean}
+    """Fraction of clean pictures, judged by the project's checker, and how many training
+    colour×shape combinations the clean ones cover (mode collapse shows as few)."""
+    judged = [checker.judge(image) for image in images]
+    clean = [j for j in judged if j.clean]
+    seen = {(j.color, j.shape) for j in clean}
     return {
-        "samples": len(results),
-        "clean_fraction": round(len(clean) / len(results), 4),
-        "palette_background_fraction": round(sum(r["background"] is not None for r in results) / len(results), 4),
+        "samples": len(judged),
+        "clean_fraction": round(len(clean) / len(judged), 4),
         "train_combos_covered": len(seen & set(shapes.TRAIN_COMBOS)),
         "train_combos_total": len(shapes.TRAIN_COMBOS),
         "heldout_combos_seen": sorted(f"{c} {s}" for c, s in seen & set(shapes.HELDOUT_COMBOS)),
