@@ -314,37 +314,31 @@ def tiny_hub_t2i(tiny_t2i_folder, hf_cache) -> str:
     shutil.rmtree(hf_cache / f"models--{repo_id.replace('/', '--')}", ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def tiny_vae(tmp_path_factory) -> str:
+def _registered(name: str, task: str, kind: str, folder: Path, description: str):
+    """Register a tiny model folder for the session; unregister (and evict) it afterwards."""
     from genart_playground.models.registry import ModelSpec
 
+    registered = _register(ModelSpec(name, task, kind, str(folder), description=description))
+    yield registered
+    _unregister(registered)
+
+
+@pytest.fixture(scope="session")
+def tiny_vae(tmp_path_factory) -> str:
     folder = build_tiny_vae(tmp_path_factory.mktemp("models") / "tiny-vae")
-    name = _register(ModelSpec("tests/tiny-vae", "vae", "autoencoder", str(folder),
-                               description="Tiny random AutoencoderKL, 4× down (tests)."))
-    yield name
-    _unregister(name)
+    yield from _registered("tests/tiny-vae", "vae", "autoencoder", folder, "Tiny random AutoencoderKL, 4× down (tests).")
 
 
 @pytest.fixture(scope="session")
 def tiny_taesd(tmp_path_factory) -> str:
-    from genart_playground.models.registry import ModelSpec
-
     folder = build_tiny_taesd(tmp_path_factory.mktemp("models") / "tiny-taesd")
-    name = _register(ModelSpec("tests/tiny-taesd", "vae", "autoencoder", str(folder),
-                               description="Tiny random AutoencoderTiny (tests)."))
-    yield name
-    _unregister(name)
+    yield from _registered("tests/tiny-taesd", "vae", "autoencoder", folder, "Tiny random AutoencoderTiny (tests).")
 
 
 @pytest.fixture(scope="session")
 def tiny_gan(tmp_path_factory) -> str:
-    from genart_playground.models.registry import ModelSpec
-
     folder = build_tiny_gan(tmp_path_factory.mktemp("models") / "tiny-gan")
-    name = _register(ModelSpec("tests/tiny-gan", "gan", "gan-generator", str(folder),
-                               description="Tiny random DCGAN generator, 64×64 (tests)."))
-    yield name
-    _unregister(name)
+    yield from _registered("tests/tiny-gan", "gan", "gan-generator", folder, "Tiny random DCGAN generator, 64×64 (tests).")
 
 
 @pytest.fixture
