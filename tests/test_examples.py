@@ -1,0 +1,53 @@
+"""The example scripts run as a user runs them, on the built-in models, and write what they promise."""
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from genart_playground import settings
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILTINS = all((settings.BUILTIN_DIR / name).is_dir() for name in ("shapes-t2i", "shapes-gan"))
+
+
+def run(script: str, out: Path, *args: str) -> str:
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, str(ROOT / "examples" / script), "--out", str(out), *args],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+pytestmark = pytest.mark.skipif(not BUILTINS, reason="built-in weights not shipped")
+
+
+def test_text_to_image_example(tmp_path):
+    run("text_to_image.py", tmp_path, "--seed", "2")
+    assert [Image.open(tmp_path / f"text_to_image_{i}.png").size for i in range(4)] == [(64, 64)] * 4
+    assert json.loads((tmp_path / "text_to_image.json").read_text())["seed"] == 2
+
+
+def test_style_transfer_example(tmp_path):
+    printed = run("style_transfer.py", tmp_path, "--steps", "20")
+    assert Image.open(tmp_path / "style_transfer.png").size[0] > 0
+    assert json.loads((tmp_path / "style_transfer.json").read_text())["steps"] == 20
+    assert "style loss" in printed
+
+
+def test_gan_interpolation_example(tmp_path):
+    run("gan_interpolation.py", tmp_path, "--frames", "8")
+    gif = Image.open(io.BytesIO((tmp_path / "gan_interpolation.gif").read_bytes()))
+    assert gif.n_frames == 8
+
+
+def test_vae_reconstruction_example(tmp_path):
+    printed = run("vae_reconstruction.py", tmp_path)
+    source = Image.open(ROOT / "examples" / "images" / "shapes.png")
+    assert Image.open(tmp_path / "vae_reconstruction.png").size == source.size
+    assert "PSNR" in printed
