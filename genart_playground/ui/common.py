@@ -14,7 +14,7 @@ import anyio.from_thread
 import gradio as gr
 from gradio.context import LocalContext
 
-from .. import serving, settings
+from .. import recipes, serving, settings
 from ..checks import OutputError
 from ..models import registry
 from ..models.loading import ModelUnavailableError, availability
@@ -192,6 +192,34 @@ def _patch_delete_cache():
 
 
 _gradio_delete_files_created_by_app = _patch_delete_cache()  # kept for the test that shows the bug
+
+
+def recipe_png(image, metadata: dict) -> str:
+    """An output image as a PNG file carrying its recipe; Gradio serves the file as it is."""
+    return write_output(recipes.png_with_recipe(image, metadata), ".png")
+
+
+def recipe_panel(*, diffusers: bool = False) -> tuple:
+    """The "Show code" accordion (package API, and plain diffusers where it applies) and the card."""
+    with gr.Accordion("Show code", open=False):
+        code = gr.Code(label="Make it again with genart_playground", language="python", interactive=False)
+        extra = (gr.Code(label="Make it again with plain diffusers", language="python", interactive=False),
+                 ) if diffusers else ()
+    card = gr.Markdown(recipes.reproducibility_card({}))
+    return (code, *extra, card)
+
+
+def show_recipe(metadata):
+    """A result's metadata -> the code snippet and the reproducibility card."""
+    if not metadata:
+        return "", recipes.reproducibility_card({})
+    return recipes.code_snippet(metadata), recipes.reproducibility_card(metadata)
+
+
+def show_recipe_with_diffusers(metadata):
+    code, card = show_recipe(metadata)
+    plain = (recipes.diffusers_snippet(metadata) if metadata else None) or "# Not a diffusers pipeline."
+    return code, plain, card
 
 
 def example_image(name: str) -> str:

@@ -23,7 +23,8 @@ def interpolate(seed_a, seed_b, model, frames, method, truncation, progress=gr.P
     result = gp.gan_interpolation(seed_a, seed_b, model=common.model_name(model), frames=frames, method=method,
                                   truncation=truncation, progress=report)
     common.show_warnings(result)
-    return result.images, common.write_output(result.gif, ".gif"), result.metadata
+    frames = [common.recipe_png(image, {**result.metadata, "frame": i}) for i, image in enumerate(result.images)]
+    return frames, common.write_output(result.gif, ".gif"), result.metadata
 
 
 def build_tab():
@@ -47,10 +48,13 @@ def build_tab():
                 run = gr.Button("Interpolate", variant="primary")
             with gr.Column():
                 animation = gr.Image(label="Animation (GIF)", type="filepath", interactive=False, height=256)
-                gallery = gr.Gallery(label="Frames, in order", format="png", type="pil", columns=6, height="auto")
+                gallery = gr.Gallery(label="Frames, in order (each PNG carries its recipe)", format="png",
+                                     type="filepath", columns=6, height="auto")
                 metadata = gr.JSON(label="Recipe")
+                code, card = common.recipe_panel()
 
         run.click(interpolate, [seed_a, seed_b, model, frames, method, truncation], [gallery, animation, metadata],
-                  api_name="gan_interpolation", concurrency_id="gpu")
+                  api_name="gan_interpolation", concurrency_id="gpu"
+                  ).success(common.show_recipe, metadata, [code, card], api_visibility="private")
         gr.Examples(EXAMPLES, [seed_a, seed_b, frames, method, truncation], label="Example walks",
                     cache_examples=False)

@@ -60,7 +60,8 @@ def stylise(content, style_image, style_prompt, method, model, steps, size, stre
                                strength=strength,
                                seed=seed, preserve_color=preserve_color, progress=report)
     common.show_warnings(result)
-    return result.images[0], loss_curves(result.losses), result.intermediates, result.metadata
+    return (common.recipe_png(result.images[0], result.metadata), loss_curves(result.losses), result.intermediates,
+            result.metadata)
 
 
 def model_settings(method, model):
@@ -116,19 +117,22 @@ def build_tab():
                                                  info="Take only texture from the style, not its palette.")
                 run = gr.Button("Transfer style", variant="primary")
             with gr.Column():
-                result = gr.Image(label="Stylised image", type="pil", format="png", interactive=False, height=256)
+                result = gr.Image(label="Stylised image (the PNG carries its recipe)", type="filepath", format="png",
+                                  interactive=False, height=256)
                 losses = gr.LinePlot(x="step", y=LOSS_AXIS, color="kind",
                                      label="Losses during optimisation (gatys)", height=240)
                 intermediates = gr.Gallery(label="Along the way", format="png", type="pil", columns=6,
                                            height=160)
                 metadata = gr.JSON(label="Recipe")
+                code, card = common.recipe_panel()
 
         method.change(method_changed, method, [style_image, style_prompt, strength, model],
                       api_visibility="private")
         model.change(model_settings, [method, model], [steps, size], api_visibility="private")
         run.click(stylise, [content, style_image, style_prompt, method, model, steps, size, strength, seed,
                             preserve_color],
-                  [result, losses, intermediates, metadata], api_name="style_transfer", concurrency_id="gpu")
+                  [result, losses, intermediates, metadata], api_name="style_transfer", concurrency_id="gpu"
+                  ).success(common.show_recipe, metadata, [code, card], api_visibility="private")
         gr.Examples([[common.example_image(c), common.example_image(s) if s else None, p, m]
                      for c, s, p, m in EXAMPLES],
                     [content, style_image, style_prompt, method], label="Examples", cache_examples=False)

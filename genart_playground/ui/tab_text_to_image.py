@@ -4,7 +4,7 @@ import gradio as gr
 
 import genart_playground as gp
 
-from .. import limits
+from .. import limits, recipes
 from ..adapters.text_to_image import SCHEDULERS
 from ..models import registry
 from . import common
@@ -41,7 +41,54 @@ def generate(prompt, negative_prompt, model, scheduler, num_images, steps, guida
                               width=_own(width), height=_own(height), seed=seed,
                               scheduler=_own(scheduler), progress=report)
     common.show_warnings(result)
-    return result.images, result.metadata
+    return image_files(result.images, result.metadata), result.metadata
+
+
+def image_files(images, metadata) -> list[str]:
+    """Each image as a PNG carrying its own recipe: image i of a batch is seed + i on its own."""
+    seed = metadata.get("seed", 0)
+    return [common.recipe_png(image, {**metadata, "seed": seed + i, "num_images": 1})
+            for i, image in enumerate(images)]
+
+
+SETTINGS = ["prompt", "negative_prompt", "model", "scheduler", "steps", "guidance", "width", "height", "seed"]
+
+
+def recipe_settings(recipe: dict) -> dict:
+    """The recipe's values for the controls; a setting it lacks is left out (its control keeps its value)."""
+    settings = {name: recipe.get(name) for name in SETTINGS if recipe.get(name) is not None}
+    if settings.get("model") not in {spec.name for spec in registry.models_for("text-to-image")}:
+        settings.pop("model", None)  # another tool's checkpoint name: keep the model chosen here
+    if "scheduler" in settings and settings["scheduler"] not in SCHEDULERS:
+        settings["scheduler"] = MODEL_DEFAULT  # the model's own scheduler, recorded by its class name
+    return settings
+
+
+def load_settings(path, current_model):
+    """A PNG's recipe into the controls. When it names another model, the model's change event
+    would then reset steps, guidance and size to that model's own; `pending` hands it the recipe's."""
+    recipe = recipes.read_recipe(path) if path else None
+    if recipe and recipe.get("task", "text_to_image") != "text_to_image":
+        gr.Warning("That image was made by another tab; load it there instead.")
+        recipe = None
+        path = None
+    if not recipe:
+        if path:
+            gr.Warning("That image carries no recipe.")
+        return [gr.update()] * len(SETTINGS) + [None]
+    settings = recipe_settings(recipe)
+    changes_model = "model" in settings and settings["model"] != common.model_name(current_model)
+    updates = [gr.update(value=settings[name]) if name in settings else gr.update() for name in SETTINGS]
+    return updates + [settings if changes_model else None]
+
+
+def model_changed(model, pending):
+    """The model's own settings, or the loaded recipe's when the change came from loading one."""
+    own = model_settings(model)
+    if pending and pending.get("model") == common.model_name(model):
+        own = tuple(pending.get(name, value) for name, value in
+                    zip(["steps", "guidance", "width", "height", "scheduler"], own))
+    return (*own, None)
 
 
 def model_settings(model):
@@ -87,11 +134,23 @@ def build_tab():
                                      info="Same seed and settings: same image.")
                 run = gr.Button("Generate", variant="primary")
             with gr.Column():
-                gallery = gr.Gallery(label="Images", format="png", type="pil", columns=2, height="auto")
+                gallery = gr.Gallery(label="Images (each PNG carries its recipe)", format="png", type="filepath",
+                                     columns=2, height="auto")
                 metadata = gr.JSON(label="Recipe (everything needed to make it again)")
+                *code, card = common.recipe_panel(diffusers=True)
+                recipe_file = gr.File(label="Load settings from a PNG", file_types=[".png"], type="filepath",
+                                      height=80)
 
-        model.change(model_settings, model, [steps, guidance, width, height, scheduler], api_visibility="private")
+        pending = gr.State(None)  # a loaded recipe's settings, until the model change it caused has run
+        model.change(model_changed, [model, pending], [steps, guidance, width, height, scheduler, pending],
+                     api_visibility="private")
         inputs = [prompt, negative_prompt, model, scheduler, num_images, steps, guidance, width, height, seed]
-        run.click(generate, inputs, [gallery, metadata], api_name="text_to_image", concurrency_id="gpu")
-        prompt.submit(generate, inputs, [gallery, metadata], api_visibility="private", concurrency_id="gpu")
+        # The code and card follow from the metadata in a second, private step: the API's outputs stay as they were.
+        for event in (run.click(generate, inputs, [gallery, metadata], api_name="text_to_image", concurrency_id="gpu"),
+                      prompt.submit(generate, inputs, [gallery, metadata], api_visibility="private",
+                                    concurrency_id="gpu")):
+            event.success(common.show_recipe_with_diffusers, metadata, [*code, card], api_visibility="private")
+        recipe_file.upload(load_settings, [recipe_file, model],
+                           [prompt, negative_prompt, model, scheduler, steps, guidance, width, height, seed, pending],
+                           api_visibility="private")
         gr.Examples(EXAMPLE_PROMPTS, [prompt, seed], label="Prompts the built-in model knows", cache_examples=False)

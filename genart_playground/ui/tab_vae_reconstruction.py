@@ -23,7 +23,9 @@ def reconstruct(image, model, progress=gr.Progress()):
     report(0.0, "Loading the autoencoder")
     result = common.show_warnings(gp.vae_reconstruction(image, model=common.model_name(model), progress=report))
     metrics = {name: round(float(value), 4) for name, value in result.metrics.items()}
-    return result.images[0], result.error_map, result.latent_channels, metrics, result.metadata
+    images = [common.recipe_png(image, result.metadata) if image is not None else None
+              for image in (result.images[0], result.error_map, result.latent_channels)]
+    return *images, metrics, result.metadata
 
 
 def build_tab():
@@ -38,16 +40,18 @@ def build_tab():
                 run = gr.Button("Encode and decode", variant="primary")
                 metrics = gr.JSON(label="Metrics (PSNR in dB, SSIM out of 1, compression ratio ×)")
             with gr.Column():
-                reconstruction = gr.Image(label="Reconstruction", type="pil", format="png", interactive=False,
+                reconstruction = gr.Image(label="Reconstruction", type="filepath", format="png", interactive=False,
                                           height=256)
                 with gr.Row():
-                    error_map = gr.Image(label="Error per pixel (yellow: large)", type="pil", format="png",
+                    error_map = gr.Image(label="Error per pixel (yellow: large)", type="filepath", format="png",
                                          interactive=False, height=200)
-                    latents = gr.Image(label="Latent channels", type="pil", format="png", interactive=False,
+                    latents = gr.Image(label="Latent channels", type="filepath", format="png", interactive=False,
                                        height=200)
                 metadata = gr.JSON(label="Recipe")
+                code, card = common.recipe_panel()
 
         run.click(reconstruct, [image, model], [reconstruction, error_map, latents, metrics, metadata],
-                  api_name="vae_reconstruction", concurrency_id="gpu")
+                  api_name="vae_reconstruction", concurrency_id="gpu"
+                  ).success(common.show_recipe, metadata, [code, card], api_visibility="private")
         gr.Examples([[common.example_image(name)] for name in EXAMPLES], [image], label="Example images",
                     cache_examples=False)

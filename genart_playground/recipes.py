@@ -1,0 +1,282 @@
+"""A result's recipe, carried with it: PNG text chunks, runnable code and a reproducibility card.
+
+Two chunks go into every PNG: `parameters`, in the text format AUTOMATIC1111 writes, so other
+tools and image sites show the settings; and `genart_playground`, the full metadata as JSON, which
+is what `read_recipe` reads back. No torch here: the UI builds these from the metadata alone.
+"""
+
+import io
+import json
+import re
+from pathlib import Path
+
+from PIL import Image
+from PIL.PngImagePlugin import PngInfo
+
+PARAMETERS_KEY = "parameters"  # AUTOMATIC1111's key, read by most Stable Diffusion tools
+JSON_KEY = "genart_playground"
+
+# Our scheduler class -> the sampler name AUTOMATIC1111 shows for it (its own names, so tools
+# that map samplers recognise them); any other class is written by its class name.
+_A1111_SAMPLERS = {
+    "EulerDiscreteScheduler": "Euler",
+    "EulerAncestralDiscreteScheduler": "Euler a",
+    "DPMSolverMultistepScheduler": "DPM++ 2M",
+    "DDIMScheduler": "DDIM",
+    "PNDMScheduler": "PLMS",
+    "LMSDiscreteScheduler": "LMS",
+    "HeunDiscreteScheduler": "Heun",
+    "UniPCMultistepScheduler": "UniPC",
+}
+# Scheduler names that change the scheduler's config, not only its class (adapters/text_to_image.py).
+_SCHEDULER_OVERRIDES = {"dpm++-karras": {"use_karras_sigmas": True}}
+# AUTOMATIC1111's parse_generation_parameters: "Key: value" pairs, a value quoted when it holds , : or a newline.
+_PARAM = re.compile(r'\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)')
+_SIZE = re.compile(r"^(\d+)x(\d+)$")
+
+
+# The AUTOMATIC1111 `parameters` text ------------------------------------------------------------
+
+def _quote(value) -> str:
+    """As AUTOMATIC1111's infotext_utils.quote: JSON-quoted only when it holds a comma, colon or newline."""
+    text = str(value)
+    if "," not in text and "\n" not in text and ":" not in text:
+        return text
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _unquote(text: str) -> str:
+    if len(text) >= 2 and text[0] == '"' and text[-1] == '"':
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            return text
+    return text
+
+
+def _prompt(metadata: dict) -> str:
+    if metadata.get("task") == "style_transfer" and metadata.get("method") == "img2img":
+        return str(metadata.get("style") or "")
+    return str(metadata.get("prompt") or "")
+
+
+def _size(metadata: dict) -> str | None:
+    if metadata.get("width") and metadata.get("height"):
+        return f"{metadata['width']}x{metadata['height']}"
+    if isinstance(metadata.get("size"), list) and len(metadata["size"]) == 2:
+        return f"{metadata['size'][0]}x{metadata['size'][1]}"
+    return None
+
+
+def a1111_parameters(metadata: dict) -> str:
+    """The recipe as AUTOMATIC1111's create_infotext writes it: the prompt, a `Negative prompt:`
+    line when there is one, then `Steps: 20, Sampler: Euler a, CFG scale: 7.0, Seed: 1, Size: 512x512, ...`."""
+    scheduler = metadata.get("scheduler_class")
+    params = {
+        "Steps": metadata.get("steps"),
+        "Sampler": _A1111_SAMPLERS.get(scheduler, scheduler) if scheduler else None,
+        "CFG scale": metadata.get("guidance"),
+        "Seed": metadata.get("seed", metadata.get("seed_a")),
+        "Size": _size(metadata),
+        "Model": metadata.get("model"),
+        "Denoising strength": metadata.get("strength"),
+        "Version": f"genart_playground {metadata.get('versions', {}).get('genart_playground', '')}".strip(),
+    }
+    line = ", ".join(f"{key}: {_quote(value)}" for key, value in params.items() if value is not None)
+    negative = metadata.get("negative_prompt") or ""
+    negative_line = f"\nNegative prompt: {negative}" if negative else ""
+    return f"{_prompt(metadata)}{negative_line}\n{line}".strip()
+
+
+def parse_a1111_parameters(text: str) -> dict:
+    """AUTOMATIC1111 `parameters` text back to our keys: prompt, negative_prompt, steps, guidance,
+    seed, width, height, model (and sampler); what is absent stays absent."""
+    *lines, last = text.strip().split("\n")
+    if len(_PARAM.findall(last)) < 3:  # as A1111: a last line with fewer pairs is part of the prompt
+        lines.append(last)
+        last = ""
+    prompt, negative, in_negative = [], [], False
+    for line in lines:
+        line = line.strip()
+        if line.startswith("Negative prompt:"):
+            in_negative, line = True, line[len("Negative prompt:"):].strip()
+        (negative if in_negative else prompt).append(line)
+    pairs = {key.strip(): _unquote(value.strip()) for key, value in _PARAM.findall(last)}
+    recipe = {"prompt": "\n".join(prompt), "negative_prompt": "\n".join(negative)}
+    for key, name, kind in [("Steps", "steps", int), ("CFG scale", "guidance", float), ("Seed", "seed", int),
+                            ("Model", "model", str), ("Sampler", "sampler", str)]:
+        if key in pairs:
+            try:
+                recipe[name] = kind(pairs[key])
+            except ValueError:
+                pass  # another tool's odd value: leave the setting out rather than guess
+    size = _SIZE.match(pairs.get("Size", ""))
+    if size:
+        recipe["width"], recipe["height"] = int(size.group(1)), int(size.group(2))
+    return recipe
+
+
+# PNG chunks -------------------------------------------------------------------------------------
+
+def png_with_recipe(image: Image.Image, metadata: dict) -> bytes:
+    """The image as PNG bytes with both recipe chunks (tEXt, or iTXt when the text is not Latin-1)."""
+    info = PngInfo()
+    info.add_text(PARAMETERS_KEY, a1111_parameters(metadata))
+    info.add_text(JSON_KEY, json.dumps(metadata, ensure_ascii=False, default=str))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", pnginfo=info)
+    return buffer.getvalue()
+
+
+def read_recipe(path_or_image) -> dict | None:
+    """The metadata a PNG carries: our JSON chunk, else its AUTOMATIC1111 `parameters` parsed,
+    else None (no recipe, or not an image)."""
+    if isinstance(path_or_image, (str, Path, bytes)):
+        source = io.BytesIO(path_or_image) if isinstance(path_or_image, bytes) else path_or_image
+        try:
+            with Image.open(source) as image:
+                text = dict(getattr(image, "text", None) or image.info)
+        except (OSError, ValueError):
+            return None
+    else:
+        text = dict(getattr(path_or_image, "text", None) or path_or_image.info)
+    if isinstance(text.get(JSON_KEY), str):
+        try:
+            recipe = json.loads(text[JSON_KEY])
+            if isinstance(recipe, dict):
+                return recipe
+        except json.JSONDecodeError:
+            pass  # a damaged chunk: try the other one
+    if isinstance(text.get(PARAMETERS_KEY), str):
+        return parse_a1111_parameters(text[PARAMETERS_KEY])
+    return None
+
+
+# Code -------------------------------------------------------------------------------------------
+
+def _call(function: str, args: list[str], options: dict) -> str:
+    parts = [*args, *(f"{key}={value!r}" for key, value in options.items())]
+    return f"result = {function}({', '.join(parts)})"
+
+
+def _chosen_scheduler(metadata: dict) -> str | None:
+    """The scheduler the user named; None when the recipe used the model's own (its class name)."""
+    scheduler = metadata.get("scheduler")
+    return scheduler if scheduler and scheduler != metadata.get("scheduler_class") else None
+
+
+def code_snippet(metadata: dict) -> str:
+    """Python that makes the result again with the package API."""
+    task = metadata.get("task")
+    model = metadata.get("model")
+    if task == "text_to_image":
+        options = {"model": model, "negative_prompt": metadata.get("negative_prompt", ""),
+                   "num_images": metadata.get("num_images", 1), "steps": metadata.get("steps"),
+                   "guidance": metadata.get("guidance"), "width": metadata.get("width"),
+                   "height": metadata.get("height"), "seed": metadata.get("seed", 0)}
+        if _chosen_scheduler(metadata):
+            options["scheduler"] = _chosen_scheduler(metadata)
+        return "\n".join([
+            "from genart_playground import text_to_image",
+            "",
+            _call("text_to_image", [repr(metadata.get("prompt", ""))], options),
+            "for i, image in enumerate(result.images):",
+            "    image.save(f\"image_{i}.png\")  # image i is seed + i",
+        ])
+    if task == "style_transfer":
+        img2img = metadata.get("method") == "img2img"
+        options = {"model": model, "method": metadata.get("method"), "steps": metadata.get("steps"),
+                   "size": metadata.get("size"), "strength": metadata.get("strength"),
+                   "seed": metadata.get("seed", 0), "preserve_color": metadata.get("preserve_color", False)}
+        # The input images are not in the recipe (only their sizes): the snippet opens the user's copies.
+        style = [] if img2img else ["style = Image.open(\"style.png\")  # the same style image"]
+        return "\n".join([
+            "from PIL import Image",
+            "from genart_playground import style_transfer",
+            "",
+            "content = Image.open(\"content.png\")  # the same content image",
+            *style,
+            _call("style_transfer", ["content", repr(metadata.get("style", "")) if img2img else "style"], options),
+            "result.images[0].save(\"stylised.png\")",
+        ])
+    if task == "gan_interpolation":
+        options = {"model": model, "frames": metadata.get("frames"), "method": metadata.get("method"),
+                   "truncation": metadata.get("truncation")}
+        return "\n".join([
+            "from genart_playground import gan_interpolation",
+            "",
+            _call("gan_interpolation", [repr(metadata.get("seed_a")), repr(metadata.get("seed_b"))], options),
+            "with open(\"walk.gif\", \"wb\") as file:",
+            "    file.write(result.gif)",
+        ])
+    if task == "vae_reconstruction":
+        return "\n".join([
+            "from PIL import Image",
+            "from genart_playground import vae_reconstruction",
+            "",
+            "image = Image.open(\"input.png\")  # the same input image",
+            _call("vae_reconstruction", ["image"], {"model": model}),
+            "result.images[0].save(\"reconstruction.png\")",
+            "print(result.metrics)",
+        ])
+    raise ValueError(f"No code for task {task!r}.")
+
+
+def diffusers_snippet(metadata: dict) -> str | None:
+    """Plain diffusers code for a text-to-image result from a diffusers pipeline; None otherwise."""
+    from .models import registry
+
+    if metadata.get("task") != "text_to_image":
+        return None
+    try:
+        spec = registry.resolve("text-to-image", metadata.get("model"))
+    except ValueError:
+        return None
+    if spec.kind != "diffusers-pipeline":
+        return None
+    scheduler_class = metadata.get("scheduler_class") or "DDIMScheduler"
+    overrides = {k: v for k, v in spec.defaults.items() if k == "timestep_spacing"}
+    overrides.update(_SCHEDULER_OVERRIDES.get(metadata.get("scheduler"), {}))
+    scheduler_args = "".join(f", {key}={value!r}" for key, value in overrides.items())
+    subfolder = f", subfolder={spec.subfolder!r}" if spec.subfolder else ""
+    dtype = metadata.get("dtype", "float32")
+    device = metadata.get("device", "cpu")
+    seed, count = metadata.get("seed", 0), metadata.get("num_images", 1)
+    negative = metadata.get("negative_prompt") or None
+    return "\n".join([
+        "import torch",
+        f"from diffusers import DiffusionPipeline, {scheduler_class}",
+        "",
+        f"pipe = DiffusionPipeline.from_pretrained({spec.source!r}{subfolder}, torch_dtype=torch.{dtype})",
+        f"pipe.scheduler = {scheduler_class}.from_config(pipe.scheduler.config{scheduler_args})",
+        f"pipe = pipe.to({device!r})",
+        "# One CPU generator per image: the same noise on every device; image i uses seed + i.",
+        f"generators = [torch.Generator(\"cpu\").manual_seed({seed!r} + i) for i in range({count!r})]",
+        "images = pipe(",
+        f"    prompt={metadata.get('prompt', '')!r},",
+        f"    negative_prompt={negative!r},",
+        f"    num_inference_steps={metadata.get('steps')!r},",
+        f"    guidance_scale={metadata.get('guidance')!r},",
+        f"    width={metadata.get('width')!r},",
+        f"    height={metadata.get('height')!r},",
+        f"    num_images_per_prompt={count!r},",
+        "    generator=generators,",
+        ").images",
+        "for i, image in enumerate(images):",
+        "    image.save(f\"image_{i}.png\")",
+    ])
+
+
+# Card -------------------------------------------------------------------------------------------
+
+def reproducibility_card(metadata: dict) -> str:
+    """Markdown: where the result was computed and with what, i.e. what can make pixels differ."""
+    if not metadata:
+        return "*Run the tab to see where and how the result was computed.*"
+    rows = [("Model", metadata.get("model")), ("Device", metadata.get("device")),
+            ("Dtype", metadata.get("dtype")), ("Generator device", metadata.get("generator_device")),
+            *((name, version) for name, version in (metadata.get("versions") or {}).items())]
+    table = "\n".join(f"| {name} | `{value}` |" for name, value in rows if value is not None)
+    return ("**Reproducibility card**\n\n| | |\n|---|---|\n" + table + "\n\n"
+            "The noise comes from a CPU generator, so a seed gives the same starting noise on any device; "
+            "pixels can still differ slightly across devices, dtypes and library versions.")

@@ -1,0 +1,158 @@
+"""Recipes: the PNG chunks (ours and AUTOMATIC1111's), the code snippets and the card."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from genart_playground import recipes
+
+T2I_METADATA = {
+    "task": "text_to_image", "model": "builtin/shapes-t2i", "prompt": 'a "red" circle, on the left',
+    "negative_prompt": "blurry", "num_images": 1, "steps": 20, "guidance": 4.0, "width": 64, "height": 48,
+    "seed": 42, "scheduler": "euler", "scheduler_class": "EulerDiscreteScheduler", "device": "cpu",
+    "dtype": "float32", "generator_device": "cpu", "warnings": [],
+    "versions": {"genart_playground": "0.1.0", "torch": "2.x", "diffusers": "0.x", "python": "3.11"},
+}
+
+
+def picture() -> Image.Image:
+    return Image.fromarray(np.random.default_rng(0).integers(0, 256, (8, 8, 3), dtype=np.uint8))
+
+
+def test_the_json_chunk_round_trips(tmp_path):
+    path = tmp_path / "out.png"
+    path.write_bytes(recipes.png_with_recipe(picture(), T2I_METADATA))
+    assert recipes.read_recipe(path) == T2I_METADATA
+    assert recipes.read_recipe(str(path)) == T2I_METADATA
+    with Image.open(path) as image:
+        assert np.array_equal(np.asarray(image), np.asarray(picture()))  # the pixels are untouched
+        assert recipes.read_recipe(image) == T2I_METADATA
+
+
+def test_an_image_without_a_recipe_reads_as_none(tmp_path):
+    path = tmp_path / "plain.png"
+    picture().save(path)
+    assert recipes.read_recipe(path) is None
+    assert recipes.read_recipe(tmp_path / "missing.png") is None
+
+
+def test_the_parameters_chunk_has_automatic1111s_line_format(tmp_path):
+    path = tmp_path / "out.png"
+    path.write_bytes(recipes.png_with_recipe(picture(), T2I_METADATA))
+    with Image.open(path) as image:
+        text = image.text["parameters"]
+    assert text.split("\n") == [
+        'a "red" circle, on the left',
+        "Negative prompt: blurry",
+        "Steps: 20, Sampler: Euler, CFG scale: 4.0, Seed: 42, Size: 64x48, Model: builtin/shapes-t2i, "
+        "Version: genart_playground 0.1.0",
+    ]
+
+
+def test_the_parameters_text_parses_back():
+    recipe = recipes.parse_a1111_parameters(recipes.a1111_parameters(T2I_METADATA))
+    assert recipe == {"prompt": T2I_METADATA["prompt"], "negative_prompt": "blurry", "steps": 20, "guidance": 4.0,
+                      "seed": 42, "model": "builtin/shapes-t2i", "sampler": "Euler", "width": 64, "height": 48}
+
+
+def test_another_tools_parameters_chunk_is_read(tmp_path):
+    # As AUTOMATIC1111 writes it: multi-line prompt, no negative prompt, a quoted value with a comma.
+    text = ("masterpiece, a cat\nsitting on a mat\nSteps: 30, Sampler: DPM++ 2M, CFG scale: 7, Seed: 1234, "
+            'Size: 512x768, Model hash: abc123, Model: v1-5, Lora hashes: "a: 1, b: 2", Version: v1.9.0')
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    info.add_text("parameters", text)
+    picture().save(tmp_path / "a1111.png", pnginfo=info)
+    recipe = recipes.read_recipe(tmp_path / "a1111.png")
+    assert recipe["prompt"] == "masterpiece, a cat\nsitting on a mat" and recipe["negative_prompt"] == ""
+    assert (recipe["steps"], recipe["guidance"], recipe["seed"]) == (30, 7.0, 1234)
+    assert (recipe["width"], recipe["height"], recipe["model"]) == (512, 768, "v1-5")
+
+
+def test_the_package_snippet_reproduces_the_pixels(tiny_t2i, tmp_path, monkeypatch):
+    import genart_playground as gp
+
+    result = gp.text_to_image("a 'red' \"circle\"", model=tiny_t2i, negative_prompt="blue", num_images=2, steps=2,
+                              guidance=3.0, seed=11, scheduler="euler")
+    snippet = recipes.code_snippet(result.metadata)
+    assert repr(tiny_t2i) in snippet and "scheduler='euler'" in snippet
+    monkeypatch.chdir(tmp_path)  # the snippet saves its images in the working folder
+    namespace = {}
+    exec(compile(snippet, "<snippet>", "exec"), namespace)
+    again = namespace["result"].images
+    assert len(again) == 2
+    for first, second in zip(result.images, again):
+        assert np.array_equal(np.asarray(first), np.asarray(second))
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == ["image_0.png", "image_1.png"]
+
+
+def test_the_diffusers_snippet_compiles_and_names_the_scheduler(tiny_t2i):
+    metadata = {**T2I_METADATA, "model": tiny_t2i, "scheduler": "dpm++-karras",
+                "scheduler_class": "DPMSolverMultistepScheduler"}
+    snippet = recipes.diffusers_snippet(metadata)
+    compile(snippet, "<diffusers>", "exec")
+    assert "from diffusers import DiffusionPipeline, DPMSolverMultistepScheduler" in snippet
+    assert "DPMSolverMultistepScheduler.from_config(pipe.scheduler.config, use_karras_sigmas=True)" in snippet
+    assert 'torch.Generator("cpu").manual_seed(42 + i)' in snippet
+    assert repr(T2I_METADATA["prompt"]) in snippet
+    assert recipes.diffusers_snippet({**T2I_METADATA, "task": "gan_interpolation"}) is None
+
+
+@pytest.mark.parametrize("metadata", [
+    {"task": "style_transfer", "model": "builtin/random-filters", "method": "gatys", "steps": 3, "size": 32,
+     "strength": 0.6, "seed": 0, "preserve_color": False},
+    {"task": "style_transfer", "model": "builtin/shapes-t2i", "method": "img2img", "steps": 3, "size": 32,
+     "strength": 0.6, "seed": 0, "preserve_color": True, "style": "a 'watercolour'"},
+    {"task": "gan_interpolation", "model": "builtin/shapes-gan", "seed_a": 3, "seed_b": 4, "frames": 5,
+     "method": "slerp", "truncation": 0.7},
+    {"task": "vae_reconstruction", "model": "builtin/shapes-vae", "size": [40, 24]},
+])
+def test_every_task_has_a_snippet_that_compiles(metadata):
+    snippet = recipes.code_snippet(metadata)
+    compile(snippet, "<snippet>", "exec")
+    assert f"from genart_playground import {metadata['task']}" in snippet and repr(metadata["model"]) in snippet
+
+
+def test_the_card_lists_device_dtype_generator_and_versions():
+    card = recipes.reproducibility_card(T2I_METADATA)
+    for text in ["Device", "`cpu`", "Dtype", "`float32`", "Generator device", "torch", "diffusers", "`0.1.0`"]:
+        assert text in card
+
+
+def test_the_downloaded_png_still_carries_the_recipe(api_client, tiny_t2i, no_network_attempts):
+    gallery, metadata = api_client.predict("a red circle", "", tiny_t2i, "model default", 2, 2, 3.0, None, None, 9,
+                                           api_name="/text_to_image")
+    for i, item in enumerate(gallery):
+        recipe = recipes.read_recipe(item["image"])
+        assert recipe is not None, "Gradio re-encoded the PNG and dropped its chunks"
+        assert recipe["seed"] == 9 + i and recipe["num_images"] == 1 and recipe["model"] == tiny_t2i
+        with Image.open(item["image"]) as image:
+            assert image.format == "PNG"
+            assert image.text["parameters"].startswith("a red circle\nSteps: 2, ")
+
+
+def test_dropping_a_png_restores_the_text_to_image_settings(tmp_path, tiny_t2i):
+    from genart_playground.ui import tab_text_to_image
+
+    path = tmp_path / "recipe.png"
+    path.write_bytes(recipes.png_with_recipe(picture(), {**T2I_METADATA, "model": tiny_t2i}))
+    *updates, pending = tab_text_to_image.load_settings(str(path), "builtin/shapes-t2i")
+    values = dict(zip(tab_text_to_image.SETTINGS, (update.get("value") for update in updates)))
+    assert values == {"prompt": T2I_METADATA["prompt"], "negative_prompt": "blurry", "model": tiny_t2i,
+                      "scheduler": "euler", "steps": 20, "guidance": 4.0, "width": 64, "height": 48, "seed": 42}
+    # The model changes, so its change event must keep the recipe's steps and size, not the model's own.
+    assert pending["steps"] == 20
+    assert tab_text_to_image.model_changed(tiny_t2i, pending) == (20, 4.0, 64, 48, "euler", None)
+
+
+def test_the_diffusers_snippet_reproduces_the_pixels(tiny_t2i, tmp_path, monkeypatch):
+    import genart_playground as gp
+
+    result = gp.text_to_image("a red circle", model=tiny_t2i, negative_prompt="blue", num_images=2, steps=2,
+                              guidance=3.0, seed=5, scheduler="dpm++-karras")
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    exec(compile(recipes.diffusers_snippet(result.metadata), "<diffusers>", "exec"), namespace)
+    for first, second in zip(result.images, namespace["images"], strict=True):
+        assert np.array_equal(np.asarray(first), np.asarray(second))
