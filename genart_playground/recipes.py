@@ -243,11 +243,18 @@ def diffusers_snippet(metadata: dict) -> str | None:
     device = metadata.get("device", "cpu")
     seed, count = metadata.get("seed", 0), metadata.get("num_images", 1)
     negative = metadata.get("negative_prompt") or None
+    if spec.is_builtin:
+        # The folder ships inside the package: found where it is installed, not at this machine's path.
+        where = ["from genart_playground.settings import BUILTIN_DIR"]
+        source = f"BUILTIN_DIR / {Path(spec.source).name!r}"
+    else:
+        where, source = [], repr(spec.source)
     return "\n".join([
         "import torch",
         f"from diffusers import DiffusionPipeline, {scheduler_class}",
+        *where,
         "",
-        f"pipe = DiffusionPipeline.from_pretrained({spec.source!r}{subfolder}, torch_dtype=torch.{dtype})",
+        f"pipe = DiffusionPipeline.from_pretrained({source}{subfolder}, torch_dtype=torch.{dtype})",
         f"pipe.scheduler = {scheduler_class}.from_config(pipe.scheduler.config{scheduler_args})",
         f"pipe = pipe.to({device!r})",
         "# One CPU generator per image: the same noise on every device; image i uses seed + i.",

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from genart_playground import recipes
+from genart_playground import recipes, settings
 
 T2I_METADATA = {
     "task": "text_to_image", "model": "builtin/shapes-t2i", "prompt": 'a "red" circle, on the left',
@@ -156,3 +156,17 @@ def test_the_diffusers_snippet_reproduces_the_pixels(tiny_t2i, tmp_path, monkeyp
     exec(compile(recipes.diffusers_snippet(result.metadata), "<diffusers>", "exec"), namespace)
     for first, second in zip(result.images, namespace["images"], strict=True):
         assert np.array_equal(np.asarray(first), np.asarray(second))
+
+
+@pytest.mark.skipif(not (settings.BUILTIN_DIR / "shapes-t2i" / "model_index.json").is_file(),
+                    reason="built-in weights not shipped")
+def test_a_builtin_models_diffusers_snippet_finds_the_installed_package_not_this_machines_path(tmp_path, monkeypatch):
+    import genart_playground as gp
+
+    result = gp.text_to_image("a red circle", seed=1, steps=4)
+    snippet = recipes.diffusers_snippet(result.metadata)
+    assert str(settings.BUILTIN_DIR) not in snippet and "BUILTIN_DIR / 'shapes-t2i'" in snippet
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    exec(compile(snippet, "<diffusers>", "exec"), namespace)
+    assert np.array_equal(np.asarray(result.images[0]), np.asarray(namespace["images"][0]))
