@@ -19,11 +19,12 @@ DELETE_CACHE = (3600, 3600)
 def build_demo() -> gr.Blocks:
     with gr.Blocks(title=TITLE, delete_cache=DELETE_CACHE) as demo:
         gr.Markdown(INTRO)
-        with gr.Tabs():
-            tab_text_to_image.build_tab()
-            tab_style_transfer.build_tab()
-            tab_gan_interpolation.build_tab()
-            tab_vae_reconstruction.build_tab()
+        with gr.Tabs() as tabs:
+            # Each tab returns its settings controls by adapter argument name (the lesson links' keys).
+            controls = {"text_to_image": tab_text_to_image.build_tab(),
+                        "style_transfer": tab_style_transfer.build_tab(),
+                        "gan_interpolation": tab_gan_interpolation.build_tab(),
+                        "vae_reconstruction": tab_vae_reconstruction.build_tab()}
     # Every model-heavy event shares concurrency_id="gpu": CONCURRENCY runs at a time, QUEUE_SIZE may wait.
     demo.queue(default_concurrency_limit=settings.CONCURRENCY, max_size=settings.QUEUE_SIZE)
     return demo

@@ -28,7 +28,7 @@ def interpolate(seed_a, seed_b, model, frames, method, truncation, progress=gr.P
 
 
 def build_tab():
-    with gr.Tab("GAN interpolation"):
+    with gr.Tab("GAN interpolation", id="gan_interpolation"):
         gr.Markdown("A GAN generator turns a random latent vector into an image. Each seed picks a vector; "
                     "the frames walk from seed A's vector to seed B's, so you watch one image morph into the other.")
         with gr.Row():
@@ -58,3 +58,5 @@ def build_tab():
                   ).success(common.show_recipe, metadata, [code, card], api_visibility="private")
         gr.Examples(EXAMPLES, [seed_a, seed_b, frames, method, truncation], label="Example walks",
                     cache_examples=False)
+    return {"seed_a": seed_a, "seed_b": seed_b, "model": model, "frames": frames, "method": method,
+            "truncation": truncation}

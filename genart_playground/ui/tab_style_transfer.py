@@ -84,7 +84,7 @@ def method_changed(method):
 
 
 def build_tab():
-    with gr.Tab("Style transfer"):
+    with gr.Tab("Style transfer", id="style_transfer"):
         gr.Markdown("**gatys** repaints the content image until its texture statistics match the style image's "
                     "(offline with a bank of random filters; with VGG19 when it is downloaded). "
                     "**img2img** lets a text-to-image model redraw the picture towards a style prompt.")
@@ -136,3 +136,5 @@ def build_tab():
         gr.Examples([[common.example_image(c), common.example_image(s) if s else None, p, m]
                      for c, s, p, m in EXAMPLES],
                     [content, style_image, style_prompt, method], label="Examples", cache_examples=False)
+    return {"method": method, "style_prompt": style_prompt, "model": model, "steps": steps, "size": size,
+            "strength": strength, "seed": seed, "preserve_color": preserve_color}

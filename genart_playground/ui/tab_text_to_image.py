@@ -102,7 +102,7 @@ def model_settings(model):
 
 
 def build_tab():
-    with gr.Tab("Text to image"):
+    with gr.Tab("Text to image", id="text_to_image"):
         gr.Markdown("Type a prompt and a diffusion model denoises random latents into an image that matches it. "
                     "The built-in model knows the shapes world: coloured circles, squares, triangles and diamonds.")
         with gr.Row():
@@ -154,3 +154,6 @@ def build_tab():
                            [prompt, negative_prompt, model, scheduler, steps, guidance, width, height, seed, pending],
                            api_visibility="private")
         gr.Examples(EXAMPLE_PROMPTS, [prompt, seed], label="Prompts the built-in model knows", cache_examples=False)
+    return {"prompt": prompt, "negative_prompt": negative_prompt, "model": model, "scheduler": scheduler,
+            "num_images": num_images, "steps": steps, "guidance": guidance, "width": width, "height": height,
+            "seed": seed}

@@ -29,7 +29,7 @@ def reconstruct(image, model, progress=gr.Progress()):
 
 
 def build_tab():
-    with gr.Tab("VAE reconstruction"):
+    with gr.Tab("VAE reconstruction", id="vae_reconstruction"):
         gr.Markdown("An autoencoder squeezes the image into a small grid of latent numbers and rebuilds it. "
                     "Latent diffusion models work in that latent space; here you see what it keeps and what it loses.")
         with gr.Row():
@@ -55,3 +55,4 @@ def build_tab():
                   ).success(common.show_recipe, metadata, [code, card], api_visibility="private")
         gr.Examples([[common.example_image(name)] for name in EXAMPLES], [image], label="Example images",
                     cache_examples=False)
+    return {"model": model}
