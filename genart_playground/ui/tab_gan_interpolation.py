@@ -6,7 +6,7 @@ import genart_playground as gp
 
 from .. import limits
 from ..adapters.gan_interpolation import METHODS
-from . import common
+from . import common, explanations
 
 EXAMPLES = [[0, 1, 16, "slerp", 1.0], [7, 42, 24, "lerp", 1.0], [3, 11, 16, "slerp", 0.7]]
 
@@ -31,6 +31,7 @@ def build_tab():
     with gr.Tab("GAN interpolation", id="gan_interpolation"):
         gr.Markdown("A GAN generator turns a random latent vector into an image. Each seed picks a vector; "
                     "the frames walk from seed A's vector to seed B's, so you watch one image morph into the other.")
+        explanations.how_it_works("gan_interpolation")
         with gr.Row():
             with gr.Column():
                 with gr.Row():

@@ -8,7 +8,7 @@ import genart_playground as gp
 from .. import limits, uploads
 from ..adapters.style_transfer import DEFAULT_STRENGTH, METHODS
 from ..models import registry
-from . import common
+from . import common, explanations
 from .image_input import upload_image
 
 MODEL_TASK = {"gatys": "style", "img2img": "text-to-image"}
@@ -88,6 +88,7 @@ def build_tab():
         gr.Markdown("**gatys** repaints the content image until its texture statistics match the style image's "
                     "(offline with a bank of random filters; with VGG19 when it is downloaded). "
                     "**img2img** lets a text-to-image model redraw the picture towards a style prompt.")
+        explanations.how_it_works("style_transfer")
         with gr.Row():
             with gr.Column():
                 with gr.Row():

@@ -7,7 +7,7 @@ import genart_playground as gp
 from .. import limits, recipes
 from ..adapters.text_to_image import SCHEDULERS
 from ..models import registry
-from . import common
+from . import common, explanations
 
 MODEL_DEFAULT = "model default"
 EXAMPLE_PROMPTS = [
@@ -105,6 +105,7 @@ def build_tab():
     with gr.Tab("Text to image", id="text_to_image"):
         gr.Markdown("Type a prompt and a diffusion model denoises random latents into an image that matches it. "
                     "The built-in model knows the shapes world: coloured circles, squares, triangles and diamonds.")
+        explanations.how_it_works("text_to_image")
         with gr.Row():
             with gr.Column():
                 prompt = gr.Textbox(label="Prompt", value="a red circle on the left", lines=2,

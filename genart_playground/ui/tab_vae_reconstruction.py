@@ -5,7 +5,7 @@ import gradio as gr
 import genart_playground as gp
 
 from .. import uploads
-from . import common
+from . import common, explanations
 from .image_input import upload_image
 
 EXAMPLES = ["shapes.png", "stripes.png", "photo_like.png"]
@@ -32,6 +32,7 @@ def build_tab():
     with gr.Tab("VAE reconstruction", id="vae_reconstruction"):
         gr.Markdown("An autoencoder squeezes the image into a small grid of latent numbers and rebuilds it. "
                     "Latent diffusion models work in that latent space; here you see what it keeps and what it loses.")
+        explanations.how_it_works("vae_reconstruction")
         with gr.Row():
             with gr.Column():
                 image = upload_image(label="Image (large ones are shrunk, odd sizes padded)",
