@@ -26,13 +26,26 @@ class StyleTransferResult(Result):
 @dataclass
 class InterpolationResult(Result):
     gif: bytes = b""  # the frames as an animated GIF
+    mp4: bytes = b""  # the same frames as an H.264 MP4
+    latent_norms: list[float] = field(default_factory=list)  # each frame's latent vector length (GAN walks)
 
 
 @dataclass
 class VaeResult(Result):
     metrics: dict[str, float] = field(default_factory=dict)  # psnr, ssim, compression_ratio
     error_map: Image.Image | None = None
-    latent_channels: Image.Image | None = None
+    latent_channels: Image.Image | None = None  # channel_maps as one grid
+    channel_maps: list[Image.Image] = field(default_factory=list)  # one heat map per latent channel
+
+
+@dataclass
+class TimelineResult(Result):
+    """One text-to-image run step by step; `images` is its final image (text_to_image's, pixel for pixel)."""
+    noisy: list[Image.Image] = field(default_factory=list)  # the latents after each step, decoded
+    predicted: list[Image.Image] = field(default_factory=list)  # the clean image the model predicted at each step
+    guidance_maps: list[Image.Image] = field(default_factory=list)  # |cond − uncond| per step; empty without guidance
+    timesteps: list[float] = field(default_factory=list)
+    gif: bytes = b""  # per step: noisy | predicted, side by side
 
 
 def versions() -> dict[str, str]:

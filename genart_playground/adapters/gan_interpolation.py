@@ -59,13 +59,24 @@ def gan_interpolation(seed_a, seed_b, *, model=None, frames=16, method="slerp", 
     if progress is not None:
         progress(0.0, f"Generating {frames} frames")
     pixels = generator(zs.to(device, dtype))
-    if progress is not None:
-        progress(1.0, "Done")
 
     # 5. Check the pixels (to_pil would turn NaN into black), animate and describe
     warnings = checks.check_output(pixels, spec.name, low=-1.0, high=1.0)
     images = imaging.to_pil(pixels)
+    if progress is not None:
+        progress(0.8, "Encoding the GIF and MP4")
     metadata = base_metadata("gan_interpolation", spec, device, dtype, seed_a=seed_a, seed_b=seed_b,
                              frames=frames, method=method, truncation=truncation,
                              latent_dim=generator.latent_dim, warnings=warnings)
-    return InterpolationResult(images=images, metadata=metadata, gif=imaging.gif_bytes(images))
+    result = InterpolationResult(images=images, metadata=metadata, gif=imaging.gif_bytes(images),
+                                 mp4=imaging.mp4_bytes(images),
+                                 # about truncation × √latent_dim along slerp; lerp dips in the middle
+                                 latent_norms=zs.norm(dim=1).tolist())
+    if progress is not None:
+        progress(1.0, "Done")
+    return result
+
+
+def expected_norm(latent_dim: int, truncation: float = 1.0) -> float:
+    """Where a Gaussian latent's length concentrates: √d (its square is a sum of d unit variances)."""
+    return truncation * latent_dim ** 0.5

@@ -4,6 +4,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import checks, imaging, metrics, uploads
+from ..devices import make_generator
 from ..models import registry
 from ..models.cache import cache
 from ..results import VaeResult, base_metadata
@@ -30,7 +31,11 @@ def pad_to_multiple(x: torch.Tensor, multiple: int) -> tuple[torch.Tensor, tuple
     return x, (pad_h, pad_w)
 
 
-def latent_picture(latents: torch.Tensor, columns: int = 4) -> "imaging.Image.Image":
+# Noise added to the latents, in units of their own standard deviation: 2 buries the image.
+MAX_LATENT_NOISE = 2.0
+
+
+def channel_maps(latents: torch.Tensor) -> list["imaging.Image.Image"]:
     """Each latent channel as a heat map, scaled to its own range, enlarged for viewing."""
     tiles = []
     for channel in latents[0].float().cpu():
@@ -38,12 +43,24 @@ def latent_picture(latents: torch.Tensor, columns: int = 4) -> "imaging.Image.Im
         scale = max(1, 128 // max(channel.shape))
         tile = imaging.heat_map(channel).resize((channel.shape[1] * scale, channel.shape[0] * scale), 0)
         tiles.append(tile)
-    return imaging.grid(tiles, min(columns, len(tiles)))
+    return tiles
+
+
+def add_latent_noise(latents: torch.Tensor, amount: float, seed: int) -> torch.Tensor:
+    """Gaussian noise of `amount` × the latents' standard deviation, drawn on the CPU: one seed, one
+    noise on any device. How far the decoder tolerates a nudge shows how smooth its latent space is."""
+    if amount == 0.0:
+        return latents  # exactly the noiseless reconstruction
+    noise = torch.randn(latents.shape, generator=make_generator(seed))
+    return latents + (amount * latents.float().std().cpu() * noise).to(latents.device, latents.dtype)
 
 
 @torch.inference_mode()
-def vae_reconstruction(image, *, model=None, progress=None) -> VaeResult:
-    # 1. Check inputs (a path or bytes is opened here, its pixel count checked before decoding)
+def vae_reconstruction(image, *, model=None, latent_noise=0.0, seed=0, progress=None) -> VaeResult:
+    # 1. Check inputs (options first: they cost nothing; a path or bytes is opened here, its pixel
+    #    count checked before decoding)
+    latent_noise = checks.check_float("latent_noise", latent_noise, 0.0, MAX_LATENT_NOISE)
+    seed = checks.check_seed("seed", seed)
     image = checks.check_image("image", uploads.open_if_file(image))
     upload_notes = uploads.upload_notes(image)
     image, resize_note = imaging.fit_pixels(imaging.to_rgb(image))
@@ -65,7 +82,7 @@ def vae_reconstruction(image, *, model=None, progress=None) -> VaeResult:
     # 4. Encode and decode
     if progress is not None:
         progress(0.0, "Encoding")
-    latents = encode(vae, padded.to(device, dtype))
+    latents = add_latent_noise(encode(vae, padded.to(device, dtype)), latent_noise, seed)
     if progress is not None:
         progress(0.5, "Decoding")
     recon = vae.decode(latents).sample.float().cpu().clamp(-1, 1)
@@ -82,7 +99,10 @@ def vae_reconstruction(image, *, model=None, progress=None) -> VaeResult:
               "compression_ratio": padded.numel() / latents.numel()}
     error = (x - recon).abs().mean(dim=1)[0] / 2  # mean absolute error per pixel, in [0, 1]
     metadata = base_metadata("vae_reconstruction", spec, device, dtype, size=list(image.size),
-                             latent_shape=list(latents.shape[1:]), downsample_factor=factor, notes=notes,
-                             warnings=warnings)
+                             latent_shape=list(latents.shape[1:]), downsample_factor=factor,
+                             latent_noise=latent_noise, seed=seed, notes=notes, warnings=warnings)
+    maps = channel_maps(latents)  # the latents the decoder saw, noise included
     return VaeResult(images=imaging.to_pil(recon), metadata=metadata, metrics=scores,
-                     error_map=imaging.heat_map(error, max_value=0.25), latent_channels=latent_picture(latents))
+                     error_map=imaging.heat_map(error, max_value=0.25),
+                     latent_channels=imaging.grid(maps, min(4, len(maps))),  # four channel maps a row
+                     channel_maps=maps)

@@ -1,11 +1,19 @@
-"""The GAN tab: walk through latent space from one seed's image to another's."""
+"""The GAN tab: walk through latent space from one seed's image to another's.
+
+Its events, by api_name:
+  gan_interpolation    (seed_a, seed_b, model, frames, method, truncation) -> frames, GIF, recipe
+  gan_path_comparison  (seed_a, seed_b, model, frames, truncation) -> lerp and slerp frame strips (lerp
+                       above), a GIF and an MP4 of both walks side by side (lerp | slerp), and the latent
+                       norm along each path beside the expected norm truncation × √latent_dim
+"""
 
 import gradio as gr
+import pandas as pd
 
 import genart_playground as gp
 
-from .. import limits
-from ..adapters.gan_interpolation import METHODS
+from .. import imaging, limits, uploads
+from ..adapters.gan_interpolation import METHODS, expected_norm
 from . import common, explanations
 
 EXAMPLES = [[0, 1, 16, "slerp", 1.0], [7, 42, 24, "lerp", 1.0], [3, 11, 16, "slerp", 0.7]]
@@ -25,6 +33,57 @@ def interpolate(seed_a, seed_b, model, frames, method, truncation, progress=gr.P
     common.show_warnings(result)
     frames = [common.recipe_png(image, {**result.metadata, "frame": i}) for i, image in enumerate(result.images)]
     return frames, common.write_output(result.gif, ".gif"), result.metadata
+
+
+@common.user_errors
+def walk_video(frames):
+    """The frames just shown, as an MP4: encoding only, no model (the walk's own outputs stay as they were)."""
+    if not frames:
+        return None
+    return common.write_output(imaging.mp4_bytes([uploads.open_image(path) for path, _ in frames]), ".mp4")
+
+
+def comparison_seconds_needed(seed_a, seed_b, model, frames, *rest, **kwargs) -> float:
+    return 10 + 0.1 * (frames or 16)  # two walks
+
+
+@common.gpu(comparison_seconds_needed)
+@common.user_errors
+def compare_paths(seed_a, seed_b, model, frames, truncation, progress=gr.Progress()):
+    report = common.bridge(progress)
+    report(0.0, "Loading the generator")
+    walks = {}
+    for i, method in enumerate(("lerp", "slerp")):
+        walks[method] = common.show_warnings(gp.gan_interpolation(
+            seed_a, seed_b, model=common.model_name(model), frames=frames, method=method, truncation=truncation,
+            progress=lambda f, message="", i=i, method=method: report((i + f) / 2, f"{method}: {message}")))
+    lerp, slerp = walks["lerp"].images, walks["slerp"].images
+    strips = imaging.grid(thumbnails(lerp + slerp, len(lerp)), len(lerp))  # one row per path: lerp above slerp
+    pairs = [imaging.grid([a, b], 2) for a, b in zip(lerp, slerp)]  # each frame: lerp | slerp
+    metadata = walks["slerp"].metadata
+    return (common.recipe_png(strips, {**metadata, "method": "lerp and slerp"}),
+            common.write_output(imaging.gif_bytes(pairs), ".gif"),
+            common.write_output(imaging.mp4_bytes(pairs), ".mp4"),
+            norm_table(walks, expected_norm(metadata["latent_dim"], metadata["truncation"])))
+
+
+def thumbnails(images: list, per_row: int, max_width: int = 4096) -> list:
+    """Frames shrunk so that a row of `per_row` of them is at most `max_width` pixels wide."""
+    width, height = images[0].size
+    scale = min(1.0, max_width / (per_row * width))
+    size = (max(8, int(width * scale)), max(8, int(height * scale)))
+    return images if size == (width, height) else [image.resize(size) for image in images]
+
+
+def norm_table(walks: dict, expected: float) -> pd.DataFrame:
+    """Each path's latent norm per frame, and the norm Gaussian latents concentrate at, for gr.LinePlot."""
+    # Not a column named "path": gradio_client takes any dict with a "path" key (here, the column
+    # types) for a file to download.
+    rows = [{"frame": i, "latent norm": norm, "method": method}
+            for method, result in walks.items() for i, norm in enumerate(result.latent_norms)]
+    frames = len(walks["slerp"].latent_norms)
+    rows += [{"frame": i, "latent norm": expected, "method": "expected (truncation × √d)"} for i in range(frames)]
+    return pd.DataFrame(rows)
 
 
 def build_tab():
@@ -48,15 +107,35 @@ def build_tab():
                                        info="Below 1 pulls latents to the mean: cleaner but less varied images.")
                 run = gr.Button("Interpolate", variant="primary")
             with gr.Column():
-                animation = gr.Image(label="Animation (GIF)", type="filepath", interactive=False, height=256)
+                with gr.Row():
+                    animation = gr.Image(label="Animation (GIF)", type="filepath", interactive=False, height=256)
+                    video = gr.Video(label="Animation (MP4)", interactive=False, height=256, loop=True)
                 gallery = gr.Gallery(label="Frames, in order (each PNG carries its recipe)", format="png",
                                      type="filepath", columns=6, height="auto")
                 metadata = gr.JSON(label="Recipe")
                 code, card = common.recipe_panel()
 
-        run.click(interpolate, [seed_a, seed_b, model, frames, method, truncation], [gallery, animation, metadata],
-                  api_name="gan_interpolation", concurrency_id="gpu"
-                  ).success(common.show_recipe, metadata, [code, card], api_visibility="private")
+        with gr.Accordion("Compare slerp and lerp", open=False):
+            gr.Markdown("The same two seeds walked both ways. A Gaussian latent's length sits near √d (d numbers); "
+                        "the straight lerp path cuts inside that shell, so its middle frames come from short "
+                        "vectors the generator rarely saw, and look washed out. slerp keeps the length.")
+            compare = gr.Button("Compare slerp and lerp")
+            with gr.Row():
+                pair_animation = gr.Image(label="lerp | slerp (GIF)", type="filepath", interactive=False,
+                                          height=256)
+                pair_video = gr.Video(label="lerp | slerp (MP4)", interactive=False, height=256, loop=True)
+                norms = gr.LinePlot(x="frame", y="latent norm", color="method", label="Latent norm along each path",
+                                    y_lim=[0, None], height=256)
+            strips = gr.Image(label="Frames: lerp (top row), slerp (bottom row)", type="filepath", format="png",
+                              interactive=False)
+
+        walk = run.click(interpolate, [seed_a, seed_b, model, frames, method, truncation],
+                         [gallery, animation, metadata], api_name="gan_interpolation", concurrency_id="gpu")
+        walk.success(common.show_recipe, metadata, [code, card], api_visibility="private")
+        walk.success(walk_video, gallery, video, api_visibility="private")
+        compare.click(compare_paths, [seed_a, seed_b, model, frames, truncation],
+                      [strips, pair_animation, pair_video, norms], api_name="gan_path_comparison",
+                      concurrency_id="gpu")
         gr.Examples(EXAMPLES, [seed_a, seed_b, frames, method, truncation], label="Example walks",
                     cache_examples=False)
     return {"seed_a": seed_a, "seed_b": seed_b, "model": model, "frames": frames, "method": method,

@@ -1,14 +1,27 @@
-"""The VAE tab: squeeze an image through an autoencoder's latents and see what came back."""
+"""The VAE tab: squeeze an image through an autoencoder's latents and see what came back.
+
+Its events, by api_name:
+  vae_reconstruction  (image, model, latent_noise, seed) -> reconstruction, error map, latent channels
+                      (one heat map per channel), metrics, recipe
+  vae_compare         (image, model, compare_model, latent_noise, seed) -> for each autoencoder its
+                      reconstruction, error map and latent channels, then both metric sets as a list
+  vae_walk            (image_a, image_b, model, frames) -> GIF, MP4, frames, recipe
+"""
 
 import gradio as gr
 
 import genart_playground as gp
 
-from .. import uploads
+from .. import limits, uploads
+from ..adapters.vae_reconstruction import MAX_LATENT_NOISE
+from ..adapters.vae_walk import MAX_WALK_FRAMES, vae_walk
+from ..models import registry
+from ..models.loading import availability
 from . import common, explanations
 from .image_input import upload_image
 
 EXAMPLES = ["shapes.png", "stripes.png", "photo_like.png"]
+NONE = "none"  # "Compare with" when there is nothing to compare with
 
 
 def seconds_needed(image, model, *rest, **kwargs) -> float:
@@ -17,15 +30,68 @@ def seconds_needed(image, model, *rest, **kwargs) -> float:
 
 @common.gpu(seconds_needed)
 @common.user_errors
-def reconstruct(image, model, progress=gr.Progress()):
+def reconstruct(image, model, latent_noise=0.0, seed=0, progress=gr.Progress()):
     report = common.bridge(progress)
     image = uploads.open_image(image) if image is not None else None  # pixel count checked before decoding
     report(0.0, "Loading the autoencoder")
-    result = common.show_warnings(gp.vae_reconstruction(image, model=common.model_name(model), progress=report))
-    metrics = {name: round(float(value), 4) for name, value in result.metrics.items()}
-    images = [common.recipe_png(image, result.metadata) if image is not None else None
-              for image in (result.images[0], result.error_map, result.latent_channels)]
-    return *images, metrics, result.metadata
+    result = common.show_warnings(gp.vae_reconstruction(image, model=common.model_name(model),
+                                                        latent_noise=latent_noise, seed=seed, progress=report))
+    return *pictures(result), rounded(result.metrics), result.metadata
+
+
+def pictures(result) -> list[str]:
+    """Reconstruction, error map and latent channels, as PNG files carrying the recipe."""
+    return [common.recipe_png(image, result.metadata)
+            for image in (result.images[0], result.error_map, result.latent_channels)]
+
+
+def rounded(metrics: dict) -> dict:
+    return {name: round(float(value), 4) for name, value in metrics.items()}
+
+
+def comparison_seconds_needed(*args, **kwargs) -> float:
+    return 25  # two encodes and two decodes
+
+
+@common.gpu(comparison_seconds_needed)
+@common.user_errors
+def compare(image, model, compare_model, latent_noise=0.0, seed=0, progress=gr.Progress()):
+    report = common.bridge(progress)
+    second = common.model_name(compare_model)
+    if second in (None, NONE):
+        raise ValueError("Choose an autoencoder under *Compare with* first.")
+    image = uploads.open_image(image) if image is not None else None
+    report(0.0, "Loading the first autoencoder")
+    results = []
+    for i, name in enumerate((common.model_name(model), second)):
+        results.append(common.show_warnings(gp.vae_reconstruction(
+            image, model=name, latent_noise=latent_noise, seed=seed,
+            progress=lambda f, message="", i=i: report((i + f) / 2, message))))
+    both = [{"model": result.metadata["model"], **rounded(result.metrics)} for result in results]
+    return *pictures(results[0]), *pictures(results[1]), both
+
+
+def walk_seconds_needed(image_a, image_b, model, frames, *rest, **kwargs) -> float:
+    return 10 + 2 * (frames or 8)  # one decode per frame
+
+
+@common.gpu(walk_seconds_needed)
+@common.user_errors
+def walk(image_a, image_b, model, frames, progress=gr.Progress()):
+    report = common.bridge(progress)
+    image_a = uploads.open_image(image_a, what="Image A") if image_a is not None else None
+    image_b = uploads.open_image(image_b, what="Image B") if image_b is not None else None
+    report(0.0, "Loading the autoencoder")
+    result = common.show_warnings(vae_walk(image_a, image_b, model=common.model_name(model), frames=frames,
+                                           progress=report))
+    frames = [common.recipe_png(image, {**result.metadata, "frame": i}) for i, image in enumerate(result.images)]
+    return (common.write_output(result.gif, ".gif"), common.write_output(result.mp4, ".mp4"), frames,
+            result.metadata)
+
+
+def runnable() -> list[str]:
+    """The autoencoders that can run now: built in, in a local folder, downloaded, or downloadable."""
+    return [spec.name for spec in registry.models_for("vae") if availability(spec) != "missing"]
 
 
 def build_tab():
@@ -38,6 +104,13 @@ def build_tab():
                 image = upload_image(label="Image (large ones are shrunk, odd sizes padded)",
                                      sources=["upload", "clipboard"], height=256)
                 model = common.model_dropdown("vae", label="Autoencoder")
+                with gr.Row():
+                    latent_noise = gr.Slider(label="Latent noise", minimum=0.0, maximum=MAX_LATENT_NOISE,
+                                             step=0.05, value=0.0,
+                                             info="Gaussian noise added to the latents before decoding, "
+                                                  "× their standard deviation.")
+                    seed = gr.Number(label="Noise seed", value=0, precision=0, minimum=0, maximum=limits.MAX_SEED,
+                                     info="Which noise; the same seed gives the same pixels.")
                 run = gr.Button("Encode and decode", variant="primary")
                 metrics = gr.JSON(label="Metrics (PSNR in dB, SSIM out of 1, compression ratio ×)")
             with gr.Column():
@@ -46,14 +119,59 @@ def build_tab():
                 with gr.Row():
                     error_map = gr.Image(label="Error per pixel (yellow: large)", type="filepath", format="png",
                                          interactive=False, height=200)
-                    latents = gr.Image(label="Latent channels", type="filepath", format="png", interactive=False,
-                                       height=200)
+                    latents = gr.Image(label="Latent channels (a heat map each, scaled to its own range)",
+                                       type="filepath", format="png", interactive=False, height=200)
                 metadata = gr.JSON(label="Recipe")
                 code, card = common.recipe_panel()
 
-        run.click(reconstruct, [image, model], [reconstruction, error_map, latents, metrics, metadata],
+        with gr.Accordion("Compare two autoencoders", open=False):
+            if len(runnable()) < 2:
+                gr.Markdown("Only one autoencoder can run here now; download or register another to compare.")
+            with gr.Row():
+                compare_model = gr.Dropdown(choices=[(NONE, NONE), *common.model_choices("vae")], value=NONE,
+                                            label="Compare with", allow_custom_value=True,
+                                            info="A second autoencoder for the same image, noise and seed.")
+                compare_run = gr.Button("Compare")
+            both_metrics = gr.JSON(label="Metrics of each (PSNR in dB, SSIM out of 1, compression ratio ×)")
+            sides = []
+            with gr.Row():
+                for side in ("Autoencoder", "Compare with"):
+                    with gr.Column():
+                        sides += [gr.Image(label=f"{side}: reconstruction", type="filepath", format="png",
+                                           interactive=False, height=200),
+                                  gr.Image(label=f"{side}: error per pixel", type="filepath", format="png",
+                                           interactive=False, height=160),
+                                  gr.Image(label=f"{side}: latent channels", type="filepath", format="png",
+                                           interactive=False, height=160)]
+
+        with gr.Accordion("Walk between two images", open=False):
+            gr.Markdown("Encode two images, walk the straight line between their latents and decode each step. "
+                        "Image B is resized to image A's size (at most 256×256) so the latents line up.")
+            with gr.Row():
+                image_a = upload_image(label="Image A (the walk starts here, at its size)",
+                                       sources=["upload", "clipboard"], height=200)
+                image_b = upload_image(label="Image B (the walk ends here)", sources=["upload", "clipboard"],
+                                       height=200)
+                with gr.Column():
+                    walk_frames = gr.Slider(label="Frames", minimum=2, maximum=MAX_WALK_FRAMES, step=1, value=8,
+                                            info="How many images along the path, both ends included.")
+                    walk_run = gr.Button("Walk")
+            with gr.Row():
+                walk_animation = gr.Image(label="Walk (GIF)", type="filepath", interactive=False, height=256)
+                walk_video = gr.Video(label="Walk (MP4)", interactive=False, height=256, loop=True)
+            walk_gallery = gr.Gallery(label="Frames, in order", format="png", type="filepath", columns=8,
+                                      height="auto")
+            walk_metadata = gr.JSON(label="Recipe")
+
+        run.click(reconstruct, [image, model, latent_noise, seed],
+                  [reconstruction, error_map, latents, metrics, metadata],
                   api_name="vae_reconstruction", concurrency_id="gpu"
                   ).success(common.show_recipe, metadata, [code, card], api_visibility="private")
+        compare_run.click(compare, [image, model, compare_model, latent_noise, seed], [*sides, both_metrics],
+                          api_name="vae_compare", concurrency_id="gpu")
+        walk_run.click(walk, [image_a, image_b, model, walk_frames],
+                       [walk_animation, walk_video, walk_gallery, walk_metadata],
+                       api_name="vae_walk", concurrency_id="gpu")
         gr.Examples([[common.example_image(name)] for name in EXAMPLES], [image], label="Example images",
                     cache_examples=False)
-    return {"model": model}
+    return {"model": model, "latent_noise": latent_noise, "seed": seed}
