@@ -1,6 +1,7 @@
 """Text-to-image: any diffusers text-to-image pipeline, with a choice of schedulers that fit it."""
 
 import threading
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -61,14 +62,22 @@ def to_pil(images: np.ndarray) -> list[Image.Image]:
     return [Image.fromarray((image * 255).round().clip(0, 255).astype(np.uint8)) for image in images]
 
 
-@torch.inference_mode()
-def text_to_image(prompt, *, model=None, negative_prompt="", num_images=1, steps=None, guidance=None,
-                  width=None, height=None, seed=0, scheduler=None, progress=None) -> TextToImageResult:
-    # 1. Check inputs (model-independent bounds first, so absurd values cost no model work)
-    prompt = checks.check_prompt("prompt", prompt)
+@dataclass(frozen=True)
+class Options:
+    """The checked settings every run of a text-to-image pipeline shares (text_to_image, the
+    denoising timeline, the diffusion walk); width and height are None until the model fills them in."""
+    spec: registry.ModelSpec
+    negative_prompt: str
+    steps: int
+    guidance: float
+    width: int | None
+    height: int | None
+    scheduler: str | None
+
+
+def check_options(model, negative_prompt, steps, guidance, width, height, scheduler) -> Options:
+    """Model-independent bounds first, so absurd values cost no model work."""
     negative_prompt = checks.check_prompt("negative_prompt", negative_prompt or "")
-    num_images = checks.check_int("num_images", num_images, 1, limits.MAX_IMAGES)
-    seed = checks.check_seed("seed", seed)
     spec = registry.resolve("text-to-image", model)
     steps = checks.check_int("steps", steps if steps is not None else spec.defaults.get("steps", 25),
                              1, limits.MAX_STEPS)
@@ -81,40 +90,76 @@ def text_to_image(prompt, *, model=None, negative_prompt="", num_images=1, steps
     scheduler = scheduler if scheduler is not None else spec.defaults.get("scheduler")
     if scheduler is not None:
         checks.check_choice("scheduler", scheduler, list(SCHEDULERS))
+    return Options(spec, negative_prompt, steps, guidance, width, height, scheduler)
 
-    # 2. Get the cached pipeline, and the lock that keeps one run at a time on it
+
+def load_pipeline(options: Options, progress=None):
+    """The cached pipeline, the lock that keeps one run at a time on it, and its original scheduler;
+    with the options' size filled in from the model where the caller left it out."""
+    spec = options.spec
     pipe = cache.load("text-to-image", spec.name, progress=progress)
     lock = cache.derive("text-to-image", spec.name, "run-lock", lambda _: threading.Lock())
     original = original_scheduler(spec.name)
-    if scheduler is not None and scheduler not in schedulers_for(pipe):
-        raise ValueError(f"`scheduler` {scheduler!r} does not fit {spec.name}; use one of "
+    if options.scheduler is not None and options.scheduler not in schedulers_for(pipe):
+        raise ValueError(f"`scheduler` {options.scheduler!r} does not fit {spec.name}; use one of "
                          f"{', '.join(schedulers_for(pipe))}.")
-    width = width or spec.defaults.get("width") or default_size(pipe)
-    height = height or spec.defaults.get("height") or default_size(pipe)
+    width = options.width or spec.defaults.get("width") or default_size(pipe)
+    height = options.height or spec.defaults.get("height") or default_size(pipe)
+    return pipe, lock, original, replace(options, width=width, height=height)
+
+
+def denoise(pipe, original, options: Options, *, on_step=None, **inputs):
+    """One pipeline run with a fresh scheduler; `inputs` are the prompt (or its embeddings), the
+    generators and whatever else the caller adds. The caller holds the model's run lock."""
+    def on_step_end(pipeline, step, timestep, callback_kwargs):
+        if on_step is not None:
+            on_step(pipeline, step, timestep, callback_kwargs)
+        return callback_kwargs
+
+    pipe.scheduler = make_scheduler(original, options.scheduler, options.spec.defaults)
+    return pipe(num_inference_steps=options.steps, guidance_scale=options.guidance, width=options.width,
+                height=options.height, output_type="np", callback_on_step_end=on_step_end, **inputs)
+
+
+def output_warnings(output, name: str) -> list[str]:
+    warnings = check_output(output.images, name)
+    flagged = getattr(output, "nsfw_content_detected", None)
+    if flagged and any(flagged):
+        warnings.append("the model's safety checker blacked out a flagged image")
+    return warnings
+
+
+@torch.inference_mode()
+def text_to_image(prompt, *, model=None, negative_prompt="", num_images=1, steps=None, guidance=None,
+                  width=None, height=None, seed=0, scheduler=None, progress=None) -> TextToImageResult:
+    # 1. Check inputs (model-independent bounds first, so absurd values cost no model work)
+    prompt = checks.check_prompt("prompt", prompt)
+    num_images = checks.check_int("num_images", num_images, 1, limits.MAX_IMAGES)
+    seed = checks.check_seed("seed", seed)
+    options = check_options(model, negative_prompt, steps, guidance, width, height, scheduler)
+
+    # 2. Get the cached pipeline, and the lock that keeps one run at a time on it
+    pipe, lock, original, options = load_pipeline(options, progress)
 
     # 3. One CPU generator per image: image i of a batch is the image of seed + i on its own
     generators = [make_generator(seed + i) for i in range(num_images)]
 
-    def on_step_end(pipeline, step, timestep, callback_kwargs):
+    def report(pipeline, step, timestep, callback_kwargs):
         if progress is not None:
-            progress((step + 1) / steps, f"Denoising step {step + 1}/{steps}")
-        return callback_kwargs
+            progress((step + 1) / options.steps, f"Denoising step {step + 1}/{options.steps}")
 
     # 4. Denoise
     with lock:
-        pipe.scheduler = make_scheduler(original, scheduler, spec.defaults)
-        output = pipe(prompt=prompt, negative_prompt=negative_prompt or None, num_inference_steps=steps,
-                      guidance_scale=guidance, width=width, height=height, num_images_per_prompt=num_images,
-                      generator=generators, output_type="np", callback_on_step_end=on_step_end)
+        output = denoise(pipe, original, options, on_step=report, prompt=prompt,
+                         negative_prompt=options.negative_prompt or None, num_images_per_prompt=num_images,
+                         generator=generators)
 
     # 5. Check the pixels and describe how to make them again
-    warnings = check_output(output.images, spec.name)
-    flagged = getattr(output, "nsfw_content_detected", None)
-    if flagged and any(flagged):
-        warnings.append("the model's safety checker blacked out a flagged image")
-    metadata = base_metadata("text_to_image", spec, pipe.device, pipe.dtype, prompt=prompt,
-                             negative_prompt=negative_prompt, num_images=num_images, steps=steps,
-                             guidance=guidance, width=width, height=height, seed=seed,
-                             scheduler=scheduler or type(pipe.scheduler).__name__,
+    warnings = output_warnings(output, options.spec.name)
+    o = options
+    metadata = base_metadata("text_to_image", o.spec, pipe.device, pipe.dtype, prompt=prompt,
+                             negative_prompt=o.negative_prompt, num_images=num_images, steps=o.steps,
+                             guidance=o.guidance, width=o.width, height=o.height, seed=seed,
+                             scheduler=o.scheduler or type(pipe.scheduler).__name__,
                              scheduler_class=type(pipe.scheduler).__name__, warnings=warnings)
     return TextToImageResult(images=to_pil(output.images), metadata=metadata)

@@ -1,10 +1,14 @@
 """The text-to-image tab: a prompt in, a gallery of PNG images and their recipe out."""
 
+import io
+
 import gradio as gr
 
 import genart_playground as gp
 
 from .. import limits, recipes
+from ..adapters.denoising_timeline import denoising_timeline
+from ..adapters.diffusion_walk import diffusion_walk
 from ..adapters.text_to_image import SCHEDULERS
 from ..models import registry
 from . import common, explanations
@@ -49,6 +53,73 @@ def image_files(images, metadata) -> list[str]:
     seed = metadata.get("seed", 0)
     return [common.recipe_png(image, {**metadata, "seed": seed + i, "num_images": 1})
             for i, image in enumerate(images)]
+
+
+def timeline_seconds(prompt, negative_prompt, model, scheduler, steps, guidance, width, height,
+                     *rest, **kwargs) -> float:
+    """One run, plus decoding two previews per step."""
+    pixels = ((width or 512) * (height or 512)) / (512 * 512)
+    return 20 + 0.4 * (steps or 25) * pixels
+
+
+@common.gpu(timeline_seconds)
+@common.user_errors
+def timeline(prompt, negative_prompt, model, scheduler, steps, guidance, width, height, seed,
+             progress=gr.Progress()):
+    report = common.bridge(progress)
+    report(0.0, "Loading the model")
+    result = denoising_timeline(prompt, model=common.model_name(model), negative_prompt=negative_prompt or "",
+                                steps=_own(steps), guidance=guidance, width=_own(width), height=_own(height),
+                                seed=seed, scheduler=_own(scheduler), progress=report)
+    common.show_warnings(result)
+    # The per-step pictures go to galleries: Gradio keeps them in its cache, and the step slider
+    # reads their paths back, so moving it needs no model call.
+    return ([png_file(image) for image in result.noisy], [png_file(image) for image in result.predicted],
+            [png_file(image) for image in result.guidance_maps], common.write_output(result.gif, ".gif"),
+            result.metadata)
+
+
+def last_step(noisy):
+    """The step slider spans the timeline just made, and starts at its end: the finished image."""
+    last = len(noisy or [])
+    return gr.update(maximum=max(last, 2), value=max(last, 1), interactive=last > 1)
+
+
+def show_step(step, noisy, predicted, guidance_maps):
+    """Step `step` (from 1) of a timeline already made: its pictures, from the galleries' files."""
+    def pick(gallery):
+        index = int(step or 1) - 1
+        return gallery[index][0] if gallery and 0 <= index < len(gallery) else None
+    return pick(noisy), pick(predicted), pick(guidance_maps)
+
+
+def walk_seconds(prompt, negative_prompt, model, scheduler, steps, guidance, width, height, seed, prompt_b,
+                 seed_b, frames, *rest, **kwargs) -> float:
+    """One run per frame."""
+    pixels = ((width or 512) * (height or 512)) / (512 * 512)
+    return 20 + 0.2 * (steps or 25) * (frames or 8) * pixels
+
+
+@common.gpu(walk_seconds)
+@common.user_errors
+def walk(prompt, negative_prompt, model, scheduler, steps, guidance, width, height, seed, prompt_b, seed_b, frames,
+         progress=gr.Progress()):
+    report = common.bridge(progress)
+    report(0.0, "Loading the model")
+    result = diffusion_walk(prompt, prompt_b or None, seed_a=seed, seed_b=seed_b, frames=frames,
+                            model=common.model_name(model), negative_prompt=negative_prompt or "", steps=_own(steps),
+                            guidance=guidance, width=_own(width), height=_own(height), scheduler=_own(scheduler),
+                            progress=report)
+    common.show_warnings(result)
+    pictures = [common.recipe_png(image, {**result.metadata, "frame": i}) for i, image in enumerate(result.images)]
+    return (common.write_output(result.gif, ".gif"), common.write_output(result.mp4, ".mp4"), pictures,
+            result.metadata)
+
+
+def png_file(image) -> str:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return common.write_output(buffer.getvalue(), ".png")
 
 
 SETTINGS = ["prompt", "negative_prompt", "model", "scheduler", "steps", "guidance", "width", "height", "seed"]
@@ -142,6 +213,49 @@ def build_tab():
                 recipe_file = gr.File(label="Load settings from a PNG", file_types=[".png"], type="filepath",
                                       height=80)
 
+        with gr.Accordion("Denoising timeline", open=False):
+            gr.Markdown("The same image, one denoising step at a time: the noisy latents after each step, the "
+                        "clean image the model predicts from them (x0), and where the prompt pulls hardest "
+                        "(the difference between the model's prediction with and without the prompt; "
+                        "only when guidance is above 1). Uses the settings above, with one image.")
+            timeline_run = gr.Button("Show the denoising steps")
+            step = gr.Slider(label="Step", minimum=1, maximum=2, step=1, value=1, interactive=False,
+                             info="Which denoising step to show; no model runs when you move it.")
+            with gr.Row():
+                noisy_image = gr.Image(label="Noisy latents after this step", type="filepath", interactive=False)
+                predicted_image = gr.Image(label="Predicted clean image (x0)", type="filepath", interactive=False)
+                guidance_image = gr.Image(label="Where guidance pulls (|with prompt − without|)", type="filepath",
+                                          interactive=False)
+            timeline_gif = gr.File(label="Timeline GIF (noisy | predicted, per step)", height=80)
+            with gr.Accordion("Every step", open=False):
+                noisy_steps = gr.Gallery(label="Noisy latents", format="png", type="filepath", columns=8,
+                                         height="auto")
+                predicted_steps = gr.Gallery(label="Predicted clean images", format="png", type="filepath",
+                                             columns=8, height="auto")
+                guidance_steps = gr.Gallery(label="Guidance maps", format="png", type="filepath", columns=8,
+                                            height="auto")
+                timeline_metadata = gr.JSON(label="Timeline recipe")
+
+        with gr.Accordion("Walk between two prompts or seeds", open=False):
+            gr.Markdown("Frames from the image above (prompt and seed) to the image of prompt B and seed B: the "
+                        "starting noise moves along the sphere between the two seeds' noise, the prompt's "
+                        "embedding in a straight line. The first and last frames are the two images on their own.")
+            with gr.Row():
+                prompt_b = gr.Textbox(label="Prompt B", value="a blue square on the right", lines=1,
+                                      max_length=limits.MAX_PROMPT_CHARS,
+                                      info="The last frame's prompt; empty: the prompt above.")
+                seed_b = gr.Number(label="Seed B", value=1, precision=0, minimum=0, maximum=limits.MAX_SEED,
+                                   info="The last frame's seed; empty: the seed above.")
+                walk_frames = gr.Slider(label="Frames", minimum=2, maximum=limits.MAX_FRAMES, step=1, value=8,
+                                        info="Images along the way, both ends included; each is a full run.")
+            walk_run = gr.Button("Walk")
+            with gr.Row():
+                walk_animation = gr.Image(label="Animation (GIF)", type="filepath", interactive=False, height=256)
+                walk_video = gr.Video(label="Video (MP4)", format="mp4", interactive=False, height=256)
+            walk_gallery = gr.Gallery(label="Frames, in order", format="png", type="filepath", columns=8,
+                                      height="auto")
+            walk_metadata = gr.JSON(label="Walk recipe")
+
         pending = gr.State(None)  # a loaded recipe's settings, until the model change it caused has run
         model.change(model_changed, [model, pending], [steps, guidance, width, height, scheduler, pending],
                      api_visibility="private")
@@ -151,6 +265,17 @@ def build_tab():
                       prompt.submit(generate, inputs, [gallery, metadata], api_visibility="private",
                                     concurrency_id="gpu")):
             event.success(common.show_recipe_with_diffusers, metadata, [*code, card], api_visibility="private")
+        step_pictures = [noisy_image, predicted_image, guidance_image]
+        galleries = [noisy_steps, predicted_steps, guidance_steps]
+        timeline_inputs = [prompt, negative_prompt, model, scheduler, steps, guidance, width, height, seed]
+        timeline_run.click(timeline, timeline_inputs, [*galleries, timeline_gif, timeline_metadata],
+                           api_name="denoising_timeline", concurrency_id="gpu"
+                           ).success(last_step, noisy_steps, step, api_visibility="private"
+                                     ).success(show_step, [step, *galleries], step_pictures, api_visibility="private")
+        step.input(show_step, [step, *galleries], step_pictures, api_visibility="private")
+        walk_run.click(walk, [*timeline_inputs, prompt_b, seed_b, walk_frames],
+                       [walk_animation, walk_video, walk_gallery, walk_metadata],
+                       api_name="diffusion_walk", concurrency_id="gpu")
         recipe_file.upload(load_settings, [recipe_file, model],
                            [prompt, negative_prompt, model, scheduler, steps, guidance, width, height, seed, pending],
                            api_visibility="private")

@@ -1,0 +1,147 @@
+"""Denoising timeline: one text-to-image run, step by step. At each step, the noisy latents, the clean
+image the model predicts from them, and where the prompt pulls hardest (classifier-free guidance)."""
+
+import math
+
+import numpy as np
+import torch
+from PIL import Image
+
+from .. import checks, imaging
+from ..devices import make_generator
+from ..models import loading, registry
+from ..models.cache import cache
+from ..results import TimelineResult, base_metadata
+from .text_to_image import check_options, denoise, load_pipeline, output_warnings, to_pil
+
+# TAESD decodes Stable Diffusion 1.x/2.x latents in milliseconds: the latents an SD VAE scales by
+# 0.18215. Other latents (SDXL's, scaled by 0.13025; the built-in model's) need their own VAE.
+PREVIEW_DECODER = "madebyollin/taesd"
+PREVIEW_LATENT_SCALE = 0.18215
+DECODE_BATCH = 8  # latents decoded at once: bounds the decoder's memory at large sizes
+PREDICTION_TYPES = ("epsilon", "v_prediction", "sample")
+
+
+def preview_decoder(pipe):
+    """(decoder, its name): TAESD when it can run now, offline, and reads this pipeline's latents;
+    else the pipeline's own VAE."""
+    spec = registry.resolve("vae", PREVIEW_DECODER)
+    vae = pipe.vae.config
+    if loading.availability(spec) not in ("built-in", "local", "cached") or \
+            not math.isclose(vae.scaling_factor, PREVIEW_LATENT_SCALE, rel_tol=1e-4):
+        return pipe.vae, "pipeline VAE"
+    tiny = cache.load("vae", spec.name)
+    config = tiny.config
+    upscale = config.get("upsampling_scaling_factor", 0) ** (len(config.get("decoder_block_out_channels", ())) - 1)
+    if type(tiny).__name__ != "AutoencoderTiny" or config.latent_channels != vae.latent_channels or \
+            upscale != pipe.vae_scale_factor:
+        return pipe.vae, "pipeline VAE"
+    return tiny, spec.name
+
+
+def decode(decoder, latents: list[torch.Tensor]) -> list[Image.Image]:
+    """Latents (1, C, h, w) as the pipeline keeps them -> PIL images. The previews are pictures of a
+    half-finished run, not results: a NaN in them is drawn black (the final image is checked)."""
+    images = []
+    for i in range(0, len(latents), DECODE_BATCH):
+        batch = torch.cat(latents[i:i + DECODE_BATCH]).to(decoder.device, decoder.dtype)
+        pixels = decoder.decode(batch / decoder.config.scaling_factor).sample
+        images += imaging.to_pil(torch.nan_to_num(pixels.float()))
+    return images
+
+
+def alpha_bar(scheduler, timestep: float) -> float:
+    """ᾱ_t, the share of signal at timestep t; interpolated where a scheduler's timesteps are fractional."""
+    alphas = scheduler.alphas_cumprod.float().cpu().numpy()
+    return float(np.interp(timestep, np.arange(len(alphas)), alphas))
+
+
+def predicted_clean(prediction, sample, alpha: float, prediction_type: str) -> torch.Tensor:
+    """x0 from the model's prediction at the UNet's input x_t = √ᾱ·x0 + √(1−ᾱ)·ε (every scheduler feeds
+    the UNet this variance-preserving scale, Euler's included, through scale_model_input)."""
+    a, s = math.sqrt(alpha), math.sqrt(1 - alpha)
+    if prediction_type == "epsilon":
+        return (sample - s * prediction) / a
+    if prediction_type == "v_prediction":  # v = √ᾱ·ε − √(1−ᾱ)·x0
+        return a * sample - s * prediction
+    return prediction  # "sample": the model predicts x0 itself
+
+
+def visible(scheduler, latents: torch.Tensor) -> torch.Tensor:
+    """Sigma-parameterised schedulers (Euler) carry x0 + σ·ε, far outside the decoder's range early on;
+    scaled as the UNet would see them, they look like the latents the other schedulers carry."""
+    sigmas, index = getattr(scheduler, "sigmas", None), getattr(scheduler, "step_index", None)
+    if float(scheduler.init_noise_sigma) > 1 and sigmas is not None and index is not None and index < len(sigmas):
+        return latents / float(sigmas[index] ** 2 + 1) ** 0.5
+    return latents
+
+
+@torch.inference_mode()
+def denoising_timeline(prompt, *, model=None, negative_prompt="", steps=None, guidance=None, width=None,
+                       height=None, seed=0, scheduler=None, progress=None) -> TimelineResult:
+    # 1. Check inputs (the same checks as text_to_image, model-independent bounds first)
+    prompt = checks.check_prompt("prompt", prompt)
+    seed = checks.check_seed("seed", seed)
+    options = check_options(model, negative_prompt, steps, guidance, width, height, scheduler)
+
+    # 2. Get the cached pipeline, its lock, and a decoder for the previews
+    pipe, lock, original, options = load_pipeline(options, progress)
+    prediction_type = original[1].get("prediction_type", "epsilon")
+    if prediction_type not in PREDICTION_TYPES:
+        raise ValueError(f"Model {options.spec.name!r} predicts {prediction_type!r}; the timeline reads "
+                         f"{', '.join(PREDICTION_TYPES)}.")
+    decoder, decoder_name = preview_decoder(pipe)
+
+    # 3. Record every UNet call (its input and prediction) and the latents after every step
+    calls, noisy, predicted, differences, timesteps = [], [], [], [], []
+
+    def on_forward(module, args, kwargs, output):
+        sample = args[0] if args else kwargs["sample"]
+        timestep = args[1] if len(args) > 1 else kwargs["timestep"]
+        prediction = output[0] if isinstance(output, tuple) else output.sample
+        calls.append((sample, float(torch.as_tensor(timestep).flatten()[0]), prediction))
+
+    def on_step(pipeline, step, timestep, callback_kwargs):
+        sample, t, prediction = calls.pop()
+        sample, prediction = sample.float(), prediction.float()
+        if pipeline.do_classifier_free_guidance:  # the batch is [uncond, cond], as the pipeline chunks it
+            uncond, cond = prediction.chunk(2)
+            sample, prediction = sample.chunk(2)[0], uncond + pipeline.guidance_scale * (cond - uncond)
+            differences.append((cond - uncond).abs().mean(dim=1)[0].cpu())
+        x0 = predicted_clean(prediction, sample, alpha_bar(pipeline.scheduler, t), prediction_type)
+        predicted.append(x0.cpu())
+        noisy.append(visible(pipeline.scheduler, callback_kwargs["latents"]).float().cpu())
+        timesteps.append(t)
+        if progress is not None:
+            progress(0.9 * (step + 1) / options.steps, f"Denoising step {step + 1}/{options.steps}")
+
+    # 4. Denoise exactly as text_to_image does, with the hook on for this run only
+    with lock:
+        hook = pipe.unet.register_forward_hook(on_forward, with_kwargs=True)
+        try:
+            output = denoise(pipe, original, options, on_step=on_step, prompt=prompt,
+                             negative_prompt=options.negative_prompt or None, generator=[make_generator(seed)],
+                             callback_on_step_end_tensor_inputs=["latents"])
+        finally:
+            hook.remove()
+
+    # 5. Decode the steps, draw the guidance maps, animate
+    if progress is not None:
+        progress(0.95, f"Decoding {len(noisy)} steps")
+    warnings = output_warnings(output, options.spec.name)
+    noisy_images, predicted_images = decode(decoder, noisy), decode(decoder, predicted)
+    size = (options.width, options.height)
+    top = float(torch.stack(differences).max()) if differences else 0.0  # one scale for all steps: comparable
+    guidance_maps = [imaging.heat_map(d, top).resize(size, Image.Resampling.NEAREST) for d in differences]
+    gif = imaging.gif_bytes([imaging.grid([n, p], columns=2) for n, p in zip(noisy_images, predicted_images)],
+                            duration_ms=200)
+    if progress is not None:
+        progress(1.0, "Done")
+    o = options
+    metadata = base_metadata("denoising_timeline", o.spec, pipe.device, pipe.dtype, prompt=prompt,
+                             negative_prompt=o.negative_prompt, steps=o.steps, guidance=o.guidance, width=o.width,
+                             height=o.height, seed=seed, scheduler=o.scheduler or type(pipe.scheduler).__name__,
+                             scheduler_class=type(pipe.scheduler).__name__, prediction_type=prediction_type,
+                             decoder=decoder_name, warnings=warnings)
+    return TimelineResult(images=to_pil(output.images), metadata=metadata, noisy=noisy_images,
+                          predicted=predicted_images, guidance_maps=guidance_maps, timesteps=timesteps, gif=gif)
