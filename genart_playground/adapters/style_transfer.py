@@ -14,6 +14,14 @@ Two methods:
 are relative errors (divided by the target's own mean square), so the same strength means about
 the same balance for VGG19 and the random filters. For img2img it is the denoising strength:
 the fraction of the noise schedule that is redrawn.
+
+`on_step(step, losses, image)` watches a run as it goes (the style tab draws its live plot with it).
+For gatys it is called once before the first step (step 0: no losses yet, the starting image) and
+after every step with the losses so far ({"content": [...], "style": [...], "total": [...]}, one
+value per step, a copy the callee may keep) and, at the steps kept as intermediates, that image
+(else None): the same images, in the same order, as the result's `intermediates`. For img2img the
+losses are {} and, at up to SNAPSHOTS - 1 evenly spaced denoising steps, the image is the current
+latents decoded (still noisy early on): one extra VAE decode each, only when `on_step` is given.
 """
 
 import math
@@ -99,6 +107,12 @@ def _check_progress(progress):
     return progress
 
 
+def _check_on_step(on_step):
+    if on_step is not None and not callable(on_step):
+        raise ValueError(f"`on_step` must be a callable(step, losses, image) or None, got {type(on_step).__name__}.")
+    return on_step
+
+
 # ---------------------------------------------------------------------------------------------
 # Colour
 # ---------------------------------------------------------------------------------------------
@@ -138,8 +152,10 @@ def _snapshot_steps(steps: int) -> set[int]:
     return {max(1, round(steps * k / (SNAPSHOTS - 1))) for k in range(1, SNAPSHOTS)}
 
 
-def _optimise(net, content, style, *, steps, style_weight, seed, progress):
-    """Adam on the pixels against the content features and the style's Gram matrices."""
+def _optimise(net, content, style, *, steps, style_weight, seed, progress, on_step, to_image):
+    """Adam on the pixels against the content features and the style's Gram matrices.
+
+    `to_image` turns the (1, 3, H, W) pixels into the PIL image kept as an intermediate."""
     with torch.no_grad():
         content_targets = {k: v for k, v in net(content).items() if k in net.content_layers}
         style_targets = {k: gram(v) for k, v in net(style).items() if k in net.style_layers}
@@ -148,8 +164,10 @@ def _optimise(net, content, style, *, steps, style_weight, seed, progress):
     optimiser = torch.optim.Adam([image], lr=LEARNING_RATE)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, steps, eta_min=LEARNING_RATE * 0.05)
     losses = {"content": [], "style": [], "total": []}
-    intermediates = [imaging.to_pil(image)[0]]
+    intermediates = [to_image(image)]
     keep = _snapshot_steps(steps)
+    if on_step is not None:
+        on_step(0, {key: [] for key in losses}, intermediates[0])
     for step in range(1, steps + 1):
         content_loss, style_loss = _losses(net, image, content_targets, style_targets)
         total = content_loss + style_weight * style_loss
@@ -162,14 +180,17 @@ def _optimise(net, content, style, *, steps, style_weight, seed, progress):
         for key, value in (("content", content_loss), ("style", style_loss), ("total", total)):
             losses[key].append(float(value.detach()))
         if step in keep:
-            intermediates.append(imaging.to_pil(image)[0])
+            intermediates.append(to_image(image))
+        if on_step is not None:
+            on_step(step, {key: list(values) for key, values in losses.items()},
+                    intermediates[-1] if step in keep else None)
         if progress is not None:
             progress(step / steps, f"Step {step}/{steps}: style loss {losses['style'][-1]:.3g}, "
                                    f"content loss {losses['content'][-1]:.3g}")
     return image.detach(), losses, intermediates
 
 
-def _gatys(content, style, *, model, steps, size, strength, seed, preserve_color, progress):
+def _gatys(content, style, *, model, steps, size, strength, seed, preserve_color, progress, on_step):
     # 1. Check inputs
     checks.check_image("content", content)
     if isinstance(style, str):
@@ -199,17 +220,19 @@ def _gatys(content, style, *, model, steps, size, strength, seed, preserve_color
         content_x = imaging.to_tensor(content_rgb).to(device)
         style_x = imaging.to_tensor(style_rgb).to(device)
 
-        # 4. Optimise the pixels
+        # 4. Optimise the pixels; the intermediates get the result's colours as they are taken
         style_weight = 10 ** (4 * strength - 1)
+
+        def to_image(x):
+            picture = imaging.to_pil(x)[0]
+            return keep_content_colours(picture, content_rgb) if preserve_color else picture
+
         image, losses, intermediates = _optimise(net, content_x, style_x, steps=steps, style_weight=style_weight,
-                                                 seed=seed, progress=progress)
+                                                 seed=seed, progress=progress, on_step=on_step, to_image=to_image)
 
     # 5. Colours, and the recipe
     warnings = checks.check_output(image, spec.name, low=-1.0, high=1.0)
-    result = imaging.to_pil(image)[0]
-    if preserve_color:
-        result = keep_content_colours(result, content_rgb)
-        intermediates = [keep_content_colours(im, content_rgb) for im in intermediates]
+    result = to_image(image)
     metadata = base_metadata(
         "style_transfer", spec, device, torch.float32, method="gatys", steps=steps, size=size,
         width=result.width, height=result.height, strength=strength, seed=seed, preserve_color=preserve_color,
@@ -232,7 +255,15 @@ def _image_to_image(pipe):
     return AutoPipelineForImage2Image.from_pipe(pipe)
 
 
-def _img2img(content, style, *, model, steps, size, strength, seed, preserve_color, progress):
+def _decode_preview(pipeline, latents) -> Image.Image:
+    """The latents of a denoising step as a picture, as the pipeline decodes its final latents."""
+    vae = pipeline.vae
+    latents = latents[:1] / vae.config.scaling_factor + (getattr(vae.config, "shift_factor", None) or 0.0)
+    decoded = vae.decode(latents.to(vae.dtype), return_dict=False)[0]
+    return pipeline.image_processor.postprocess(decoded.float(), output_type="pil")[0]
+
+
+def _img2img(content, style, *, model, steps, size, strength, seed, preserve_color, progress, on_step):
     from .text_to_image import default_size, make_scheduler, original_scheduler, to_pil
 
     # 1. Check inputs
@@ -265,7 +296,15 @@ def _img2img(content, style, *, model, steps, size, strength, seed, preserve_col
     content_rgb = imaging.to_rgb(content).resize((width, height), Image.LANCZOS)
     denoising_steps = int(steps * strength)
 
+    previews = _snapshot_steps(denoising_steps)
+
     def on_step_end(pipeline, step, timestep, callback_kwargs):
+        if on_step is not None:
+            image = None
+            if step + 1 in previews:
+                image = _decode_preview(pipeline, callback_kwargs["latents"])
+                image = keep_content_colours(image, content_rgb) if preserve_color else image
+            on_step(step + 1, {}, image)
         if progress is not None:
             progress(min(1.0, (step + 1) / denoising_steps), f"Denoising step {step + 1}/{denoising_steps}")
         return callback_kwargs
@@ -298,11 +337,13 @@ def _img2img(content, style, *, model, steps, size, strength, seed, preserve_col
 # ---------------------------------------------------------------------------------------------
 
 def style_transfer(content, style, *, model=None, method=None, steps=None, size=None, strength=None, seed=0,
-                   preserve_color=False, progress=None) -> StyleTransferResult:
+                   preserve_color=False, progress=None, on_step=None) -> StyleTransferResult:
     """Draw `content` (a PIL image) in the style of `style` (a PIL image for "gatys", text for "img2img").
 
     `size` is the result's longest side in pixels; `strength` is how much style (see the module
     docstring); `model` is a style feature network for gatys, a text-to-image model for img2img.
+    `progress(fraction, message)` reports each step; `on_step(step, losses, image)` hands over the
+    losses so far and the intermediate images while it runs (see the module docstring).
     """
     method = _method(method, style)
     # Paths and bytes are opened here, their pixel count checked before decoding.
@@ -311,6 +352,7 @@ def style_transfer(content, style, *, model=None, method=None, steps=None, size=
     seed = checks.check_seed("seed", seed)
     preserve_color = _check_bool("preserve_color", preserve_color)
     progress = _check_progress(progress)
+    on_step = _check_on_step(on_step)
     run = _gatys if method == "gatys" else _img2img
     return run(content, style, model=model, steps=steps, size=size, strength=strength, seed=seed,
-               preserve_color=preserve_color, progress=progress)
+               preserve_color=preserve_color, progress=progress, on_step=on_step)

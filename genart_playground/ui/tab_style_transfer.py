@@ -1,11 +1,21 @@
-"""The style-transfer tab: repaint a content image in the style of another image or of a prompt."""
+"""The style-transfer tab: repaint a content image in the style of another image or of a prompt.
+
+The loss curves and the intermediate images appear while the run goes: the adapter runs in a
+worker thread and hands each step over through a queue (`on_step`); the handler, a generator,
+yields a partial update as they come and the final outputs last (what the API returns).
+"""
+
+import contextvars
+import queue
+import threading
+import time
 
 import gradio as gr
 import pandas as pd
 
 import genart_playground as gp
 
-from .. import limits, uploads
+from .. import limits, serving, uploads
 from ..adapters.style_transfer import DEFAULT_STRENGTH, METHODS
 from ..models import registry
 from . import common, explanations
@@ -43,25 +53,81 @@ def loss_curves(losses: dict) -> pd.DataFrame | None:
     return pd.DataFrame(rows) if rows else None
 
 
-@common.gpu(seconds_needed)
+PARTIAL_EVERY_S = 0.25  # a new plot at most this often (a new image at once): one redraw per step floods the page
+
+
 @common.user_errors
-def stylise(content, style_image, style_prompt, method, model, steps, size, strength, seed, preserve_color,
-            progress=gr.Progress()):
-    report = common.bridge(progress)
-    report(0.0, "Loading the model")
+def _transfer(content, style_image, style_prompt, method, model, steps, size, strength, seed, preserve_color,
+              *, progress, on_step):
+    """The adapter call, in the worker thread; errors become gr.Error here as in every tab."""
+    progress(0.0, "Loading the model")
     # Pixel counts are checked before decoding; a style image img2img does not use is not opened.
     content = uploads.open_image(content, what="The content image") if content is not None else None
     if method == "img2img":
         style = style_prompt
     else:
         style = uploads.open_image(style_image, what="The style image") if style_image is not None else None
-    result = gp.style_transfer(content, style, model=common.model_name(model), method=method,
-                               steps=_own(steps), size=_own(size),
-                               strength=strength,
-                               seed=seed, preserve_color=preserve_color, progress=report)
+    return gp.style_transfer(content, style, model=common.model_name(model), method=method,
+                             steps=_own(steps), size=_own(size), strength=strength,
+                             seed=seed, preserve_color=preserve_color, progress=progress, on_step=on_step)
+
+
+@common.gpu(seconds_needed)
+def stylise(content, style_image, style_prompt, method, model, steps, size, strength, seed, preserve_color,
+            progress=gr.Progress()):
+    """Yields (result, losses, intermediates, metadata): partial updates while it runs, then the final outputs."""
+    report = common.bridge(progress)  # here, in Gradio's thread: it finds the event to watch for a cancel
+    updates = queue.Queue()
+    stopped = threading.Event()  # set when this generator ends early (closed): the worker stops at its next step
+
+    def check_stopped():
+        if stopped.is_set():
+            raise serving.Cancelled("Cancelled.")
+
+    def progress_in_worker(fraction, message=""):
+        check_stopped()
+        report(fraction, message)
+
+    def on_step(step, losses, image):
+        check_stopped()
+        updates.put(("step", (step, losses), image))
+
+    def work():
+        try:
+            result = _transfer(content, style_image, style_prompt, method, model, steps, size, strength, seed,
+                               preserve_color, progress=progress_in_worker, on_step=on_step)
+            updates.put(("done", result, None))
+        except BaseException as error:  # noqa: BLE001  (handed to the generator, which raises it)
+            updates.put(("error", error, None))
+
+    # The context carries Gradio's event (progress bar, warnings) into the worker thread.
+    worker = threading.Thread(target=contextvars.copy_context().run, args=(work,), name="style-transfer",
+                              daemon=True)
+    worker.start()
+    snapshots, last_step, shown = [], -1, 0.0
+    try:
+        while True:
+            kind, value, image = updates.get()
+            if kind == "error":
+                raise value
+            if kind == "done":
+                result = value
+                break
+            step, losses = value
+            if step <= last_step:
+                snapshots = []  # the run started again (user_errors retries once after running out of memory)
+            last_step = step
+            if image is not None:
+                snapshots.append(image)
+            if image is not None or time.monotonic() - shown >= PARTIAL_EVERY_S:
+                shown = time.monotonic()
+                yield gr.skip(), loss_curves(losses), list(snapshots), gr.skip()
+    finally:
+        stopped.set()
     common.show_warnings(result)
-    return (common.recipe_png(result.images[0], result.metadata), loss_curves(result.losses), result.intermediates,
-            result.metadata)
+    # img2img's previews are the tab's own (its result has no intermediates): they stay on screen.
+    yield (common.recipe_png(result.images[0], result.metadata), loss_curves(result.losses),
+           result.intermediates or snapshots, result.metadata)
 
 
 def model_settings(method, model):
