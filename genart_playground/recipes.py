@@ -210,14 +210,59 @@ def code_snippet(metadata: dict) -> str:
             "    file.write(result.gif)",
         ])
     if task == "vae_reconstruction":
+        options = {"model": model}
+        if metadata.get("latent_noise"):
+            options.update(latent_noise=metadata["latent_noise"], seed=metadata.get("seed", 0))
         return "\n".join([
             "from PIL import Image",
             "from genart_playground import vae_reconstruction",
             "",
             "image = Image.open(\"input.png\")  # the same input image",
-            _call("vae_reconstruction", ["image"], {"model": model}),
+            _call("vae_reconstruction", ["image"], options),
             "result.images[0].save(\"reconstruction.png\")",
             "print(result.metrics)",
+        ])
+    if task == "denoising_timeline":
+        options = {"model": model, "negative_prompt": metadata.get("negative_prompt", ""),
+                   "steps": metadata.get("steps"), "guidance": metadata.get("guidance"),
+                   "width": metadata.get("width"), "height": metadata.get("height"), "seed": metadata.get("seed", 0)}
+        if _chosen_scheduler(metadata):
+            options["scheduler"] = _chosen_scheduler(metadata)
+        return "\n".join([
+            "from genart_playground import denoising_timeline",
+            "",
+            _call("denoising_timeline", [repr(metadata.get("prompt", ""))], options),
+            "for step, (noisy, clean) in enumerate(zip(result.noisy, result.predicted)):",
+            "    noisy.save(f\"step_{step:02d}_noisy.png\")",
+            "    clean.save(f\"step_{step:02d}_predicted.png\")",
+            "with open(\"timeline.gif\", \"wb\") as file:",
+            "    file.write(result.gif)",
+        ])
+    if task == "diffusion_walk":
+        options = {"seed_a": metadata.get("seed_a", 0), "seed_b": metadata.get("seed_b"),
+                   "frames": metadata.get("frames"), "model": model,
+                   "negative_prompt": metadata.get("negative_prompt", ""), "steps": metadata.get("steps"),
+                   "guidance": metadata.get("guidance"), "width": metadata.get("width"),
+                   "height": metadata.get("height")}
+        if _chosen_scheduler(metadata):
+            options["scheduler"] = _chosen_scheduler(metadata)
+        return "\n".join([
+            "from genart_playground import diffusion_walk",
+            "",
+            _call("diffusion_walk", [repr(metadata.get("prompt_a", "")), repr(metadata.get("prompt_b"))], options),
+            "with open(\"walk.mp4\", \"wb\") as file:",
+            "    file.write(result.mp4)",
+        ])
+    if task == "vae_walk":
+        return "\n".join([
+            "from PIL import Image",
+            "from genart_playground import vae_walk",
+            "",
+            "image_a = Image.open(\"a.png\")  # the same two images",
+            "image_b = Image.open(\"b.png\")",
+            _call("vae_walk", ["image_a", "image_b"], {"model": model, "frames": metadata.get("frames")}),
+            "with open(\"walk.gif\", \"wb\") as file:",
+            "    file.write(result.gif)",
         ])
     raise ValueError(f"No code for task {task!r}.")
 

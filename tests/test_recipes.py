@@ -107,6 +107,12 @@ def test_the_diffusers_snippet_compiles_and_names_the_scheduler(tiny_t2i):
     {"task": "gan_interpolation", "model": "builtin/shapes-gan", "seed_a": 3, "seed_b": 4, "frames": 5,
      "method": "slerp", "truncation": 0.7},
     {"task": "vae_reconstruction", "model": "builtin/shapes-vae", "size": [40, 24]},
+    {"task": "vae_reconstruction", "model": "builtin/shapes-vae", "size": [40, 24], "latent_noise": 0.5, "seed": 3},
+    {"task": "denoising_timeline", "model": "builtin/shapes-t2i", "prompt": "a red circle", "steps": 5,
+     "guidance": 4.0, "width": 64, "height": 64, "seed": 2, "scheduler": "euler", "scheduler_class": "Euler"},
+    {"task": "diffusion_walk", "model": "builtin/shapes-t2i", "prompt_a": "a red circle", "prompt_b": "a blue square",
+     "seed_a": 0, "seed_b": 1, "frames": 4, "steps": 5, "guidance": 4.0, "width": 64, "height": 64},
+    {"task": "vae_walk", "model": "builtin/shapes-vae", "frames": 4},
 ])
 def test_every_task_has_a_snippet_that_compiles(metadata):
     snippet = recipes.code_snippet(metadata)
@@ -170,3 +176,23 @@ def test_a_builtin_models_diffusers_snippet_finds_the_installed_package_not_this
     namespace = {}
     exec(compile(snippet, "<diffusers>", "exec"), namespace)
     assert np.array_equal(np.asarray(result.images[0]), np.asarray(namespace["images"][0]))
+
+
+@pytest.mark.parametrize("task", ["denoising_timeline", "diffusion_walk", "vae_noise"])
+def test_the_teaching_views_snippets_reproduce_the_pixels(task, tmp_path, monkeypatch):
+    import genart_playground as gp
+
+    if task == "denoising_timeline":
+        result = gp.denoising_timeline("a red circle at the top", steps=4, guidance=3.0, seed=5, scheduler="euler")
+    elif task == "diffusion_walk":
+        result = gp.diffusion_walk("a red circle", "a green square", seed_a=1, seed_b=2, frames=3, steps=3)
+    else:
+        picture().resize((32, 32)).save(tmp_path / "input.png")
+        result = gp.vae_reconstruction(Image.open(tmp_path / "input.png"), latent_noise=0.7, seed=9)
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    exec(compile(recipes.code_snippet(result.metadata), "<snippet>", "exec"), namespace)
+    again = namespace["result"]
+    assert len(again.images) == len(result.images)
+    for first, second in zip(result.images, again.images):
+        assert np.array_equal(np.asarray(first), np.asarray(second))

@@ -218,7 +218,8 @@ def show_recipe(metadata):
 
 def show_recipe_with_diffusers(metadata):
     code, card = show_recipe(metadata)
-    plain = (recipes.diffusers_snippet(metadata) if metadata else None) or "# Not a diffusers pipeline."
+    plain = ((recipes.diffusers_snippet(metadata) if metadata else None)
+             or "# Plain diffusers code is given for a text-to-image run of a diffusers pipeline.")
     return code, plain, card
 
 

@@ -7,8 +7,6 @@ import gradio as gr
 import genart_playground as gp
 
 from .. import limits, recipes
-from ..adapters.denoising_timeline import denoising_timeline
-from ..adapters.diffusion_walk import diffusion_walk
 from ..adapters.text_to_image import SCHEDULERS
 from ..models import registry
 from . import common, explanations
@@ -68,7 +66,7 @@ def timeline(prompt, negative_prompt, model, scheduler, steps, guidance, width, 
              progress=gr.Progress()):
     report = common.bridge(progress)
     report(0.0, "Loading the model")
-    result = denoising_timeline(prompt, model=common.model_name(model), negative_prompt=negative_prompt or "",
+    result = gp.denoising_timeline(prompt, model=common.model_name(model), negative_prompt=negative_prompt or "",
                                 steps=_own(steps), guidance=guidance, width=_own(width), height=_own(height),
                                 seed=seed, scheduler=_own(scheduler), progress=report)
     common.show_warnings(result)
@@ -106,7 +104,7 @@ def walk(prompt, negative_prompt, model, scheduler, steps, guidance, width, heig
          progress=gr.Progress()):
     report = common.bridge(progress)
     report(0.0, "Loading the model")
-    result = diffusion_walk(prompt, prompt_b or None, seed_a=seed, seed_b=seed_b, frames=frames,
+    result = gp.diffusion_walk(prompt, prompt_b or None, seed_a=seed, seed_b=seed_b, frames=frames,
                             model=common.model_name(model), negative_prompt=negative_prompt or "", steps=_own(steps),
                             guidance=guidance, width=_own(width), height=_own(height), scheduler=_own(scheduler),
                             progress=report)
@@ -268,14 +266,18 @@ def build_tab():
         step_pictures = [noisy_image, predicted_image, guidance_image]
         galleries = [noisy_steps, predicted_steps, guidance_steps]
         timeline_inputs = [prompt, negative_prompt, model, scheduler, steps, guidance, width, height, seed]
-        timeline_run.click(timeline, timeline_inputs, [*galleries, timeline_gif, timeline_metadata],
-                           api_name="denoising_timeline", concurrency_id="gpu"
-                           ).success(last_step, noisy_steps, step, api_visibility="private"
-                                     ).success(show_step, [step, *galleries], step_pictures, api_visibility="private")
+        timeline_event = timeline_run.click(timeline, timeline_inputs, [*galleries, timeline_gif, timeline_metadata],
+                                            api_name="denoising_timeline", concurrency_id="gpu")
+        timeline_event.success(common.show_recipe_with_diffusers, timeline_metadata, [*code, card],
+                               api_visibility="private")
+        timeline_event.success(last_step, noisy_steps, step, api_visibility="private"
+                               ).success(show_step, [step, *galleries], step_pictures, api_visibility="private")
         step.input(show_step, [step, *galleries], step_pictures, api_visibility="private")
         walk_run.click(walk, [*timeline_inputs, prompt_b, seed_b, walk_frames],
                        [walk_animation, walk_video, walk_gallery, walk_metadata],
-                       api_name="diffusion_walk", concurrency_id="gpu")
+                       api_name="diffusion_walk", concurrency_id="gpu"
+                       ).success(common.show_recipe_with_diffusers, walk_metadata, [*code, card],
+                                 api_visibility="private")
         recipe_file.upload(load_settings, [recipe_file, model],
                            [prompt, negative_prompt, model, scheduler, steps, guidance, width, height, seed, pending],
                            api_visibility="private")

@@ -14,7 +14,7 @@ import genart_playground as gp
 
 from .. import limits, uploads
 from ..adapters.vae_reconstruction import MAX_LATENT_NOISE
-from ..adapters.vae_walk import MAX_WALK_FRAMES, vae_walk
+from ..adapters.vae_walk import MAX_WALK_FRAMES
 from ..models import registry
 from ..models.loading import availability
 from . import common, explanations
@@ -82,7 +82,7 @@ def walk(image_a, image_b, model, frames, progress=gr.Progress()):
     image_a = uploads.open_image(image_a, what="Image A") if image_a is not None else None
     image_b = uploads.open_image(image_b, what="Image B") if image_b is not None else None
     report(0.0, "Loading the autoencoder")
-    result = common.show_warnings(vae_walk(image_a, image_b, model=common.model_name(model), frames=frames,
+    result = common.show_warnings(gp.vae_walk(image_a, image_b, model=common.model_name(model), frames=frames,
                                            progress=report))
     frames = [common.recipe_png(image, {**result.metadata, "frame": i}) for i, image in enumerate(result.images)]
     return (common.write_output(result.gif, ".gif"), common.write_output(result.mp4, ".mp4"), frames,
@@ -171,7 +171,8 @@ def build_tab():
                           api_name="vae_compare", concurrency_id="gpu")
         walk_run.click(walk, [image_a, image_b, model, walk_frames],
                        [walk_animation, walk_video, walk_gallery, walk_metadata],
-                       api_name="vae_walk", concurrency_id="gpu")
+                       api_name="vae_walk", concurrency_id="gpu"
+                       ).success(common.show_recipe, walk_metadata, [code, card], api_visibility="private")
         gr.Examples([[common.example_image(name)] for name in EXAMPLES], [image], label="Example images",
                     cache_examples=False)
     return {"model": model, "latent_noise": latent_noise, "seed": seed}
