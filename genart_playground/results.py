@@ -1,5 +1,6 @@
 """What the adapters return: images plus everything needed to reproduce them."""
 
+import functools
 import platform
 from dataclasses import dataclass, field
 
@@ -26,8 +27,15 @@ class StyleTransferResult(Result):
 @dataclass
 class InterpolationResult(Result):
     gif: bytes = b""  # the frames as an animated GIF
-    mp4: bytes = b""  # the same frames as an H.264 MP4
     latent_norms: list[float] = field(default_factory=list)  # each frame's latent vector length (GAN walks)
+
+    @functools.cached_property
+    def mp4(self) -> bytes:
+        """The same frames as an H.264 MP4, encoded on first use: for a small GAN that costs
+        several times more than drawing the frames, and most callers want the GIF or the frames."""
+        from .imaging import mp4_bytes
+
+        return mp4_bytes(self.images)
 
 
 @dataclass

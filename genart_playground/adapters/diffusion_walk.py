@@ -103,5 +103,4 @@ def diffusion_walk(prompt_a, prompt_b=None, *, seed_a=0, seed_b=None, frames=8, 
                              scheduler_class=type(pipe.scheduler).__name__, noise_path="slerp",
                              prompt_path="lerp", warnings=warnings)
     return InterpolationResult(images=images, metadata=metadata, gif=imaging.gif_bytes(images, duration_ms=120),
-                               mp4=imaging.mp4_bytes(images),
                                latent_norms=[float(noise.float().norm()) for noise in noises])  # level: slerp

@@ -64,12 +64,11 @@ def gan_interpolation(seed_a, seed_b, *, model=None, frames=16, method="slerp", 
     warnings = checks.check_output(pixels, spec.name, low=-1.0, high=1.0)
     images = imaging.to_pil(pixels)
     if progress is not None:
-        progress(0.8, "Encoding the GIF and MP4")
+        progress(0.8, "Encoding the GIF")
     metadata = base_metadata("gan_interpolation", spec, device, dtype, seed_a=seed_a, seed_b=seed_b,
                              frames=frames, method=method, truncation=truncation,
                              latent_dim=generator.latent_dim, warnings=warnings)
     result = InterpolationResult(images=images, metadata=metadata, gif=imaging.gif_bytes(images),
-                                 mp4=imaging.mp4_bytes(images),
                                  # about truncation × √latent_dim along slerp; lerp dips in the middle
                                  latent_norms=zs.norm(dim=1).tolist())
     if progress is not None:

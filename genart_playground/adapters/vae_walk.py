@@ -71,8 +71,7 @@ def vae_walk(image_a, image_b, *, model=None, frames=8, progress=None) -> Interp
     metadata = base_metadata("vae_walk", spec, device, dtype, frames=frames, size=list(size),
                              latent_shape=list(z_a.shape[1:]), downsample_factor=factor, notes=notes,
                              warnings=warnings)
-    result = InterpolationResult(images=images, metadata=metadata, gif=imaging.gif_bytes(images),
-                                 mp4=imaging.mp4_bytes(images))
+    result = InterpolationResult(images=images, metadata=metadata, gif=imaging.gif_bytes(images))
     if progress is not None:
         progress(1.0, "Done")
     return result
