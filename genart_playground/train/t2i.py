@@ -50,9 +50,7 @@ class T2iConfig:
     ema_decay: float = 0.999  # warmed up as (1 + step) / (10 + step), so early checkpoints are usable
     caption_dropout: float = 0.1  # the empty prompt learns the unconditional model: guidance, negatives
     min_snr_gamma: float = 5.0  # Min-SNR weighting (Hang et al. 2023): less weight on the easy, nearly clean steps
-    channels: int = 32  # UNet widths (c, 2c, 2c, ...) at 16, 8, 4, ... latent pixels
-    levels: int = 4  # 16, 8, 4, 2 latent pixels: at 2×2, zero padding tells each cell where it is,
-                     # which position words need; with 3 levels (down to 4×4) the seed alone placed the shape
+    channels: int = 32  # UNet widths (c, 2c, 2c) at 16, 8, 4 latent pixels: 1.8M parameters
     text_width: int = 128  # the text encoder's hidden size and the UNet's cross-attention size
     text_layers: int = 2  # the vocabulary has 26 words; 2 layers bind colour to shape
     dataset_size: int = 16_000  # scenes whose latents are computed once (600 attribute sets, ~27 each)
@@ -72,15 +70,13 @@ def build_text_encoder(config: T2iConfig, vocab_size: int, max_length: int, bos:
 
 
 def build_unet(config: T2iConfig) -> UNet2DConditionModel:
-    c, extra = config.channels, config.levels - 3
-    # No attention at 16×16 (cheap convolutions draw the edges); cross-attention at 8×8 and 4×4 binds
-    # words to the shape; the coarsest levels are plain convolutions, with the mid block's
-    # cross-attention at the bottom deciding the layout.
+    c = config.channels
     return UNet2DConditionModel(
         sample_size=16, in_channels=4, out_channels=4, layers_per_block=1,
-        block_out_channels=(c, 2 * c, 2 * c) + (2 * c,) * extra,
-        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D") + ("DownBlock2D",) * extra,
-        up_block_types=("UpBlock2D",) * extra + ("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
+        block_out_channels=(c, 2 * c, 2 * c),
+        # No attention at 16×16: convolutions place the shape; cross-attention at 8×8 and 4×4 binds words.
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
         cross_attention_dim=config.text_width, attention_head_dim=4, norm_num_groups=16)
 
 
