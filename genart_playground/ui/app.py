@@ -4,7 +4,7 @@ import gradio as gr
 import huggingface_hub.constants as hf_constants
 
 from .. import limits, settings
-from . import tab_gan_interpolation, tab_style_transfer, tab_text_to_image, tab_vae_reconstruction
+from . import lesson_links, tab_gan_interpolation, tab_style_transfer, tab_text_to_image, tab_vae_reconstruction
 
 TITLE = "GenArt Playground"
 INTRO = ("# GenArt Playground\n"
@@ -19,12 +19,16 @@ DELETE_CACHE = (3600, 3600)
 def build_demo() -> gr.Blocks:
     with gr.Blocks(title=TITLE, delete_cache=DELETE_CACHE) as demo:
         gr.Markdown(INTRO)
+        link = gr.Textbox(label="Lesson link", interactive=False, buttons=["copy"], max_lines=1, elem_id="lesson-link",
+                          info="This tab with its settings: share it and the app opens just so.")
         with gr.Tabs() as tabs:
             # Each tab returns its settings controls by adapter argument name (the lesson links' keys).
             controls = {"text_to_image": tab_text_to_image.build_tab(),
                         "style_transfer": tab_style_transfer.build_tab(),
                         "gan_interpolation": tab_gan_interpolation.build_tab(),
                         "vae_reconstruction": tab_vae_reconstruction.build_tab()}
+        # The URL names the tab and its settings (?tab=...&seed=...): filled in on load, kept in step after.
+        lesson_links.attach(demo, tabs, controls, link)
     # Every model-heavy event shares concurrency_id="gpu": CONCURRENCY runs at a time, QUEUE_SIZE may wait.
     demo.queue(default_concurrency_limit=settings.CONCURRENCY, max_size=settings.QUEUE_SIZE)
     return demo

@@ -1,0 +1,343 @@
+"""Lesson links: the open tab and its settings live in the page URL, so a shared link opens the app
+with those settings filled in.
+
+    http://127.0.0.1:7860/?tab=gan_interpolation&seed_a=3&seed_b=9&method=lerp&frames=24
+
+`tab` is a tab id; every other key is one of that tab's settings, named as the adapter's argument.
+A link holds only the settings that differ from the page's own, so it stays short. Every value is
+checked against its control (bounds, whole numbers, choices, yes/no, length); what does not fit is
+left out and named in one warning, and the page opens anyway.
+
+The parsing and checking are plain functions of plain data (`Setting`, `parse`, `query_string`);
+`attach` wires them to the page: a load event that fills the controls from the URL, and
+client-side events that keep the address bar and the "Lesson link" box in step with the page.
+"""
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+TAB_KEY = "tab"
+# Query keys Gradio's own frontend reads (API page, settings, deep links, theme): never ours, never warned about.
+GRADIO_KEYS = {"view", "lang", "ui", "deep_link", "write_token"}
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
+@dataclass(frozen=True)
+class Setting:
+    """What one control accepts, read from it once when the page is built."""
+
+    kind: str                        # "number", "choice", "bool" or "text"
+    default: Any = None              # the control's value when the page opens
+    minimum: float | None = None
+    maximum: float | None = None
+    integer: bool = False            # whole numbers only (precision 0, or a slider with a whole step)
+    optional: bool = False           # a number box may be left empty (the model's own setting)
+    choices: tuple = ()
+    max_length: int | None = None
+
+
+@dataclass
+class LessonLink:
+    """A URL's query, checked: the tab to open, the values to fill in, and what was left out and why."""
+
+    tab: str | None = None                              # the tab to open: the URL's, else the default
+    values: dict[str, Any] = field(default_factory=dict)
+    ignored: list[str] = field(default_factory=list)    # "key=value (reason)", in the URL's order
+
+    def warning(self) -> str | None:
+        if not self.ignored:
+            return None
+        return "This lesson link's " + ("setting was" if len(self.ignored) == 1 else "settings were") + \
+            " not applied: " + "; ".join(self.ignored) + "."
+
+
+# Checking ------------------------------------------------------------------------------------
+
+def _number_rule(setting: Setting) -> str:
+    kind = "a whole number" if setting.integer else "a number"
+    if setting.minimum is not None and setting.maximum is not None:
+        return f"must be {kind} from {_show(setting.minimum)} to {_show(setting.maximum)}"
+    if setting.minimum is not None:
+        return f"must be {kind} of at least {_show(setting.minimum)}"
+    if setting.maximum is not None:
+        return f"must be {kind} of at most {_show(setting.maximum)}"
+    return f"must be {kind}"
+
+
+def _show(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else str(number)
+
+
+def check_value(setting: Setting, text: str):
+    """A URL's text for one setting -> the control's value; ValueError (saying what is allowed) if it does not fit."""
+    if setting.kind == "number":
+        if text.strip() == "" and setting.optional:
+            return None
+        try:
+            number = float(text)
+        except ValueError:
+            raise ValueError(_number_rule(setting)) from None
+        if not math.isfinite(number) or (setting.integer and not number.is_integer()):
+            raise ValueError(_number_rule(setting))
+        if (setting.minimum is not None and number < setting.minimum) or \
+                (setting.maximum is not None and number > setting.maximum):
+            raise ValueError(_number_rule(setting))
+        return int(number) if setting.integer else number
+    if setting.kind == "choice":
+        if text not in setting.choices:
+            raise ValueError("must be one of " + ", ".join(map(str, setting.choices)))
+        return text
+    if setting.kind == "bool":
+        if text.lower() in _TRUE:
+            return True
+        if text.lower() in _FALSE:
+            return False
+        raise ValueError("must be true or false")
+    if setting.kind == "text":
+        if setting.max_length is not None and len(text) > setting.max_length:
+            raise ValueError(f"must be at most {setting.max_length} characters")
+        return text
+    raise ValueError(f"cannot be set from a link (a {setting.kind} control)")
+
+
+def _ours(key: str) -> bool:
+    return key not in GRADIO_KEYS and not key.startswith("__")
+
+
+def _quoted(key: str, text: str, limit: int = 40) -> str:
+    text = text if len(text) <= limit else text[:limit] + "…"
+    return f"{key}={text}"
+
+
+def parse(query: Mapping[str, str], tabs: Mapping[str, Mapping[str, Setting]],
+          default_tab: str | None = None) -> LessonLink:
+    """Check a URL query against the tabs' settings.
+
+    `tabs` maps each tab id to its settings by name. Settings apply to the tab that opens: the one
+    `tab` names, else `default_tab` (the first tab, open when the URL names none).
+    """
+    link = LessonLink(tab=default_tab if default_tab is not None else next(iter(tabs), None))
+    query = {key: value for key, value in query.items() if _ours(key)}
+    if TAB_KEY in query:
+        if query[TAB_KEY] in tabs:
+            link.tab = query[TAB_KEY]
+        else:
+            link.ignored.append(f"{_quoted(TAB_KEY, query[TAB_KEY])} (the tabs are {', '.join(tabs)})")
+    settings = tabs.get(link.tab, {})
+    for key, text in query.items():
+        if key == TAB_KEY:
+            continue
+        if key not in settings:
+            link.ignored.append(f"{_quoted(key, text)} (not a setting of this tab)")
+            continue
+        try:
+            link.values[key] = check_value(settings[key], text)
+        except ValueError as error:
+            link.ignored.append(f"{_quoted(key, text)} ({error})")
+    return link
+
+
+def _text(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def query_string(tab: str, values: Mapping[str, Any], settings: Mapping[str, Setting]) -> str:
+    """The query of a link to `tab` with `values`: only settings that differ from the page's own, in the
+    tab's order. The browser builds the same string in `_LINK_JS` as the user changes things."""
+    changed = [(name, _text(values[name])) for name, setting in settings.items()
+               if name in values and _text(values[name]) != _text(setting.default)]
+    return urlencode([(TAB_KEY, tab), *changed])
+
+
+# Reading the controls ------------------------------------------------------------------------
+
+def setting_for(component) -> Setting | None:
+    """What a Gradio control accepts; None for a control a link cannot set (an image, say)."""
+    import gradio as gr
+
+    default = component.value
+    if isinstance(component, gr.Checkbox):
+        return Setting("bool", default=default)
+    if isinstance(component, (gr.Radio, gr.Dropdown)):
+        if getattr(component, "multiselect", False):
+            return None
+        values = tuple(choice[1] if isinstance(choice, (tuple, list)) else choice
+                       for choice in component.choices or [])
+        return Setting("choice", default=default, choices=values)
+    if isinstance(component, gr.Slider):
+        step = component.step or 1
+        whole = float(step).is_integer() and float(component.minimum).is_integer()
+        return Setting("number", default=default, minimum=component.minimum, maximum=component.maximum,
+                       integer=whole)
+    if isinstance(component, gr.Number):
+        return Setting("number", default=default, minimum=component.minimum, maximum=component.maximum,
+                       integer=component.precision == 0, optional=True)
+    if isinstance(component, gr.Textbox):
+        return Setting("text", default=default or "", max_length=component.max_length)
+    return None
+
+
+def settings_of(controls: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Setting]]:
+    """{tab id: {name: component}} -> {tab id: {name: Setting}}, leaving out controls a link cannot set."""
+    return {tab: {name: setting for name, component in components.items()
+                  if (setting := setting_for(component)) is not None}
+            for tab, components in controls.items()}
+
+
+# Wiring --------------------------------------------------------------------------------------
+
+# Runs in the browser: the tab's values -> the lesson link; the address bar follows (its other
+# parameters, Gradio's own, kept). Arguments: the settings' values in the order of `names`, then the
+# link box's. Until the page load has read the URL, it changes nothing: controls fire their change
+# events as the page is built, and the load reads the link from the address bar.
+_LINK_JS = """
+(...values) => {
+  const config = %s;
+  if (!window.genartLessonLinkRead) return values[values.length - 1];
+  const text = (v) => (v === null || v === undefined ? "" : String(v));
+  const ours = new URLSearchParams();
+  ours.set("tab", config.tab);
+  config.names.forEach((name, i) => {
+    if (text(values[i]) !== text(config.defaults[i])) ours.set(name, text(values[i]));
+  });
+  const address = new URLSearchParams();  // Gradio's own parameters (a theme, the API page) stay
+  for (const [key, value] of new URLSearchParams(window.location.search)) {
+    if (config.gradio.includes(key) || key.startsWith("__")) address.append(key, value);
+  }
+  for (const [key, value] of ours) address.set(key, value);
+  window.history.replaceState(window.history.state, "", window.location.pathname + "?" + address.toString()
+                              + window.location.hash);
+  return window.location.origin + window.location.pathname + "?" + ours.toString();
+}
+"""
+
+# After the page load: the link box holds the checked query; show it as a full link, and put it in
+# the address bar in place of what was asked (so what was not applied drops out of the URL too).
+_LOADED_JS = """
+(query) => {
+  const gradio = %s;
+  window.genartLessonLinkRead = true;
+  if (!query) return window.location.origin + window.location.pathname;
+  const address = new URLSearchParams();
+  for (const [key, value] of new URLSearchParams(window.location.search)) {
+    if (gradio.includes(key) || key.startsWith("__")) address.append(key, value);
+  }
+  for (const [key, value] of new URLSearchParams(query)) address.set(key, value);
+  window.history.replaceState(window.history.state, "", window.location.pathname + "?" + address.toString()
+                              + window.location.hash);
+  return window.location.origin + window.location.pathname + "?" + query;
+}
+"""
+
+
+def _tab_of(component):
+    import gradio as gr
+
+    block = component
+    while block is not None and not isinstance(block, gr.Tab):
+        block = block.parent
+    return block
+
+
+def _json(value):
+    try:
+        return json.loads(json.dumps(value))
+    except TypeError:
+        return None
+
+
+def attach(demo, tabs_block, controls: Mapping[str, Mapping[str, Any]], link_box) -> None:
+    """Wire lesson links into a built page; call it inside `with demo:`.
+
+    `tabs_block` is the gr.Tabs, `controls` {tab id: {setting name: component}} (each tab's gr.Tab
+    has that id), `link_box` the textbox that shows the link. None of these events is an API
+    endpoint or waits in the "gpu" queue: the page load's is a cheap check, the rest run in the browser.
+    """
+    import gradio as gr
+
+    settings = settings_of(controls)
+    default_tab = next(iter(controls))
+    order = [(tab, name) for tab in settings for name in settings[tab]]
+    outputs = [tabs_block, *(controls[tab][name] for tab, name in order), link_box]
+
+    def open_link(request: gr.Request):
+        query = {key: value for key, value in (request.query_params.items() if request else []) if _ours(key)}
+        if not query:  # a plain visit: the page as it is
+            return [gr.update()] * (len(outputs) - 1) + ["", None]
+        link = parse(query, settings, default_tab)
+        if (message := link.warning()) is not None:
+            gr.Warning(message)
+        updates = [gr.update(value=link.values[name]) if tab == link.tab and name in link.values else gr.update()
+                   for tab, name in order]
+        shown = {name: setting.default for name, setting in settings[link.tab].items()} | link.values
+        return [gr.Tabs(selected=link.tab), *updates, query_string(link.tab, shown, settings[link.tab]),
+                {"tab": link.tab, "values": link.values}]
+
+    private = {"api_visibility": "private", "show_progress": "hidden"}
+    wanted = gr.State(None)  # the link's values, until the user changes a setting
+    demo.load(open_link, None, [*outputs, wanted], concurrency_limit=None, **private
+              ).then(None, link_box, link_box, js=_LOADED_JS % json.dumps(sorted(GRADIO_KEYS)), queue=False, **private)
+    _keep_links_values(demo, controls, settings, wanted)
+
+    for tab_id, tab_settings in settings.items():
+        components = [controls[tab_id][name] for name in tab_settings]
+        js = _LINK_JS % json.dumps({"tab": tab_id, "names": list(tab_settings), "gradio": sorted(GRADIO_KEYS),
+                                    "defaults": [_json(s.default) for s in tab_settings.values()]})
+        tab = _tab_of(components[0]) if components else None
+        if tab is not None:
+            tab.select(None, [*components, link_box], link_box, js=js, queue=False, **private)
+        for component in components:
+            component.change(None, [*components, link_box], link_box, js=js, queue=False, **private)
+
+
+def _keep_links_values(demo, controls, settings, wanted) -> None:
+    """Keep a link's values when a tab's own events would reset them.
+
+    A tab may fill settings in when another changes: a new model brings its own steps and size, a
+    new style method its own strength and model. Filling in the link's model would then overwrite
+    the link's steps. So after each such event (found in the page's own wiring: a setting's change
+    writes another setting of the same tab), the link's values for what it wrote are put back; a
+    setting the user changes by hand ends that.
+    """
+    import gradio as gr
+    from gradio.events import EventListener
+
+    owner = {component._id: (tab, name) for tab in settings for name, component in controls[tab].items()
+             if name in settings[tab]}
+    cascades = []
+    for fn in list(demo.fns.values()):
+        sources = {owner[block_id][0] for block_id, event in fn.targets if event == "change" and block_id in owner}
+        written = [component for component in fn.outputs
+                   if owner.get(component._id, (None,))[0] in sources and (component._id, "change") not in fn.targets]
+        if written:
+            cascades.append((fn, written))
+
+    for fn, written in cascades:
+        names = [owner[component._id] for component in written]
+
+        def put_back(link, names=names):
+            if not link:
+                return [gr.update()] * len(names)
+            return [gr.update(value=link["values"][name]) if tab == link["tab"] and name in link["values"]
+                    else gr.update() for tab, name in names]
+
+        EventListener("success", trigger_after=fn._id, trigger_only_on_success=True, has_trigger=False
+                      ).listener(None, put_back, wanted, written, api_visibility="private", show_progress="hidden",
+                                 concurrency_limit=None)
+    def forget():
+        return None
+
+    if cascades:
+        for component in (controls[tab][name] for tab in settings for name in settings[tab]):
+            component.input(forget, None, wanted, api_visibility="private", show_progress="hidden", queue=False)

@@ -1,0 +1,133 @@
+"""The app in a real browser: each tab's first example runs with a progress bar, shows an image and
+its code; a lesson link opens the page with its settings filled in.
+
+Chromium is Debian's (/usr/bin/chromium, or GENART_CHROMIUM); `playwright install` is not needed.
+Screenshots go to pytest's tmp_path, or to GENART_SCREENSHOTS_DIR when it is set: the README's come
+from here (GENART_SCREENSHOTS_DIR=docs/screenshots python -m pytest tests/test_browser.py).
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (requirements-dev.txt)")
+expect = sync_api.expect
+
+CHROMIUM = os.environ.get("GENART_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+REPO = Path(__file__).resolve().parents[1]
+TIMEOUT_MS = 120_000  # the CPU is slow and shared: generous waits, no sleeps
+
+# tab id, tab label, run button label (fixed; the other labels may change as the tabs grow)
+TABS = [("text_to_image", "Text to image", "Generate"),
+        ("style_transfer", "Style transfer", "Transfer style"),
+        ("gan_interpolation", "GAN interpolation", "Interpolate"),
+        ("vae_reconstruction", "VAE reconstruction", "Encode and decode")]
+
+# Gradio's status tracker over an output while its event runs: the progress bar, its text and eta.
+PROGRESS = ".progress-text, .progress-level, .progress-bar, .eta-bar"
+
+# Records whether a progress indicator appeared at any moment, however briefly (a fast run may end
+# between two polls).
+WATCH_PROGRESS = """(selector) => {
+  window.sawProgress = false;
+  const look = () => { if (document.querySelector(selector)) window.sawProgress = true; };
+  window.progressWatcher?.disconnect();
+  window.progressWatcher = new MutationObserver(look);
+  window.progressWatcher.observe(document.body, {subtree: true, childList: true, attributes: true});
+}"""
+
+# An image the app wrote (tempfile names start with "tmp"), not an example or an input: an output.
+OUTPUT_SHOWN = """(panel) => [...panel.querySelectorAll("img")].some(
+  (img) => /\\/file=.*\\/tmp[^/]*\\.(png|gif|webp)$/.test(img.getAttribute("src") || "") && img.naturalWidth > 0)"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set GENART_CHROMIUM)")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, served_app):
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    expect.set_options(timeout=TIMEOUT_MS)
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert errors == [], f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture
+def app_url(served_app) -> str:
+    return served_app.local_url.rstrip("/") + "/"
+
+
+def screenshot_path(tmp_path, name: str) -> Path:
+    folder = os.environ.get("GENART_SCREENSHOTS_DIR")
+    folder = (REPO / folder if not Path(folder).is_absolute() else Path(folder)) if folder else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{name}.png"
+
+
+def lesson_link(page):
+    return page.locator("#lesson-link").locator("textarea, input").first
+
+
+def visible_panel(page):
+    return page.locator("[role=tabpanel]:visible")
+
+
+@pytest.mark.parametrize("tab_id, tab_label, button", TABS, ids=[tab[0] for tab in TABS])
+def test_first_example_runs_in_the_browser(page, app_url, tmp_path, tab_id, tab_label, button):
+    page.goto(app_url)
+    expect(lesson_link(page)).to_have_value(app_url)  # the page has loaded (and read its plain URL)
+    page.get_by_role("tab", name=tab_label, exact=True).click()
+    expect(page.get_by_role("tab", name=tab_label, exact=True)).to_have_attribute("aria-selected", "true")
+    if tab_id != TABS[0][0]:  # the first tab is open already: clicking it changes nothing
+        expect(page).to_have_url(f"{app_url}?tab={tab_id}")  # the lesson link follows the tab
+    panel = visible_panel(page)
+
+    # The first row of the tab's first examples (a table row, or a gallery of example images).
+    panel.locator('[data-testid="dataset-cell-0-0"], button.gallery-item').first.click()
+    page.evaluate(WATCH_PROGRESS, PROGRESS)
+    panel.get_by_role("button", name=button, exact=True).click()
+
+    page.wait_for_function(OUTPUT_SHOWN, arg=panel.element_handle(), timeout=TIMEOUT_MS)
+    assert page.evaluate("window.sawProgress"), "no progress bar or progress text showed while it ran"
+    expect(panel.locator(PROGRESS)).to_have_count(0)  # and it went away when done
+
+    panel.get_by_text("Show code", exact=True).first.click()
+    code = panel.locator(".cm-content").first
+    expect(code).to_contain_text("genart_playground")
+    page.screenshot(path=str(screenshot_path(tmp_path, tab_id)), full_page=True)
+
+
+def test_lesson_link_opens_its_tab_with_its_settings(page, app_url):
+    page.goto(f"{app_url}?tab=gan_interpolation&seed_a=5&frames=9000&colour=red")
+    expect(page.get_by_role("tab", name="GAN interpolation", exact=True)).to_have_attribute("aria-selected", "true")
+    panel = visible_panel(page)
+    expect(panel.get_by_label("Seed A", exact=True)).to_have_value("5")
+    # The bad and unknown values are named in one warning and dropped from the address bar.
+    warning = page.get_by_text("not applied", exact=False)
+    expect(warning).to_contain_text("frames=9000")
+    expect(warning).to_contain_text("colour=red")
+    expect(page).to_have_url(f"{app_url}?tab=gan_interpolation&seed_a=5")
+    expect(lesson_link(page)).to_have_value(f"{app_url}?tab=gan_interpolation&seed_a=5")
+
+    # Changing a setting changes the link.
+    seed_b = panel.get_by_label("Seed B", exact=True)
+    seed_b.fill("7")
+    seed_b.press("Enter")
+    expect(page).to_have_url(f"{app_url}?tab=gan_interpolation&seed_a=5&seed_b=7")
+    expect(lesson_link(page)).to_have_value(f"{app_url}?tab=gan_interpolation&seed_a=5&seed_b=7")
+
