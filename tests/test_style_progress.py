@@ -35,6 +35,12 @@ def _pixels(image: Image.Image) -> np.ndarray:
     return np.asarray(image, dtype=np.int16)
 
 
+@pytest.fixture(autouse=True)
+def stream_at_once(monkeypatch):
+    """These runs are short; the tab streams only runs longer than STREAM_AFTER_S."""
+    monkeypatch.setattr(tab_style_transfer, "STREAM_AFTER_S", 0.0)
+
+
 @pytest.fixture(scope="module")
 def pictures(tmp_path_factory) -> tuple[str, str]:
     folder = tmp_path_factory.mktemp("style-progress")
@@ -222,3 +228,12 @@ def test_cancelling_through_the_api_stops_the_worker(api_client, pictures):
     while _style_workers() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _style_workers(), "the optimisation ran on after the cancel"
+
+
+def test_a_short_run_just_finishes_without_partial_updates(pictures, monkeypatch):
+    monkeypatch.setattr(tab_style_transfer, "STREAM_AFTER_S", 60.0)
+    content, style = pictures
+    outputs = list(tab_style_transfer.stylise(content, style, "", "gatys", None, 4, 48, 0.6, 0, False))
+    assert len(outputs) == 1
+    image, losses, intermediates, metadata = outputs[0]
+    assert metadata["steps"] == 4 and len(losses) > 0 and intermediates

@@ -6,6 +6,7 @@ No torch here: the UI only calls the adapters and shows what they return.
 import asyncio
 import functools
 import os
+import io
 import tempfile
 import time
 from pathlib import Path
@@ -192,6 +193,14 @@ def _patch_delete_cache():
 
 
 _gradio_delete_files_created_by_app = _patch_delete_cache()  # kept for the test that shows the bug
+
+
+def image_file(image) -> str:
+    """A PIL image as a PNG file, written once: a gallery that grows while a run streams then sends
+    paths, instead of Gradio encoding every picture again at every update."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return write_output(buffer.getvalue(), ".png")
 
 
 def recipe_png(image, metadata: dict) -> str:

@@ -54,6 +54,7 @@ def loss_curves(losses: dict) -> pd.DataFrame | None:
 
 
 PARTIAL_EVERY_S = 0.25  # a new plot at most this often (a new image at once): one redraw per step floods the page
+STREAM_AFTER_S = 0.5  # runs shorter than this just finish: each streamed update costs the server ~60 ms
 
 
 @common.user_errors
@@ -104,7 +105,7 @@ def stylise(content, style_image, style_prompt, method, model, steps, size, stre
     worker = threading.Thread(target=contextvars.copy_context().run, args=(work,), name="style-transfer",
                               daemon=True)
     worker.start()
-    snapshots, last_step, shown = [], -1, 0.0
+    snapshots, last_step, shown, began = [], -1, 0.0, time.monotonic()
     try:
         while True:
             kind, value, image = updates.get()
@@ -118,7 +119,9 @@ def stylise(content, style_image, style_prompt, method, model, steps, size, stre
                 snapshots = []  # the run started again (user_errors retries once after running out of memory)
             last_step = step
             if image is not None:
-                snapshots.append(image)
+                snapshots.append(common.image_file(image))
+            if time.monotonic() - began < STREAM_AFTER_S:
+                continue
             if image is not None or time.monotonic() - shown >= PARTIAL_EVERY_S:
                 shown = time.monotonic()
                 yield gr.skip(), loss_curves(losses), list(snapshots), gr.skip()
@@ -127,7 +130,7 @@ def stylise(content, style_image, style_prompt, method, model, steps, size, stre
     common.show_warnings(result)
     # img2img's previews are the tab's own (its result has no intermediates): they stay on screen.
     yield (common.recipe_png(result.images[0], result.metadata), loss_curves(result.losses),
-           result.intermediates or snapshots, result.metadata)
+           [common.image_file(image) for image in result.intermediates] or snapshots, result.metadata)
 
 
 def model_settings(method, model):
@@ -188,7 +191,7 @@ def build_tab():
                                   interactive=False, height=256)
                 losses = gr.LinePlot(x="step", y=LOSS_AXIS, color="kind",
                                      label="Losses during optimisation (gatys)", height=240)
-                intermediates = gr.Gallery(label="Along the way", format="png", type="pil", columns=6,
+                intermediates = gr.Gallery(label="Along the way", format="png", type="filepath", columns=6,
                                            height=160)
                 metadata = gr.JSON(label="Recipe")
                 code, card = common.recipe_panel()
