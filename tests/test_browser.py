@@ -131,3 +131,21 @@ def test_lesson_link_opens_its_tab_with_its_settings(page, app_url):
     expect(page).to_have_url(f"{app_url}?tab=gan_interpolation&seed_a=5&seed_b=7")
     expect(lesson_link(page)).to_have_value(f"{app_url}?tab=gan_interpolation&seed_a=5&seed_b=7")
 
+
+
+def test_dropping_a_png_on_its_tab_restores_the_settings(page, app_url, tmp_path):
+    import genart_playground as gp
+    from genart_playground import recipes
+
+    result = gp.gan_interpolation(4, 11, frames=6, method="lerp", truncation=0.6)
+    frame = tmp_path / "frame.png"
+    frame.write_bytes(recipes.png_with_recipe(result.images[2], {**result.metadata, "frame": 2}))
+    page.goto(f"{app_url}?tab=gan_interpolation")
+    expect(lesson_link(page)).to_have_value(f"{app_url}?tab=gan_interpolation")  # loaded
+    panel = visible_panel(page)
+    panel.locator('input[type="file"][accept=".png"]').set_input_files(str(frame))  # the recipe box
+    expect(panel.get_by_label("Seed A", exact=True)).to_have_value("4")
+    expect(panel.get_by_label("Seed B", exact=True)).to_have_value("11")
+    expect(panel.get_by_label("lerp", exact=True)).to_be_checked()
+    expect(lesson_link(page)).to_have_value(
+        f"{app_url}?tab=gan_interpolation&seed_a=4&seed_b=11&frames=6&method=lerp&truncation=0.6")

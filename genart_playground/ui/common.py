@@ -232,6 +232,39 @@ def show_recipe_with_diffusers(metadata):
     return code, plain, card
 
 
+def recipe_file() -> gr.File:
+    """The "Load settings from a PNG" box: an image this app made puts its settings back."""
+    return gr.File(label="Load settings from a PNG", file_types=[".png"], type="filepath", height=80)
+
+
+def recipe_values(path, task: str, names, *, model_task: str | None = None) -> dict:
+    """The settings a PNG's recipe holds for this tab's controls, by name; {} (with a warning) when
+    it has none or another tab made it. A model this app does not list is left out."""
+    recipe = recipes.read_recipe(path) if path else None
+    if recipe and recipe.get("task") != task:
+        gr.Warning("That image was made by another tab; load it there instead.")
+        return {}
+    if not recipe:
+        if path:
+            gr.Warning("That image carries no recipe.")
+        return {}
+    values = {name: recipe[name] for name in names if recipe.get(name) is not None}
+    if model_task and values.get("model") not in {spec.name for spec in registry.models_for(model_task)}:
+        values.pop("model", None)
+    return values
+
+
+def restore_from_png(box: gr.File, task: str, controls: dict, *, model_task: str) -> None:
+    """Wire `box` so a PNG of this tab fills `controls` ({name: component}, names as in the recipe)."""
+    names = list(controls)
+
+    def load(path):
+        values = recipe_values(path, task, names, model_task=model_task)
+        return [gr.update(value=values[name]) if name in values else gr.update() for name in names]
+
+    box.upload(load, box, [controls[name] for name in names], api_visibility="private")
+
+
 def example_image(name: str) -> str:
     return str(EXAMPLE_IMAGES / name)
 

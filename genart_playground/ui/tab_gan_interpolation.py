@@ -114,6 +114,7 @@ def build_tab():
                                      type="filepath", columns=6, height="auto")
                 metadata = gr.JSON(label="Recipe")
                 code, card = common.recipe_panel()
+                recipe_file = common.recipe_file()
 
         with gr.Accordion("Compare slerp and lerp", open=False):
             gr.Markdown("The same two seeds walked both ways. A Gaussian latent's length sits near √d (d numbers); "
@@ -138,5 +139,7 @@ def build_tab():
                       concurrency_id="gpu")
         gr.Examples(EXAMPLES, [seed_a, seed_b, frames, method, truncation], label="Example walks",
                     cache_examples=False)
-    return {"seed_a": seed_a, "seed_b": seed_b, "model": model, "frames": frames, "method": method,
-            "truncation": truncation}
+    controls = {"seed_a": seed_a, "seed_b": seed_b, "model": model, "frames": frames, "method": method,
+                "truncation": truncation}
+    common.restore_from_png(recipe_file, "gan_interpolation", controls, model_task="gan")
+    return controls

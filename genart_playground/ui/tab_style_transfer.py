@@ -15,7 +15,7 @@ import pandas as pd
 
 import genart_playground as gp
 
-from .. import limits, serving, uploads
+from .. import limits, recipes, serving, uploads
 from ..adapters.style_transfer import DEFAULT_STRENGTH, METHODS
 from ..models import registry
 from . import common, explanations
@@ -142,14 +142,41 @@ def model_settings(method, model):
     return defaults.get("steps"), defaults.get("size", defaults.get("width"))
 
 
-def method_changed(method):
-    """Each method takes its own kind of style and its own kind of model."""
+def model_changed(method, model, pending):
+    """The model's own steps and size, or a loaded recipe's when the change came from loading it."""
+    steps, size = model_settings(method, model)
+    if pending and pending.get("model") == common.model_name(model):
+        return pending.get("steps", steps), pending.get("size", size), None
+    return steps, size, pending
+
+
+def method_changed(method, pending=None):
+    """Each method takes its own kind of style and its own kind of model (a loaded recipe's, if any)."""
     task = MODEL_TASK.get(method, "style")
     choices = common.model_choices(task)
     img2img = method == "img2img"
-    return (gr.update(visible=not img2img), gr.update(visible=img2img),
-            gr.update(value=DEFAULT_STRENGTH.get(method, 0.5)),
-            gr.update(choices=choices, value=common.default_choice(task, choices)))
+    strength, model = DEFAULT_STRENGTH.get(method, 0.5), common.default_choice(task, choices)
+    if pending and pending.get("method") == method:
+        strength, model = pending.get("strength", strength), pending.get("model", model)
+    return (gr.update(visible=not img2img), gr.update(visible=img2img), gr.update(value=strength),
+            gr.update(choices=choices, value=model))
+
+
+SETTINGS = ["method", "style_prompt", "model", "steps", "size", "strength", "seed", "preserve_color"]
+
+
+def load_settings(path, current_method, current_model):
+    """A PNG's recipe into the controls. A new method or model would make the tab fill in its own
+    strength, model, steps and size; `pending` hands those events the recipe's instead."""
+    recipe = (recipes.read_recipe(path) if path else None) or {}
+    values = common.recipe_values(path, "style_transfer", SETTINGS,
+                                  model_task=MODEL_TASK.get(recipe.get("method"), "style"))
+    if values and recipe.get("method") == "img2img" and recipe.get("style"):
+        values["style_prompt"] = recipe["style"]  # the prompt img2img drew towards
+    cascades = (values.get("method", current_method) != current_method
+                or values.get("model", common.model_name(current_model)) != common.model_name(current_model))
+    updates = [gr.update(value=values[name]) if name in values else gr.update() for name in SETTINGS]
+    return updates + [values if cascades else None]
 
 
 def build_tab():
@@ -195,10 +222,15 @@ def build_tab():
                                            height=160)
                 metadata = gr.JSON(label="Recipe")
                 code, card = common.recipe_panel()
+                recipe_file = common.recipe_file()
 
-        method.change(method_changed, method, [style_image, style_prompt, strength, model],
+        pending = gr.State(None)  # a loaded recipe's settings, until the method and model changes it caused have run
+        method.change(method_changed, [method, pending], [style_image, style_prompt, strength, model],
                       api_visibility="private")
-        model.change(model_settings, [method, model], [steps, size], api_visibility="private")
+        model.change(model_changed, [method, model, pending], [steps, size, pending], api_visibility="private")
+        recipe_file.upload(load_settings, [recipe_file, method, model],
+                           [method, style_prompt, model, steps, size, strength, seed, preserve_color, pending],
+                           api_visibility="private")
         run.click(stylise, [content, style_image, style_prompt, method, model, steps, size, strength, seed,
                             preserve_color],
                   [result, losses, intermediates, metadata], api_name="style_transfer", concurrency_id="gpu"

@@ -123,6 +123,7 @@ def build_tab():
                                        type="filepath", format="png", interactive=False, height=200)
                 metadata = gr.JSON(label="Recipe")
                 code, card = common.recipe_panel()
+                recipe_file = common.recipe_file()
 
         with gr.Accordion("Compare two autoencoders", open=False):
             if len(runnable()) < 2:
@@ -175,4 +176,6 @@ def build_tab():
                        ).success(common.show_recipe, walk_metadata, [code, card], api_visibility="private")
         gr.Examples([[common.example_image(name)] for name in EXAMPLES], [image], label="Example images",
                     cache_examples=False)
-    return {"model": model, "latent_noise": latent_noise, "seed": seed}
+    controls = {"model": model, "latent_noise": latent_noise, "seed": seed}
+    common.restore_from_png(recipe_file, "vae_reconstruction", controls, model_task="vae")
+    return controls

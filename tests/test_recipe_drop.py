@@ -1,0 +1,100 @@
+"""Dropping an output PNG onto its tab puts that tab's settings back (issue 5 §6), for every tab."""
+
+import gradio as gr
+import numpy as np
+import pytest
+from PIL import Image
+
+import genart_playground as gp
+from genart_playground import recipes
+from genart_playground.ui import common, tab_style_transfer
+
+
+@pytest.fixture
+def warnings(monkeypatch):
+    shown = []
+    monkeypatch.setattr(common.gr, "Warning", lambda message, *args, **kwargs: shown.append(message))
+    return shown
+
+
+def png_of(result, tmp_path, name="out.png") -> str:
+    path = tmp_path / name
+    path.write_bytes(recipes.png_with_recipe(result.images[0], result.metadata))
+    return str(path)
+
+
+def test_a_gan_frame_gives_back_the_walks_settings(tmp_path):
+    result = gp.gan_interpolation(3, 9, frames=5, method="lerp", truncation=0.7)
+    values = common.recipe_values(png_of(result, tmp_path), "gan_interpolation",
+                                  ["seed_a", "seed_b", "model", "frames", "method", "truncation"], model_task="gan")
+    assert values == {"seed_a": 3, "seed_b": 9, "model": "builtin/shapes-gan", "frames": 5, "method": "lerp",
+                      "truncation": 0.7}
+
+
+def test_a_vae_reconstruction_gives_back_its_noise_and_seed(tmp_path):
+    image = Image.fromarray(np.random.default_rng(1).integers(0, 256, (32, 32, 3), dtype=np.uint8))
+    result = gp.vae_reconstruction(image, latent_noise=0.4, seed=12)
+    values = common.recipe_values(png_of(result, tmp_path), "vae_reconstruction",
+                                  ["model", "latent_noise", "seed"], model_task="vae")
+    assert values == {"model": "builtin/shapes-vae", "latent_noise": 0.4, "seed": 12}
+
+
+def test_another_tabs_png_or_a_plain_png_fills_nothing_and_says_why(tmp_path, warnings):
+    result = gp.gan_interpolation(0, 1, frames=2)
+    assert common.recipe_values(png_of(result, tmp_path), "vae_reconstruction", ["model"], model_task="vae") == {}
+    Image.new("RGB", (8, 8)).save(tmp_path / "plain.png")
+    assert common.recipe_values(str(tmp_path / "plain.png"), "gan_interpolation", ["seed_a"], model_task="gan") == {}
+    assert warnings == ["That image was made by another tab; load it there instead.",
+                        "That image carries no recipe."]
+
+
+def test_an_unlisted_model_is_left_out(tmp_path):
+    result = gp.gan_interpolation(0, 1, frames=2)
+    result.metadata["model"] = "somebody/else"
+    values = common.recipe_values(png_of(result, tmp_path), "gan_interpolation", ["seed_a", "model"], model_task="gan")
+    assert values == {"seed_a": 0}
+
+
+def test_a_style_recipe_survives_the_method_and_model_cascades(tmp_path):
+    """img2img's recipe names a method, a model, strength, steps and size; the tab's own events for a
+    new method and model would reset those to their defaults, unless they take the recipe's."""
+    content = Image.new("RGB", (64, 64), (200, 40, 40))
+    result = gp.style_transfer(content, "a blue square on a black background", method="img2img", steps=3,
+                               size=64, strength=0.35, seed=4)
+    path = png_of(result, tmp_path)
+    *updates, pending = tab_style_transfer.load_settings(path, "gatys", "builtin/random-filters")
+    filled = {name: update["value"] for name, update in zip(tab_style_transfer.SETTINGS, updates) if "value" in update}
+    assert filled == {"method": "img2img", "style_prompt": "a blue square on a black background",
+                      "model": "builtin/shapes-t2i", "steps": 3, "size": 64, "strength": 0.35, "seed": 4,
+                      "preserve_color": False}
+    assert pending == filled  # the method changes, so its events must see the recipe
+    # What the tab's cascade then does: the recipe's strength and model, then its steps and size.
+    _, _, strength, model = tab_style_transfer.method_changed("img2img", pending)
+    assert (strength["value"], model["value"]) == (0.35, "builtin/shapes-t2i")
+    assert tab_style_transfer.model_changed("img2img", "builtin/shapes-t2i", pending) == (3, 64, None)
+    # Without a recipe the same events give the method's and the model's own settings.
+    _, _, strength, _ = tab_style_transfer.method_changed("img2img", None)
+    assert strength["value"] == tab_style_transfer.DEFAULT_STRENGTH["img2img"]
+    assert tab_style_transfer.model_changed("img2img", "builtin/shapes-t2i", None)[2] is None
+
+
+def test_a_style_recipe_of_the_current_method_and_model_leaves_no_pending_state(tmp_path):
+    content = Image.new("RGB", (64, 64), (200, 40, 40))
+    result = gp.style_transfer(content, Image.new("RGB", (64, 64), (0, 0, 255)), method="gatys", steps=2, size=64)
+    *_, pending = tab_style_transfer.load_settings(png_of(result, tmp_path), "gatys", "builtin/random-filters")
+    assert pending is None  # nothing will cascade, so nothing may linger for a later model change
+
+
+def test_every_tab_has_a_load_settings_box():
+    from genart_playground.ui.app import build_demo
+
+    demo = build_demo()
+    boxes = [block for block in demo.blocks.values()
+             if isinstance(block, gr.File) and block.label == "Load settings from a PNG"]
+    tabs = set()
+    for box in boxes:
+        parent = box.parent
+        while not isinstance(parent, gr.Tab):
+            parent = parent.parent
+        tabs.add(parent.id)
+    assert tabs == {"text_to_image", "style_transfer", "gan_interpolation", "vae_reconstruction"}
