@@ -165,17 +165,25 @@ def _chosen_scheduler(metadata: dict) -> str | None:
     return scheduler if scheduler and scheduler != metadata.get("scheduler_class") else None
 
 
+_DIFFUSION_DEFAULTS = {"negative_prompt": "", "num_images": 1, "seed": 0, "seed_a": 0}
+
+
+def _diffusion_options(metadata: dict, names: list[str]) -> dict:
+    """The call's keyword arguments: the recipe's value of each name, and the scheduler the user chose."""
+    options = {"model": metadata.get("model"),
+               **{name: metadata.get(name, _DIFFUSION_DEFAULTS.get(name)) for name in names}}
+    if _chosen_scheduler(metadata):
+        options["scheduler"] = _chosen_scheduler(metadata)
+    return options
+
+
 def code_snippet(metadata: dict) -> str:
     """Python that makes the result again with the package API."""
     task = metadata.get("task")
     model = metadata.get("model")
     if task == "text_to_image":
-        options = {"model": model, "negative_prompt": metadata.get("negative_prompt", ""),
-                   "num_images": metadata.get("num_images", 1), "steps": metadata.get("steps"),
-                   "guidance": metadata.get("guidance"), "width": metadata.get("width"),
-                   "height": metadata.get("height"), "seed": metadata.get("seed", 0)}
-        if _chosen_scheduler(metadata):
-            options["scheduler"] = _chosen_scheduler(metadata)
+        options = _diffusion_options(metadata, ["negative_prompt", "num_images", "steps", "guidance", "width",
+                                                "height", "seed"])
         return "\n".join([
             "from genart_playground import text_to_image",
             "",
@@ -223,11 +231,7 @@ def code_snippet(metadata: dict) -> str:
             "print(result.metrics)",
         ])
     if task == "denoising_timeline":
-        options = {"model": model, "negative_prompt": metadata.get("negative_prompt", ""),
-                   "steps": metadata.get("steps"), "guidance": metadata.get("guidance"),
-                   "width": metadata.get("width"), "height": metadata.get("height"), "seed": metadata.get("seed", 0)}
-        if _chosen_scheduler(metadata):
-            options["scheduler"] = _chosen_scheduler(metadata)
+        options = _diffusion_options(metadata, ["negative_prompt", "steps", "guidance", "width", "height", "seed"])
         return "\n".join([
             "from genart_playground import denoising_timeline",
             "",
@@ -239,13 +243,8 @@ def code_snippet(metadata: dict) -> str:
             "    file.write(result.gif)",
         ])
     if task == "diffusion_walk":
-        options = {"seed_a": metadata.get("seed_a", 0), "seed_b": metadata.get("seed_b"),
-                   "frames": metadata.get("frames"), "model": model,
-                   "negative_prompt": metadata.get("negative_prompt", ""), "steps": metadata.get("steps"),
-                   "guidance": metadata.get("guidance"), "width": metadata.get("width"),
-                   "height": metadata.get("height")}
-        if _chosen_scheduler(metadata):
-            options["scheduler"] = _chosen_scheduler(metadata)
+        options = _diffusion_options(metadata, ["seed_a", "seed_b", "frames", "negative_prompt", "steps", "guidance",
+                                                "width", "height"])
         return "\n".join([
             "from genart_playground import diffusion_walk",
             "",
