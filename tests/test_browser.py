@@ -149,3 +149,49 @@ def test_dropping_a_png_on_its_tab_restores_the_settings(page, app_url, tmp_path
     expect(panel.get_by_label("lerp", exact=True)).to_be_checked()
     expect(lesson_link(page)).to_have_value(
         f"{app_url}?tab=gan_interpolation&seed_a=4&seed_b=11&frames=6&method=lerp&truncation=0.6")
+
+
+def _image(panel, label: str):
+    """The picture shown in the image block with this label."""
+    return panel.locator("[data-testid='block-label']", has_text=label).locator("xpath=..").locator("img")
+
+
+def _open(panel, accordion: str, button: str) -> None:
+    panel.get_by_text(accordion, exact=True).first.click()
+    panel.get_by_role("button", name=button, exact=True).click()
+
+
+def test_the_teaching_views_run_in_the_browser(page, app_url):
+    """The denoising timeline (with its step slider), the diffusion walk's video, the GAN's slerp/lerp
+    comparison and the VAE's latent noise, on the built-in models."""
+    page.goto(app_url)
+    expect(lesson_link(page)).to_have_value(app_url)
+    panel = visible_panel(page)
+
+    _open(panel, "Denoising timeline", "Show the denoising steps")
+    page.wait_for_function(OUTPUT_SHOWN, arg=panel.element_handle(), timeout=TIMEOUT_MS)
+    step = panel.get_by_role("spinbutton", name="number input for Step")
+    expect(step).to_have_value("20")  # it jumps to the last of the model's 20 steps
+    noisy = _image(panel, "Noisy latents after this step")
+    last = noisy.get_attribute("src")
+    step.fill("2")
+    step.press("Enter")
+    expect(noisy).not_to_have_attribute("src", last)  # another step's picture, with no model run
+
+    _open(panel, "Walk between two prompts or seeds", "Walk")
+    expect(panel.locator("video[src*='.mp4']").first).to_be_attached()
+
+    page.get_by_role("tab", name="GAN interpolation", exact=True).click()
+    panel = visible_panel(page)
+    _open(panel, "Compare slerp and lerp", "Compare slerp and lerp")
+    expect(_image(panel, "Frames: lerp (top row), slerp (bottom row)")).to_be_visible()
+
+    page.get_by_role("tab", name="VAE reconstruction", exact=True).click()
+    panel = visible_panel(page)
+    panel.locator("button.gallery-item").first.click()  # the first example image
+    noise = panel.get_by_role("spinbutton", name="number input for Latent noise")
+    noise.fill("0.5")
+    noise.press("Enter")
+    panel.get_by_role("button", name="Encode and decode", exact=True).click()
+    page.wait_for_function(OUTPUT_SHOWN, arg=panel.element_handle(), timeout=TIMEOUT_MS)
+    expect(panel.get_by_text('"latent_noise": 0.5').first).to_be_attached()
