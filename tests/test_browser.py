@@ -161,7 +161,7 @@ def _open(panel, accordion: str, button: str) -> None:
     panel.get_by_role("button", name=button, exact=True).click()
 
 
-def test_the_teaching_views_run_in_the_browser(page, app_url):
+def test_the_teaching_views_run_in_the_browser(page, app_url, tmp_path):
     """The denoising timeline (with its step slider), the diffusion walk's video, the GAN's slerp/lerp
     comparison and the VAE's latent noise, on the built-in models."""
     page.goto(app_url)
@@ -177,6 +177,7 @@ def test_the_teaching_views_run_in_the_browser(page, app_url):
     step.fill("2")
     step.press("Enter")
     expect(noisy).not_to_have_attribute("src", last)  # another step's picture, with no model run
+    page.screenshot(path=str(screenshot_path(tmp_path, "denoising_timeline")), full_page=True)
 
     _open(panel, "Walk between two prompts or seeds", "Walk")
     expect(panel.locator("video[src*='.mp4']").first).to_be_attached()
@@ -185,6 +186,7 @@ def test_the_teaching_views_run_in_the_browser(page, app_url):
     panel = visible_panel(page)
     _open(panel, "Compare slerp and lerp", "Compare slerp and lerp")
     expect(_image(panel, "Frames: lerp (top row), slerp (bottom row)")).to_be_visible()
+    page.screenshot(path=str(screenshot_path(tmp_path, "slerp_vs_lerp")), full_page=True)
 
     page.get_by_role("tab", name="VAE reconstruction", exact=True).click()
     panel = visible_panel(page)

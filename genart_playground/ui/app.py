@@ -12,6 +12,12 @@ INTRO = ("# GenArt Playground\n"
          "latent space, and what an autoencoder keeps. Built-in models run offline on a CPU; a GPU runs the "
          "real checkpoints. Every tab is also an API endpoint (see *Use via API* at the bottom).")
 
+# The built-ins draw 64×64 pictures: shown at their own size they are specks. Images marked
+# "pixel-art" fill their box, scaled up with hard pixel edges, so a learner sees every pixel.
+CSS = """
+.pixel-art img { width: 100%; height: 100%; object-fit: contain; image-rendering: pixelated; }
+"""
+
 # Gradio keeps uploads and outputs in its cache: delete files older than an hour, checking hourly.
 DELETE_CACHE = (3600, 3600)
 
@@ -44,6 +50,7 @@ def launch_options() -> dict:
         # Refused even if a later change allowed a parent folder: the weights, code and HF token.
         "blocked_paths": [str(settings.PACKAGE_DIR), hf_constants.HF_HOME],
         "theme": gr.themes.Soft(),
+        "css": CSS,
     }
 
 

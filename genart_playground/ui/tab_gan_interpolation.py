@@ -108,7 +108,8 @@ def build_tab():
                 run = gr.Button("Interpolate", variant="primary")
             with gr.Column():
                 with gr.Row():
-                    animation = gr.Image(label="Animation (GIF)", type="filepath", interactive=False, height=256)
+                    animation = gr.Image(label="Animation (GIF)", type="filepath", interactive=False, height=256,
+                                         elem_classes="pixel-art")
                     video = gr.Video(label="Animation (MP4)", interactive=False, height=256, loop=True)
                 gallery = gr.Gallery(label="Frames, in order (each PNG carries its recipe)", format="png",
                                      type="filepath", columns=6, height="auto")
@@ -123,12 +124,12 @@ def build_tab():
             compare = gr.Button("Compare slerp and lerp")
             with gr.Row():
                 pair_animation = gr.Image(label="lerp | slerp (GIF)", type="filepath", interactive=False,
-                                          height=256)
+                                          height=256, elem_classes="pixel-art")
                 pair_video = gr.Video(label="lerp | slerp (MP4)", interactive=False, height=256, loop=True)
                 norms = gr.LinePlot(x="frame", y="latent norm", color="method", label="Latent norm along each path",
                                     y_lim=[0, None], height=256)
             strips = gr.Image(label="Frames: lerp (top row), slerp (bottom row)", type="filepath", format="png",
-                              interactive=False)
+                              interactive=False, elem_classes="pixel-art")
 
         walk = run.click(interpolate, [seed_a, seed_b, model, frames, method, truncation],
                          [gallery, animation, metadata], api_name="gan_interpolation", concurrency_id="gpu")

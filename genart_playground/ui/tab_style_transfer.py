@@ -215,7 +215,7 @@ def build_tab():
                 run = gr.Button("Transfer style", variant="primary")
             with gr.Column():
                 result = gr.Image(label="Stylised image (the PNG carries its recipe)", type="filepath", format="png",
-                                  interactive=False, height=256)
+                                  interactive=False, height=256, elem_classes="pixel-art")
                 losses = gr.LinePlot(x="step", y=LOSS_AXIS, color="kind",
                                      label="Losses during optimisation (gatys)", height=240)
                 intermediates = gr.Gallery(label="Along the way", format="png", type="filepath", columns=6,

@@ -220,10 +220,12 @@ def build_tab():
             step = gr.Slider(label="Step", minimum=1, maximum=2, step=1, value=1, interactive=False,
                              info="Which denoising step to show; no model runs when you move it.")
             with gr.Row():
-                noisy_image = gr.Image(label="Noisy latents after this step", type="filepath", interactive=False)
-                predicted_image = gr.Image(label="Predicted clean image (x0)", type="filepath", interactive=False)
+                noisy_image = gr.Image(label="Noisy latents after this step", type="filepath", interactive=False,
+                                       height=256, elem_classes="pixel-art")
+                predicted_image = gr.Image(label="Predicted clean image (x0)", type="filepath", interactive=False,
+                                           height=256, elem_classes="pixel-art")
                 guidance_image = gr.Image(label="Where guidance pulls (|with prompt − without|)", type="filepath",
-                                          interactive=False)
+                                          interactive=False, height=256, elem_classes="pixel-art")
             timeline_gif = gr.File(label="Timeline GIF (noisy | predicted, per step)", height=80)
             with gr.Accordion("Every step", open=False):
                 noisy_steps = gr.Gallery(label="Noisy latents", format="png", type="filepath", columns=8,
@@ -248,7 +250,8 @@ def build_tab():
                                         info="Images along the way, both ends included; each is a full run.")
             walk_run = gr.Button("Walk")
             with gr.Row():
-                walk_animation = gr.Image(label="Animation (GIF)", type="filepath", interactive=False, height=256)
+                walk_animation = gr.Image(label="Animation (GIF)", type="filepath", interactive=False, height=256,
+                                          elem_classes="pixel-art")
                 walk_video = gr.Video(label="Video (MP4)", format="mp4", interactive=False, height=256)
             walk_gallery = gr.Gallery(label="Frames, in order", format="png", type="filepath", columns=8,
                                       height="auto")

@@ -115,10 +115,10 @@ def build_tab():
                 metrics = gr.JSON(label="Metrics (PSNR in dB, SSIM out of 1, compression ratio ×)")
             with gr.Column():
                 reconstruction = gr.Image(label="Reconstruction", type="filepath", format="png", interactive=False,
-                                          height=256)
+                                          height=256, elem_classes="pixel-art")
                 with gr.Row():
                     error_map = gr.Image(label="Error per pixel (yellow: large)", type="filepath", format="png",
-                                         interactive=False, height=200)
+                                         interactive=False, height=200, elem_classes="pixel-art")
                     latents = gr.Image(label="Latent channels (a heat map each, scaled to its own range)",
                                        type="filepath", format="png", interactive=False, height=200)
                 metadata = gr.JSON(label="Recipe")
@@ -158,7 +158,8 @@ def build_tab():
                                             info="How many images along the path, both ends included.")
                     walk_run = gr.Button("Walk")
             with gr.Row():
-                walk_animation = gr.Image(label="Walk (GIF)", type="filepath", interactive=False, height=256)
+                walk_animation = gr.Image(label="Walk (GIF)", type="filepath", interactive=False, height=256,
+                                          elem_classes="pixel-art")
                 walk_video = gr.Video(label="Walk (MP4)", interactive=False, height=256, loop=True)
             walk_gallery = gr.Gallery(label="Frames, in order", format="png", type="filepath", columns=8,
                                       height="auto")
