@@ -112,7 +112,7 @@ def build_tab():
                                          elem_classes="pixel-art")
                     video = gr.Video(label="Animation (MP4)", interactive=False, height=256, loop=True)
                 gallery = gr.Gallery(label="Frames, in order (each PNG carries its recipe)", format="png",
-                                     type="filepath", columns=6, height="auto")
+                                     type="filepath", columns=6, height="auto", interactive=False)
                 metadata = gr.JSON(label="Recipe")
                 code, card = common.recipe_panel()
                 recipe_file = common.recipe_file()

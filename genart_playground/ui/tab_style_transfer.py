@@ -219,7 +219,7 @@ def build_tab():
                 losses = gr.LinePlot(x="step", y=LOSS_AXIS, color="kind",
                                      label="Losses during optimisation (gatys)", height=240)
                 intermediates = gr.Gallery(label="Along the way", format="png", type="filepath", columns=6,
-                                           height=160)
+                                           height=160, interactive=False)
                 metadata = gr.JSON(label="Recipe")
                 code, card = common.recipe_panel()
                 recipe_file = common.recipe_file()

@@ -205,7 +205,7 @@ def build_tab():
                 run = gr.Button("Generate", variant="primary")
             with gr.Column():
                 gallery = gr.Gallery(label="Images (each PNG carries its recipe)", format="png", type="filepath",
-                                     columns=2, height="auto")
+                                     columns=2, height="auto", interactive=False)
                 metadata = gr.JSON(label="Recipe (everything needed to make it again)")
                 *code, card = common.recipe_panel(diffusers=True)
                 recipe_file = gr.File(label="Load settings from a PNG", file_types=[".png"], type="filepath",
@@ -229,11 +229,11 @@ def build_tab():
             timeline_gif = gr.File(label="Timeline GIF (noisy | predicted, per step)", height=80)
             with gr.Accordion("Every step", open=False):
                 noisy_steps = gr.Gallery(label="Noisy latents", format="png", type="filepath", columns=8,
-                                         height="auto")
+                                         height="auto", interactive=False)
                 predicted_steps = gr.Gallery(label="Predicted clean images", format="png", type="filepath",
-                                             columns=8, height="auto")
+                                             columns=8, height="auto", interactive=False)
                 guidance_steps = gr.Gallery(label="Guidance maps", format="png", type="filepath", columns=8,
-                                            height="auto")
+                                            height="auto", interactive=False)
                 timeline_metadata = gr.JSON(label="Timeline recipe")
 
         with gr.Accordion("Walk between two prompts or seeds", open=False):
@@ -254,7 +254,7 @@ def build_tab():
                                           elem_classes="pixel-art")
                 walk_video = gr.Video(label="Video (MP4)", format="mp4", interactive=False, height=256)
             walk_gallery = gr.Gallery(label="Frames, in order", format="png", type="filepath", columns=8,
-                                      height="auto")
+                                      height="auto", interactive=False)
             walk_metadata = gr.JSON(label="Walk recipe")
 
         pending = gr.State(None)  # a loaded recipe's settings, until the model change it caused has run

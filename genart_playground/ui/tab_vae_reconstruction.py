@@ -162,7 +162,7 @@ def build_tab():
                                           elem_classes="pixel-art")
                 walk_video = gr.Video(label="Walk (MP4)", interactive=False, height=256, loop=True)
             walk_gallery = gr.Gallery(label="Frames, in order", format="png", type="filepath", columns=8,
-                                      height="auto")
+                                      height="auto", interactive=False)
             walk_metadata = gr.JSON(label="Recipe")
 
         run.click(reconstruct, [image, model, latent_noise, seed],
