@@ -197,3 +197,25 @@ def test_the_teaching_views_run_in_the_browser(page, app_url, tmp_path):
     panel.get_by_role("button", name="Encode and decode", exact=True).click()
     page.wait_for_function(OUTPUT_SHOWN, arg=panel.element_handle(), timeout=TIMEOUT_MS)
     expect(panel.get_by_text('"latent_noise": 0.5').first).to_be_attached()
+
+
+def test_a_png_dropped_after_a_lesson_link_keeps_its_own_settings(page, app_url, tmp_path):
+    """The link asks for img2img at strength 0.3; the PNG, made by gatys at strength 0.8, wins."""
+    import genart_playground as gp
+    from genart_playground import recipes
+
+    content = tmp_path / "content.png"
+    from PIL import Image
+    Image.new("RGB", (48, 48), (200, 40, 40)).save(content)
+    result = gp.style_transfer(Image.open(content), Image.new("RGB", (48, 48), (0, 0, 255)), method="gatys",
+                               steps=2, size=48, strength=0.8, seed=6)
+    made = tmp_path / "made.png"
+    made.write_bytes(recipes.png_with_recipe(result.images[0], result.metadata))
+    page.goto(f"{app_url}?tab=style_transfer&method=img2img&strength=0.3")
+    panel = visible_panel(page)
+    strength = panel.get_by_role("spinbutton", name="number input for Strength")
+    expect(strength).to_have_value("0.3")
+    panel.locator('input[type="file"][accept=".png"]').set_input_files(str(made))
+    expect(panel.get_by_label("gatys", exact=True)).to_be_checked()
+    expect(panel.get_by_label("Seed", exact=True)).to_have_value("6")
+    expect(strength).to_have_value("0.8")

@@ -232,9 +232,12 @@ def show_recipe_with_diffusers(metadata):
     return code, plain, card
 
 
+RECIPE_BOX_LABEL = "Load settings from a PNG"
+
+
 def recipe_file() -> gr.File:
     """The "Load settings from a PNG" box: an image this app made puts its settings back."""
-    return gr.File(label="Load settings from a PNG", file_types=[".png"], type="filepath", height=80)
+    return gr.File(label=RECIPE_BOX_LABEL, file_types=[".png"], type="filepath", height=80)
 
 
 def recipe_values(path, task: str, names, *, model_task: str | None = None) -> dict:

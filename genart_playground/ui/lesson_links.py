@@ -313,6 +313,8 @@ def _keep_links_values(demo, controls, settings, wanted) -> None:
     import gradio as gr
     from gradio.events import EventListener
 
+    from . import common
+
     owner = {component._id: (tab, name) for tab in settings for name, component in controls[tab].items()
              if name in settings[tab]}
     cascades = []
@@ -335,9 +337,15 @@ def _keep_links_values(demo, controls, settings, wanted) -> None:
         EventListener("success", trigger_after=fn._id, trigger_only_on_success=True, has_trigger=False
                       ).listener(None, put_back, wanted, written, api_visibility="private", show_progress="hidden",
                                  concurrency_limit=None)
+
     def forget():
         return None
 
     if cascades:
+        quiet = {"api_visibility": "private", "show_progress": "hidden", "queue": False}
         for component in (controls[tab][name] for tab in settings for name in settings[tab]):
-            component.input(forget, None, wanted, api_visibility="private", show_progress="hidden", queue=False)
+            component.input(forget, None, wanted, **quiet)
+        # Loading a PNG's settings is the user's choice too: its values, not the link's, must stay.
+        for block in demo.blocks.values():
+            if isinstance(block, gr.File) and block.label == common.RECIPE_BOX_LABEL:
+                block.upload(forget, None, wanted, **quiet)

@@ -208,8 +208,7 @@ def build_tab():
                                      columns=2, height="auto", interactive=False)
                 metadata = gr.JSON(label="Recipe (everything needed to make it again)")
                 *code, card = common.recipe_panel(diffusers=True)
-                recipe_file = gr.File(label="Load settings from a PNG", file_types=[".png"], type="filepath",
-                                      height=80)
+                recipe_file = common.recipe_file()
 
         with gr.Accordion("Denoising timeline", open=False):
             gr.Markdown("The same image, one denoising step at a time: the noisy latents after each step, the "
