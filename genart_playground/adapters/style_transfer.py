@@ -264,7 +264,7 @@ def _decode_preview(pipeline, latents) -> Image.Image:
 
 
 def _img2img(content, style, *, model, steps, size, strength, seed, preserve_color, progress, on_step):
-    from .text_to_image import default_size, make_scheduler, original_scheduler, to_pil
+    from .text_to_image import default_size, make_scheduler, original_scheduler, output_warnings, to_pil
 
     # 1. Check inputs
     checks.check_image("content", content)
@@ -315,9 +315,7 @@ def _img2img(content, style, *, model, steps, size, strength, seed, preserve_col
         output = img2img(prompt=prompt, image=content_rgb, strength=strength, num_inference_steps=steps,
                          guidance_scale=guidance, generator=make_generator(seed), output_type="np",
                          callback_on_step_end=on_step_end)
-    warnings = checks.check_output(output.images, spec.name)
-    if getattr(output, "nsfw_content_detected", None) and any(output.nsfw_content_detected):
-        warnings.append("the model's safety checker blacked out a flagged image")
+    warnings = output_warnings(output, spec.name)
     result = to_pil(output.images)[0]
 
     # 5. Colours, and the recipe
