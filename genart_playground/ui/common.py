@@ -208,6 +208,16 @@ def recipe_png(image, metadata: dict) -> str:
     return write_output(recipes.png_with_recipe(image, metadata), ".png")
 
 
+def frame_pngs(result) -> list[str]:
+    """A walk's frames, in order, each a PNG carrying the walk's recipe and its frame number."""
+    return [recipe_png(image, {**result.metadata, "frame": i}) for i, image in enumerate(result.images)]
+
+
+def walk_outputs(result) -> tuple:
+    """A walk for the page: its GIF, its MP4, its frames and its recipe."""
+    return write_output(result.gif, ".gif"), write_output(result.mp4, ".mp4"), frame_pngs(result), result.metadata
+
+
 def recipe_panel(*, diffusers: bool = False) -> tuple:
     """The "Show code" accordion (package API, and plain diffusers where it applies) and the card."""
     with gr.Accordion("Show code", open=False):

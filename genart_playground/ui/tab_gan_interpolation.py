@@ -31,8 +31,7 @@ def interpolate(seed_a, seed_b, model, frames, method, truncation, progress=gr.P
     result = gp.gan_interpolation(seed_a, seed_b, model=common.model_name(model), frames=frames, method=method,
                                   truncation=truncation, progress=report)
     common.show_warnings(result)
-    frames = [common.recipe_png(image, {**result.metadata, "frame": i}) for i, image in enumerate(result.images)]
-    return frames, common.write_output(result.gif, ".gif"), result.metadata
+    return common.frame_pngs(result), common.write_output(result.gif, ".gif"), result.metadata
 
 
 @common.user_errors

@@ -1,7 +1,5 @@
 """The text-to-image tab: a prompt in, a gallery of PNG images and their recipe out."""
 
-import io
-
 import gradio as gr
 
 import genart_playground as gp
@@ -72,8 +70,9 @@ def timeline(prompt, negative_prompt, model, scheduler, steps, guidance, width, 
     common.show_warnings(result)
     # The per-step pictures go to galleries: Gradio keeps them in its cache, and the step slider
     # reads their paths back, so moving it needs no model call.
-    return ([png_file(image) for image in result.noisy], [png_file(image) for image in result.predicted],
-            [png_file(image) for image in result.guidance_maps], common.write_output(result.gif, ".gif"),
+    return ([common.image_file(image) for image in result.noisy],
+            [common.image_file(image) for image in result.predicted],
+            [common.image_file(image) for image in result.guidance_maps], common.write_output(result.gif, ".gif"),
             result.metadata)
 
 
@@ -109,15 +108,7 @@ def walk(prompt, negative_prompt, model, scheduler, steps, guidance, width, heig
                             guidance=guidance, width=_own(width), height=_own(height), scheduler=_own(scheduler),
                             progress=report)
     common.show_warnings(result)
-    pictures = [common.recipe_png(image, {**result.metadata, "frame": i}) for i, image in enumerate(result.images)]
-    return (common.write_output(result.gif, ".gif"), common.write_output(result.mp4, ".mp4"), pictures,
-            result.metadata)
-
-
-def png_file(image) -> str:
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return common.write_output(buffer.getvalue(), ".png")
+    return common.walk_outputs(result)
 
 
 SETTINGS = ["prompt", "negative_prompt", "model", "scheduler", "steps", "guidance", "width", "height", "seed"]

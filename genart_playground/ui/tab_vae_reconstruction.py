@@ -84,9 +84,7 @@ def walk(image_a, image_b, model, frames, progress=gr.Progress()):
     report(0.0, "Loading the autoencoder")
     result = common.show_warnings(gp.vae_walk(image_a, image_b, model=common.model_name(model), frames=frames,
                                            progress=report))
-    frames = [common.recipe_png(image, {**result.metadata, "frame": i}) for i, image in enumerate(result.images)]
-    return (common.write_output(result.gif, ".gif"), common.write_output(result.mp4, ".mp4"), frames,
-            result.metadata)
+    return common.walk_outputs(result)
 
 
 def runnable() -> list[str]:
