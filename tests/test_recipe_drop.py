@@ -25,7 +25,7 @@ def png_of(result, tmp_path, name="out.png") -> str:
 
 def test_a_gan_frame_gives_back_the_walks_settings(tmp_path):
     result = gp.gan_interpolation(3, 9, frames=5, method="lerp", truncation=0.7)
-    values = common.recipe_values(png_of(result, tmp_path), "gan_interpolation",
+    values = common.recipe_values(common.tab_recipe(png_of(result, tmp_path), "gan_interpolation"),
                                   ["seed_a", "seed_b", "model", "frames", "method", "truncation"], model_task="gan")
     assert values == {"seed_a": 3, "seed_b": 9, "model": "builtin/shapes-gan", "frames": 5, "method": "lerp",
                       "truncation": 0.7}
@@ -34,16 +34,16 @@ def test_a_gan_frame_gives_back_the_walks_settings(tmp_path):
 def test_a_vae_reconstruction_gives_back_its_noise_and_seed(tmp_path):
     image = Image.fromarray(np.random.default_rng(1).integers(0, 256, (32, 32, 3), dtype=np.uint8))
     result = gp.vae_reconstruction(image, latent_noise=0.4, seed=12)
-    values = common.recipe_values(png_of(result, tmp_path), "vae_reconstruction",
+    values = common.recipe_values(common.tab_recipe(png_of(result, tmp_path), "vae_reconstruction"),
                                   ["model", "latent_noise", "seed"], model_task="vae")
     assert values == {"model": "builtin/shapes-vae", "latent_noise": 0.4, "seed": 12}
 
 
 def test_another_tabs_png_or_a_plain_png_fills_nothing_and_says_why(tmp_path, warnings):
     result = gp.gan_interpolation(0, 1, frames=2)
-    assert common.recipe_values(png_of(result, tmp_path), "vae_reconstruction", ["model"], model_task="vae") == {}
+    assert common.tab_recipe(png_of(result, tmp_path), "vae_reconstruction") == {}
     Image.new("RGB", (8, 8)).save(tmp_path / "plain.png")
-    assert common.recipe_values(str(tmp_path / "plain.png"), "gan_interpolation", ["seed_a"], model_task="gan") == {}
+    assert common.tab_recipe(str(tmp_path / "plain.png"), "gan_interpolation") == {}
     assert warnings == ["That image was made by another tab; load it there instead.",
                         "That image carries no recipe."]
 
@@ -51,7 +51,8 @@ def test_another_tabs_png_or_a_plain_png_fills_nothing_and_says_why(tmp_path, wa
 def test_an_unlisted_model_is_left_out(tmp_path):
     result = gp.gan_interpolation(0, 1, frames=2)
     result.metadata["model"] = "somebody/else"
-    values = common.recipe_values(png_of(result, tmp_path), "gan_interpolation", ["seed_a", "model"], model_task="gan")
+    values = common.recipe_values(common.tab_recipe(png_of(result, tmp_path), "gan_interpolation"), ["seed_a", "model"],
+                                  model_task="gan")
     assert values == {"seed_a": 0}
 
 

@@ -250,19 +250,25 @@ def recipe_file() -> gr.File:
     return gr.File(label=RECIPE_BOX_LABEL, file_types=[".png"], type="filepath", height=80)
 
 
-def recipe_values(path, task: str, names, *, model_task: str | None = None) -> dict:
-    """The settings a PNG's recipe holds for this tab's controls, by name; {} (with a warning) when
-    it has none or another tab made it. A model this app does not list is left out."""
+def tab_recipe(path, task: str) -> dict:
+    """A PNG's recipe when this tab made it; {} and a warning when it has none or another tab made
+    it. A recipe without a task is another tool's AUTOMATIC1111 parameters: a text-to-image run."""
     recipe = recipes.read_recipe(path) if path else None
-    if recipe and recipe.get("task") != task:
+    if recipe and recipe.get("task", "text_to_image") != task:
         gr.Warning("That image was made by another tab; load it there instead.")
         return {}
     if not recipe:
         if path:
             gr.Warning("That image carries no recipe.")
         return {}
+    return recipe
+
+
+def recipe_values(recipe: dict, names, *, model_task: str) -> dict:
+    """The recipe's values for the controls named, by name; a setting it lacks is left out (its
+    control keeps its value), and so is a model this app does not list (another tool's checkpoint)."""
     values = {name: recipe[name] for name in names if recipe.get(name) is not None}
-    if model_task and values.get("model") not in {spec.name for spec in registry.models_for(model_task)}:
+    if values.get("model") not in {spec.name for spec in registry.models_for(model_task)}:
         values.pop("model", None)
     return values
 
@@ -272,7 +278,7 @@ def restore_from_png(box: gr.File, task: str, controls: dict, *, model_task: str
     names = list(controls)
 
     def load(path):
-        values = recipe_values(path, task, names, model_task=model_task)
+        values = recipe_values(tab_recipe(path, task), names, model_task=model_task)
         return [gr.update(value=values[name]) if name in values else gr.update() for name in names]
 
     box.upload(load, box, [controls[name] for name in names], api_visibility="private")

@@ -15,7 +15,7 @@ import pandas as pd
 
 import genart_playground as gp
 
-from .. import limits, recipes, serving, uploads
+from .. import limits, serving, uploads
 from ..adapters.style_transfer import DEFAULT_STRENGTH, METHODS
 from ..models import registry
 from . import common, explanations
@@ -168,9 +168,8 @@ SETTINGS = ["method", "style_prompt", "model", "steps", "size", "strength", "see
 def load_settings(path, current_method, current_model):
     """A PNG's recipe into the controls. A new method or model would make the tab fill in its own
     strength, model, steps and size; `pending` hands those events the recipe's instead."""
-    recipe = (recipes.read_recipe(path) if path else None) or {}
-    values = common.recipe_values(path, "style_transfer", SETTINGS,
-                                  model_task=MODEL_TASK.get(recipe.get("method"), "style"))
+    recipe = common.tab_recipe(path, "style_transfer")
+    values = common.recipe_values(recipe, SETTINGS, model_task=MODEL_TASK.get(recipe.get("method"), "style"))
     if values and recipe.get("method") == "img2img" and recipe.get("style"):
         values["style_prompt"] = recipe["style"]  # the prompt img2img drew towards
     cascades = (values.get("method", current_method) != current_method

@@ -4,7 +4,7 @@ import gradio as gr
 
 import genart_playground as gp
 
-from .. import limits, recipes
+from .. import limits
 from ..adapters.text_to_image import SCHEDULERS
 from ..models import registry
 from . import common, explanations
@@ -116,9 +116,7 @@ SETTINGS = ["prompt", "negative_prompt", "model", "scheduler", "steps", "guidanc
 
 def recipe_settings(recipe: dict) -> dict:
     """The recipe's values for the controls; a setting it lacks is left out (its control keeps its value)."""
-    settings = {name: recipe.get(name) for name in SETTINGS if recipe.get(name) is not None}
-    if settings.get("model") not in {spec.name for spec in registry.models_for("text-to-image")}:
-        settings.pop("model", None)  # another tool's checkpoint name: keep the model chosen here
+    settings = common.recipe_values(recipe, SETTINGS, model_task="text-to-image")
     if "scheduler" in settings and settings["scheduler"] not in SCHEDULERS:
         settings["scheduler"] = MODEL_DEFAULT  # the model's own scheduler, recorded by its class name
     return settings
@@ -127,14 +125,8 @@ def recipe_settings(recipe: dict) -> dict:
 def load_settings(path, current_model):
     """A PNG's recipe into the controls. When it names another model, the model's change event
     would then reset steps, guidance and size to that model's own; `pending` hands it the recipe's."""
-    recipe = recipes.read_recipe(path) if path else None
-    if recipe and recipe.get("task", "text_to_image") != "text_to_image":
-        gr.Warning("That image was made by another tab; load it there instead.")
-        recipe = None
-        path = None
+    recipe = common.tab_recipe(path, "text_to_image")
     if not recipe:
-        if path:
-            gr.Warning("That image carries no recipe.")
         return [gr.update()] * len(SETTINGS) + [None]
     settings = recipe_settings(recipe)
     changes_model = "model" in settings and settings["model"] != common.model_name(current_model)
