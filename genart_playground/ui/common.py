@@ -144,16 +144,28 @@ _OUTPUT_DIR = Path(tempfile.gettempdir()) / "genart_playground"
 OUTPUT_KEEP_SECONDS = 600
 
 
-def write_output(data: bytes, suffix: str) -> str:
-    """Bytes (a GIF, a PNG) to a temporary file Gradio can serve; old files are cleaned up."""
-    _OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
-    now = time.time()
+_last_sweep = 0.0
+
+
+def _sweep_old_outputs(now: float) -> None:
+    """Delete our files older than OUTPUT_KEEP_SECONDS. A timeline writes three files a step, so
+    the folder is swept at most once per tenth of that age, not at every file written."""
+    global _last_sweep
+    if now - _last_sweep < OUTPUT_KEEP_SECONDS / 10:
+        return
+    _last_sweep = now
     for old in _OUTPUT_DIR.glob("*"):
         try:
             if now - old.stat().st_mtime > OUTPUT_KEEP_SECONDS:
                 old.unlink()
         except OSError:
             pass  # another request removed it first
+
+
+def write_output(data: bytes, suffix: str) -> str:
+    """Bytes (a GIF, a PNG) to a temporary file Gradio can serve; old files are cleaned up."""
+    _OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+    _sweep_old_outputs(time.time())
     with tempfile.NamedTemporaryFile(dir=_OUTPUT_DIR, suffix=suffix, delete=False) as handle:
         handle.write(data)
     return handle.name
