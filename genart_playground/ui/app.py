@@ -3,7 +3,7 @@
 import gradio as gr
 import huggingface_hub.constants as hf_constants
 
-from .. import limits, settings
+from .. import limits, serving, settings
 from . import lesson_links, tab_gan_interpolation, tab_style_transfer, tab_text_to_image, tab_vae_reconstruction
 
 TITLE = "GenArt Playground"
@@ -55,4 +55,5 @@ def launch_options() -> dict:
 
 
 def launch(demo: gr.Blocks, **overrides):
+    serving.limit_malloc_arenas()  # before the server's worker threads start allocating
     return demo.launch(**{**launch_options(), **overrides})
