@@ -1,15 +1,20 @@
 """Load and soak (issue 6 §7): bench/load_test.py's run on tiny models, its criteria asserted.
 
-The server runs in a child process, so its memory is measured alone, with its own temporary
-folder. 20 clients send 200 requests (after a 40-request warm-up) across all four tabs: every
+The benchmark runs as it does from the command line, in a process of its own, and its server in a
+child of that, so the server's memory is measured alone, with its own temporary folder, and its 20
+clients share no interpreter with this test session (whose own served app and clients would slow
+them). 20 clients send 200 requests (after a 40-request warm-up) across all four tabs: every
 request is answered and succeeds, none is lost, the server's memory after the warm-up grows less
 than 5 %, and Gradio's temporary folder falls back once delete_cache has run.
 """
 
+import json
+import subprocess
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+sys.path.insert(0, str(BENCH))
 import load_test  # noqa: E402
 
 # Short, so the test sees delete_cache work, but longer than any request waits in the queue
@@ -17,8 +22,12 @@ import load_test  # noqa: E402
 DELETE_CACHE_AGE = 10
 
 
-def test_twenty_clients_two_hundred_requests(capsys):
-    summary = load_test.run(models="tiny", clients=20, requests=200, warmup=40, delete_cache_age=DELETE_CACHE_AGE)
+def test_twenty_clients_two_hundred_requests(capsys, tmp_path):
+    saved = tmp_path / "summary.json"
+    subprocess.run([sys.executable, str(BENCH / "load_test.py"), "--models", "tiny", "--clients", "20",
+                    "--requests", "200", "--warmup", "40", "--delete-cache-age", str(DELETE_CACHE_AGE),
+                    "--save", str(saved)], stdout=subprocess.DEVNULL, timeout=900)  # exit 1: a check failed
+    summary = json.loads(saved.read_text())
     with capsys.disabled():
         print(f"\nsoak: {summary['throughput_per_s']} req/s, p50 {summary.get('p50_s')} s, "
               f"p90 {summary.get('p90_s')} s, p99 {summary.get('p99_s')} s, server memory "
