@@ -3,12 +3,17 @@ diffusers StableDiffusionPipeline folder (UNet2DConditionModel, AutoencoderKL, C
 CLIPTokenizer, DPMSolverMultistepScheduler).
 
     python -m genart_playground.train vae                      # first: the autoencoder (frozen here)
-    python -m genart_playground.train t2i                      # the shapes world, as shipped
+    python -m genart_playground.train t2i                      # the shapes world: stage 1
+    python -m genart_playground.train t2i --init genart_playground/builtin/shapes-t2i \
+        --run_dir runs/t2i_stage2 --steps 8000 --lr 4e-4 --layout_share 0.9 --caption_omit 0.1   # stage 2
     python -m genart_playground.train t2i --data my_pictures/  # your own captioned images
     accelerate launch -m genart_playground.train t2i ...       # several GPUs or machines
 
 The UNet and the text encoder are trained from scratch together; captions are dropped 10 % of the
 time so classifier-free guidance and negative prompts work. The shapes' latents are computed once.
+Stage 1 learns colours, shapes and backgrounds but not position words; stage 2 spends most of each
+batch on the noisy timesteps, where the picture's layout is decided, with captions that name the
+position more often (see the model card for what each stage measured).
 """
 
 import copy
@@ -43,12 +48,13 @@ class T2iConfig:
     vae: str = "genart_playground/builtin/shapes-t2i/vae"  # the trained autoencoder, frozen here
     out: str = "genart_playground/builtin/shapes-t2i"  # the pipeline folder, rewritten when quality improves
     run_dir: str = "runs/t2i"  # latents cache, resumable checkpoint, sample grids (git-ignored)
-    steps: int = 10_000  # the cosine schedule's length; position words are the last thing learned
+    steps: int = 10_000  # the cosine schedule's length (stage 1)
     batch_size: int = 32  # more steps of a smaller batch learn faster per CPU second here
     lr: float = 1e-3  # high for a diffusion UNet; fine for one this small with warmup, clipping and EMA
     warmup: int = 200  # lets AdamW's moments settle before the full rate
     ema_decay: float = 0.999  # warmed up as (1 + step) / (10 + step), so early checkpoints are usable
     caption_dropout: float = 0.1  # the empty prompt learns the unconditional model: guidance, negatives
+    caption_omit: float = shapes.OMIT_PROBABILITY  # chance that size, position, background are each left out
     min_snr_gamma: float = 5.0  # Min-SNR weighting (Hang et al. 2023): less weight on the easy, nearly clean steps
     channels: int = 32  # UNet widths (c, 2c, 2c) at 16, 8, 4 latent pixels: 1.8M parameters
     text_width: int = 128  # the text encoder's hidden size and the UNet's cross-attention size
@@ -60,6 +66,9 @@ class T2iConfig:
     eval_steps: int = 20  # DPM-Solver++ steps when measuring: the registry's default
     eval_guidance: float = 4.0  # classifier-free guidance when measuring: the registry's default
     resume: bool = True  # continue from run_dir/checkpoint when it exists
+    init: str = ""  # a pipeline folder whose UNet and text encoder to start from (a second stage); "": from scratch
+    layout_share: float = 0.0  # share of each batch noised at t >= layout_t, where position is decided
+    layout_t: int = 500  # the noisy half: from here on the picture is still a blur the model must place
 
 
 def build_text_encoder(config: T2iConfig, vocab_size: int, max_length: int, bos: int, eos: int) -> CLIPTextModel:
@@ -107,13 +116,14 @@ def encode_latents(vae: AutoencoderKL, dataset, run_dir: Path) -> tuple[torch.Te
     return latents, meta
 
 
-def captions_for(meta: list, index: torch.Tensor, rng: random.Random, dropout: float) -> list[str]:
+def captions_for(meta: list, index: torch.Tensor, rng: random.Random, dropout: float,
+                 omit: float = shapes.OMIT_PROBABILITY) -> list[str]:
     """A fresh random caption per use (attributes left out at random), or "" for caption dropout."""
     texts = []
     for i in index.tolist():
         item = meta[i]
         text = item["caption"] if "caption" in item else shapes.caption(shapes.Scene(**{
-            **item, "center": tuple(item["center"])}), rng)
+            **item, "center": tuple(item["center"])}), rng, omit)
         texts.append("" if rng.random() < dropout else text)
     return texts
 
@@ -135,7 +145,7 @@ def eval_prompts(seed: int) -> list[tuple[str, dict, str]]:
     for color, shape in shapes.ALL_COMBOS:
         group = "heldout" if (color, shape) in shapes.HELD_OUT else "train"
         prompts += [(f"a {color} {shape}", {"color": color, "shape": shape}, group)] * 2
-    for color, shape in rng.sample(shapes.TRAIN_COMBOS, 20):
+    for color, shape in rng.sample(shapes.TRAIN_COMBOS, 20) * 2:
         background, position = rng.choice(list(shapes.BACKGROUNDS)), rng.choice(list(shapes.POSITIONS))
         text = f"a {color} {shape} {shapes.POSITION_PHRASES[position]} on a {background} background"
         prompts.append((text, {"color": color, "shape": shape, "background": background, "position": position}, "full"))
@@ -205,6 +215,10 @@ def main(argv: list[str] | None = None) -> None:
     text_encoder = build_text_encoder(config, len(tokenizer), tokenizer.model_max_length,
                                       tokenizer.bos_token_id, tokenizer.eos_token_id)
     unet = build_unet(config)
+    if config.init:
+        # A second stage starts from the weights of an earlier run (its EMA copies, as shipped).
+        text_encoder.load_state_dict(CLIPTextModel.from_pretrained(Path(config.init) / "text_encoder").state_dict())
+        unet.load_state_dict(UNet2DConditionModel.from_pretrained(Path(config.init) / "unet").state_dict())
     ema_unet, ema_text = copy.deepcopy(unet).requires_grad_(False), copy.deepcopy(text_encoder).requires_grad_(False)
     noise = DDPMScheduler(**noise_schedule())
     alphas = noise.alphas_cumprod
@@ -220,6 +234,11 @@ def main(argv: list[str] | None = None) -> None:
         schedule.last_epoch = start - 1
         schedule.step()
         accelerator.print(f"resumed at step {start} (best score {best:.3f})")
+    elif config.init:
+        scores, _ = evaluate(make_pipeline(ema_unet, ema_text, vae, tokenizer), config)
+        best = scores["train/color+shape"] + scores["full/all"]  # a second stage ships only what beats its start
+        accelerator.print(f"starting from {config.init} (score {best:.3f}): "
+                          + ", ".join(f"{k} {v:.2f}" for k, v in sorted(scores.items())))
     unet, text_encoder, optimizer = accelerator.prepare(unet, text_encoder, optimizer)
     accelerator.print(f"UNet {sum(p.numel() for p in ema_unet.parameters()) / 1e6:.2f}M, "
                       f"text encoder {sum(p.numel() for p in ema_text.parameters()) / 1e6:.2f}M parameters")
@@ -233,9 +252,15 @@ def main(argv: list[str] | None = None) -> None:
         rng = random.Random(f"t2i/{config.seed}/{step}/{accelerator.process_index}")
         index = torch.randint(len(latents), (config.batch_size,), generator=g)
         x0 = latents[index].to(accelerator.device)
-        ids = tokenizer(captions_for(meta, index, rng, config.caption_dropout), padding="max_length",
+        ids = tokenizer(captions_for(meta, index, rng, config.caption_dropout, config.caption_omit), padding="max_length",
                         max_length=tokenizer.model_max_length, truncation=True, return_tensors="pt").input_ids
         t = torch.randint(0, noise.config.num_train_timesteps, (config.batch_size,), generator=g)
+        # Position is only decided while the picture is mostly noise; uniform t spends half the batch
+        # on steps where it is already fixed, and position words were never learned that way.
+        if config.layout_share:
+            layout = torch.rand(config.batch_size, generator=g) < config.layout_share
+            t = torch.where(layout, torch.randint(config.layout_t, noise.config.num_train_timesteps,
+                                                  (config.batch_size,), generator=g), t)
         eps = torch.randn(x0.shape, generator=g).to(accelerator.device)
         xt = noise.add_noise(x0, eps, t)
         target = noise.get_velocity(x0, eps, t)
