@@ -142,6 +142,8 @@ def test_gpu_events_never_exceed_the_concurrency_limit(client, probes, tiny_t2i,
     probes.unet.delay = probes.gan.delay = 0.05  # long enough for events to overlap if they could
     args = t2i_args(tiny_t2i)
     jobs = [client.submit(*args, api_name="/text_to_image") for _ in range(2)]
+    # Four at once can find the queue full (3) before the server has started the first: wait for it.
+    probes.unet.wait_for_calls(1)
     jobs += [client.submit(0, 1, tiny_gan, 4, "slerp", 1.0, api_name="/gan_interpolation") for _ in range(2)]
     for job in jobs:
         job.result(timeout=60)
