@@ -38,6 +38,7 @@ class Judgement:
     clean: bool  # one object on a clean background
     extent: float = 0.0  # bounding box side in pixels
     cross: float = 0.0  # E[x²y²] / E[x⁴] of the object: square 0.56, circle 0.33, diamond 0.17
+    centre: tuple[float, float] | None = None  # (x, y) of the object's bounding box centre, in pixels
 
     def agrees(self, **named) -> bool:
         """True when every attribute given (color="red", shape="circle", ...) is what the picture shows."""
@@ -137,7 +138,8 @@ def judge(image: Image.Image | np.ndarray) -> Judgement:
     clean_background = outside.any() and float((distance[outside] < BACKGROUND_TOLERANCE).mean()) > 0.98
     clean_object = float((np.linalg.norm(core - _COLORS[color_index], axis=-1) < 60).mean()) > 0.8
     return Judgement(_BG_NAMES[bg_index], _COLOR_NAMES[color_index], shape, size, position,
-                     clean=bool(one_object and clean_background and clean_object), extent=extent, cross=cross)
+                     clean=bool(one_object and clean_background and clean_object), extent=extent, cross=cross,
+                     centre=(float(centre[0]), float(centre[1])))
 
 
 def _grown(mask: np.ndarray) -> np.ndarray:
