@@ -66,7 +66,7 @@ class T2iConfig:
     eval_steps: int = 20  # DPM-Solver++ steps when measuring: the registry's default
     eval_guidance: float = 4.0  # classifier-free guidance when measuring: the registry's default
     resume: bool = True  # continue from run_dir/checkpoint when it exists
-    init: str = ""  # a pipeline folder whose UNet and text encoder to start from (a second stage); "": from scratch
+    init: str = ""  # a pipeline folder whose UNet and text encoder (and their sizes) a second stage starts from
     layout_share: float = 0.0  # share of each batch noised at t >= layout_t, where position is decided
     layout_t: int = 500  # the noisy half: from here on the picture is still a blur the model must place
 
@@ -212,13 +212,13 @@ def main(argv: list[str] | None = None) -> None:
 
     # 2. Models (trained from scratch), their EMA copies, optimizer, schedule
     torch.manual_seed(config.seed)
-    text_encoder = build_text_encoder(config, len(tokenizer), tokenizer.model_max_length,
-                                      tokenizer.bos_token_id, tokenizer.eos_token_id)
-    unet = build_unet(config)
-    if config.init:
-        # A second stage starts from the weights of an earlier run (its EMA copies, as shipped).
-        text_encoder.load_state_dict(CLIPTextModel.from_pretrained(Path(config.init) / "text_encoder").state_dict())
-        unet.load_state_dict(UNet2DConditionModel.from_pretrained(Path(config.init) / "unet").state_dict())
+    if config.init:  # a second stage starts from an earlier run's shipped (EMA) weights and their shapes
+        text_encoder = CLIPTextModel.from_pretrained(Path(config.init) / "text_encoder").train()
+        unet = UNet2DConditionModel.from_pretrained(Path(config.init) / "unet").train()
+    else:
+        text_encoder = build_text_encoder(config, len(tokenizer), tokenizer.model_max_length,
+                                          tokenizer.bos_token_id, tokenizer.eos_token_id)
+        unet = build_unet(config)
     ema_unet, ema_text = copy.deepcopy(unet).requires_grad_(False), copy.deepcopy(text_encoder).requires_grad_(False)
     noise = DDPMScheduler(**noise_schedule())
     alphas = noise.alphas_cumprod
