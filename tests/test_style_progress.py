@@ -7,28 +7,14 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image
 
 import genart_playground as gp
 from genart_playground import serving, style_transfer
 from genart_playground.results import StyleTransferResult
 from genart_playground.ui import common, tab_style_transfer
 
-
-def _content(width=48, height=40) -> Image.Image:
-    image = Image.new("RGB", (width, height), (110, 170, 235))
-    ImageDraw.Draw(image).rectangle([10, 12, 30, 36], fill=(200, 50, 40))
-    return image
-
-
-def _style(size=48) -> Image.Image:
-    rng = np.random.default_rng(0)
-    image = Image.new("RGB", (size, size), (20, 30, 90))
-    draw = ImageDraw.Draw(image)
-    for _ in range(40):
-        x, y = rng.uniform(0, size, 2)
-        draw.line([(x, y), (x + 6, y + 4)], fill=(240, 200, 40), width=2)
-    return image
+from pictures import house, stripes
 
 
 def _pixels(image: Image.Image) -> np.ndarray:
@@ -45,8 +31,8 @@ def stream_at_once(monkeypatch):
 def pictures(tmp_path_factory) -> tuple[str, str]:
     folder = tmp_path_factory.mktemp("style-progress")
     content, style = folder / "content.png", folder / "style.png"
-    _content().save(content)
-    _style().save(style)
+    house(48, 40).save(content)
+    stripes().save(style)
     return str(content), str(style)
 
 
@@ -55,7 +41,7 @@ def pictures(tmp_path_factory) -> tuple[str, str]:
 @pytest.mark.parametrize("preserve_color", [False, True])
 def test_on_step_hands_over_growing_losses_and_the_intermediates_in_order(preserve_color):
     calls = []
-    result = style_transfer(_content(), _style(), steps=10, size=48, seed=1, preserve_color=preserve_color,
+    result = style_transfer(house(48, 40), stripes(), steps=10, size=48, seed=1, preserve_color=preserve_color,
                             on_step=lambda step, losses, image: calls.append((step, losses, image)))
     assert [step for step, _, _ in calls] == list(range(11))  # step 0 (the start), then every step
     for step, losses, _ in calls:
@@ -73,15 +59,15 @@ def test_on_step_hands_over_growing_losses_and_the_intermediates_in_order(preser
 
 
 def test_on_step_changes_nothing_in_the_result():
-    plain = style_transfer(_content(), _style(), steps=6, size=48, seed=2)
-    watched = style_transfer(_content(), _style(), steps=6, size=48, seed=2, on_step=lambda *args: None)
+    plain = style_transfer(house(48, 40), stripes(), steps=6, size=48, seed=2)
+    watched = style_transfer(house(48, 40), stripes(), steps=6, size=48, seed=2, on_step=lambda *args: None)
     assert np.array_equal(_pixels(plain.images[0]), _pixels(watched.images[0]))
     assert plain.losses == watched.losses
 
 
 def test_a_bad_on_step_is_refused():
     with pytest.raises(ValueError, match=r"^`on_step` must be a callable\(step, losses, image\) or None, got int\.$"):
-        style_transfer(_content(), _style(), steps=2, size=48, on_step=3)
+        style_transfer(house(48, 40), stripes(), steps=2, size=48, on_step=3)
 
 
 def test_an_exception_in_on_step_stops_the_run():
@@ -93,13 +79,13 @@ def test_an_exception_in_on_step_stops_the_run():
             raise serving.Cancelled("Cancelled.")
 
     with pytest.raises(serving.Cancelled):
-        style_transfer(_content(), _style(), steps=20, size=48, on_step=stop_at_three)
+        style_transfer(house(48, 40), stripes(), steps=20, size=48, on_step=stop_at_three)
     assert steps == [0, 1, 2, 3]
 
 
 def test_img2img_streams_decoded_previews(tiny_t2i):
     calls = []
-    result = style_transfer(_content(32, 32), "a red circle", model=tiny_t2i, size=32, steps=10, strength=0.6,
+    result = style_transfer(house(32, 32), "a red circle", model=tiny_t2i, size=32, steps=10, strength=0.6,
                             on_step=lambda step, losses, image: calls.append((step, losses, image)))
     assert [step for step, _, _ in calls] == list(range(1, 7))  # int(10 × 0.6) denoising steps
     assert all(losses == {} for _, losses, _ in calls)

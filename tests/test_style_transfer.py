@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from PIL import Image, ImageDraw
+from PIL import Image
 from safetensors.torch import save_file
 
 from genart_playground import limits, style_transfer
@@ -16,31 +16,12 @@ from genart_playground.models.registry import ModelSpec, register, unregister
 from genart_playground.networks.random_filters import RandomFilterBank
 from genart_playground.networks.vgg19 import TORCHVISION_INDICES, VGG19Features
 
+from pictures import house, stripes
+
 FAST = {"steps": 4, "size": 48}  # enough to exercise every path in a few milliseconds
 
 
 # --- images and tiny models ------------------------------------------------------------------------
-
-def _content(width=60, height=40) -> Image.Image:
-    """A red house on green grass under a blue sky: distinct colours, so chroma checks mean something."""
-    image = Image.new("RGB", (width, height), (110, 170, 235))
-    draw = ImageDraw.Draw(image)
-    draw.rectangle([0, int(height * 0.7), width, height], fill=(60, 140, 60))
-    draw.rectangle([int(width * 0.2), int(height * 0.4), int(width * 0.5), int(height * 0.8)], fill=(200, 50, 40))
-    return image
-
-
-def _style(size=48) -> Image.Image:
-    """Yellow and white diagonal stripes on navy: a palette and a texture unlike the content's."""
-    rng = np.random.default_rng(0)
-    image = Image.new("RGB", (size, size), (20, 30, 90))
-    draw = ImageDraw.Draw(image)
-    for _ in range(60):
-        x, y = rng.uniform(0, size, 2)
-        colour = (240, 200, 40) if rng.random() < 0.6 else (250, 245, 220)
-        draw.line([(x, y), (x + 6, y + 4)], fill=colour, width=2)
-    return image
-
 
 def _pixels(image: Image.Image) -> np.ndarray:
     return np.asarray(image, dtype=np.int16)
@@ -79,15 +60,15 @@ def tiny_vgg19(tmp_path_factory):
 # --- gatys with the built-in random filters ---------------------------------------------------------
 
 def test_the_longest_side_is_size_and_the_aspect_is_kept():
-    result = style_transfer(_content(60, 40), _style(), **FAST)
+    result = style_transfer(house(60, 40), stripes(), **FAST)
     assert [image.size for image in result.images] == [(48, 32)]
     assert result.images[0].mode == "RGB"
-    tall = style_transfer(_content(30, 90), _style(), steps=2, size=96).images[0]
+    tall = style_transfer(house(30, 90), stripes(), steps=2, size=96).images[0]
     assert tall.size == (32, 96)
 
 
 def test_the_default_is_the_random_filter_bank_and_the_metadata_says_how_to_reproduce():
-    result = style_transfer(_content(), _style(), **FAST, seed=5, strength=0.3)
+    result = style_transfer(house(), stripes(), **FAST, seed=5, strength=0.3)
     meta = result.metadata
     assert meta["model"] == "builtin/random-filters"
     assert (meta["method"], meta["steps"], meta["size"], meta["strength"], meta["seed"],
@@ -97,15 +78,15 @@ def test_the_default_is_the_random_filter_bank_and_the_metadata_says_how_to_repr
 
 
 def test_same_seed_same_pixels_another_seed_another_image():
-    a = style_transfer(_content(), _style(), **FAST, seed=3).images[0]
-    b = style_transfer(_content(), _style(), **FAST, seed=3).images[0]
-    c = style_transfer(_content(), _style(), **FAST, seed=4).images[0]
+    a = style_transfer(house(), stripes(), **FAST, seed=3).images[0]
+    b = style_transfer(house(), stripes(), **FAST, seed=3).images[0]
+    c = style_transfer(house(), stripes(), **FAST, seed=4).images[0]
     assert np.array_equal(_pixels(a), _pixels(b))
     assert not np.array_equal(_pixels(a), _pixels(c))
 
 
 def test_the_style_loss_falls_and_the_image_takes_the_style_palette():
-    content, style = _content(64, 64), _style(64)
+    content, style = house(64, 64), stripes(64)
     result = style_transfer(content, style, steps=40, size=64, strength=0.75)
     losses = result.losses
     assert set(losses) == {"content", "style", "total"} and all(len(v) == 40 for v in losses.values())
@@ -118,14 +99,14 @@ def test_the_style_loss_falls_and_the_image_takes_the_style_palette():
 
 
 def test_more_strength_means_more_style():
-    weak = style_transfer(_content(), _style(), steps=20, size=48, strength=0.1).losses
-    strong = style_transfer(_content(), _style(), steps=20, size=48, strength=0.9).losses
+    weak = style_transfer(house(), stripes(), steps=20, size=48, strength=0.1).losses
+    strong = style_transfer(house(), stripes(), steps=20, size=48, strength=0.9).losses
     assert strong["style"][-1] < weak["style"][-1]
     assert strong["content"][-1] > weak["content"][-1]
 
 
 def test_intermediates_start_at_the_first_step_and_end_at_the_result():
-    result = style_transfer(_content(), _style(), steps=10, size=48)
+    result = style_transfer(house(), stripes(), steps=10, size=48)
     assert 3 <= len(result.intermediates) <= 8
     assert all(image.size == result.images[0].size for image in result.intermediates)
     assert np.array_equal(_pixels(result.intermediates[-1]), _pixels(result.images[0]))
@@ -136,9 +117,9 @@ def _chroma(image: Image.Image) -> np.ndarray:
 
 
 def test_preserve_color_keeps_the_contents_chroma():
-    content = _content(48, 48)
-    kept = style_transfer(content, _style(), steps=20, size=48, strength=0.9, preserve_color=True).images[0]
-    free = style_transfer(content, _style(), steps=20, size=48, strength=0.9, preserve_color=False).images[0]
+    content = house(48, 48)
+    kept = style_transfer(content, stripes(), steps=20, size=48, strength=0.9, preserve_color=True).images[0]
+    free = style_transfer(content, stripes(), steps=20, size=48, strength=0.9, preserve_color=False).images[0]
     target = _chroma(content)
     assert np.abs(_chroma(kept) - target).mean() < 4  # rounding, and clipping where new luma + old chroma leave RGB
     assert np.abs(_chroma(free) - target).mean() > 4 * np.abs(_chroma(kept) - target).mean()
@@ -149,7 +130,7 @@ def test_preserve_color_keeps_the_contents_chroma():
 
 def test_progress_is_called_every_step_with_increasing_fractions():
     calls = []
-    style_transfer(_content(), _style(), steps=6, size=48, progress=lambda f, m: calls.append((f, m)))
+    style_transfer(house(), stripes(), steps=6, size=48, progress=lambda f, m: calls.append((f, m)))
     fractions = [f for f, _ in calls]
     assert len(calls) == 6
     assert all(a < b for a, b in zip(fractions[:-1], fractions[1:], strict=True))
@@ -161,13 +142,13 @@ def test_it_runs_under_inference_mode(fresh_cache):
     # A caller may wrap everything in inference mode; the optimisation needs gradients, and the
     # feature network must not be loaded as inference tensors (empty cache: it loads in there).
     with torch.inference_mode():
-        result = style_transfer(_content(), _style(), **FAST)
+        result = style_transfer(house(), stripes(), **FAST)
     assert result.losses["style"][-1] < result.losses["style"][0]
 
 
 def test_an_rgba_or_greyscale_input_is_accepted():
-    content = _content().convert("RGBA")
-    style = _style().convert("L")
+    content = house().convert("RGBA")
+    style = stripes().convert("L")
     assert style_transfer(content, style, **FAST).images[0].mode == "RGB"
 
 
@@ -190,17 +171,17 @@ def test_an_rgba_or_greyscale_input_is_accepted():
 ])
 def test_bad_options_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(".", r"\.")):
-        style_transfer(_content(), _style(), **{**FAST, **kwargs})
+        style_transfer(house(), stripes(), **{**FAST, **kwargs})
 
 
 @pytest.mark.parametrize("content, style, message", [
-    (None, _style(), "`content` must be an image, got nothing"),
-    ("house.png", _style(), "`content` must be an image, got str"),
-    (np.zeros((32, 32, 3)), _style(), "`content` must be an image, got ndarray"),
-    (Image.new("RGB", (4, 4)), _style(), "`content` must be at least 8×8"),
-    (_content(), None, "`style` must be an image, got nothing"),
-    (_content(), Image.new("RGB", (600, 10)), "`style` is too elongated"),
-    (Image.new("RGB", (400, 9)), _style(), "`content` is too elongated"),
+    (None, stripes(), "`content` must be an image, got nothing"),
+    ("house.png", stripes(), "`content` must be an image, got str"),
+    (np.zeros((32, 32, 3)), stripes(), "`content` must be an image, got ndarray"),
+    (Image.new("RGB", (4, 4)), stripes(), "`content` must be at least 8×8"),
+    (house(), None, "`style` must be an image, got nothing"),
+    (house(), Image.new("RGB", (600, 10)), "`style` is too elongated"),
+    (Image.new("RGB", (400, 9)), stripes(), "`content` is too elongated"),
 ])
 def test_bad_images_are_refused(content, style, message):
     with pytest.raises(ValueError, match=message):
@@ -209,17 +190,17 @@ def test_bad_images_are_refused(content, style, message):
 
 def test_a_text_style_with_gatys_is_refused():
     with pytest.raises(ValueError, match="`style` must be an image for method 'gatys'"):
-        style_transfer(_content(), "a watercolour", method="gatys", **FAST)
+        style_transfer(house(), "a watercolour", method="gatys", **FAST)
 
 
 def test_a_text_to_image_model_for_gatys_is_refused(tiny_t2i):
     with pytest.raises(ValueError, match="is a text-to-image model, not a style model"):
-        style_transfer(_content(), _style(), model=tiny_t2i, **FAST)
+        style_transfer(house(), stripes(), model=tiny_t2i, **FAST)
 
 
 def test_checks_come_before_any_model_work(fresh_cache):
     with pytest.raises(ValueError):
-        style_transfer(_content(), _style(), steps=0)
+        style_transfer(house(), stripes(), steps=0)
     assert fresh_cache.loads == 0
 
 
@@ -286,7 +267,7 @@ def test_vgg19_refuses_shapes_that_do_not_chain(tmp_path):
 
 def test_gatys_with_vgg19_through_the_registry(tiny_vgg19, fresh_cache):
     name = tiny_vgg19
-    result = style_transfer(_content(), _style(), model=name, steps=15, seed=1)
+    result = style_transfer(house(), stripes(), model=name, steps=15, seed=1)
     assert result.images[0].size == (48, 32)  # the spec's default size
     assert result.metadata["model"] == name and result.metadata["steps"] == 15
     assert result.metadata["style_layers"] == ["conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1"]
@@ -301,13 +282,13 @@ def test_the_default_is_vgg19_once_its_weights_are_in_the_local_cache(hf_cache, 
     folder.mkdir()
     _write_tiny_vgg19(folder / "model.safetensors")
     repo = hf_cache / "models--timm--vgg19.tv_in1k"
-    assert style_transfer(_content(), _style(), **FAST).metadata["model"] == "builtin/random-filters"
+    assert style_transfer(house(), stripes(), **FAST).metadata["model"] == "builtin/random-filters"
     populate_hub_cache(hf_cache, "timm/vgg19.tv_in1k", folder)
     try:
-        result = style_transfer(_content(), _style(), **FAST)
+        result = style_transfer(house(), stripes(), **FAST)
         assert result.metadata["model"] == "timm/vgg19.tv_in1k"
         assert isinstance(fresh_cache.load("style", "timm/vgg19.tv_in1k"), VGG19Features)
-        explicit = style_transfer(_content(), _style(), model="builtin/random-filters", **FAST)
+        explicit = style_transfer(house(), stripes(), model="builtin/random-filters", **FAST)
         assert explicit.metadata["model"] == "builtin/random-filters"
     finally:
         shutil.rmtree(repo, ignore_errors=True)
@@ -319,7 +300,7 @@ def test_img2img_shares_the_loaded_pipeline(tiny_t2i, fresh_cache):
     pipe = fresh_cache.load("text-to-image", tiny_t2i)
     assert fresh_cache.loads == 1
     calls = []
-    result = style_transfer(_content(60, 40), "a red circle", model=tiny_t2i, size=32, seed=2,
+    result = style_transfer(house(60, 40), "a red circle", model=tiny_t2i, size=32, seed=2,
                             progress=lambda f, m: calls.append(f))
     assert fresh_cache.loads == 1  # from_pipe: no second load
     img2img = fresh_cache.derive("text-to-image", tiny_t2i, "img2img", lambda p: pytest.fail("derived again"))
@@ -332,14 +313,14 @@ def test_img2img_shares_the_loaded_pipeline(tiny_t2i, fresh_cache):
 
 
 def test_img2img_same_seed_same_pixels(tiny_t2i):
-    run = lambda seed: style_transfer(_content(), "a red circle", model=tiny_t2i, size=32, seed=seed,  # noqa: E731
+    run = lambda seed: style_transfer(house(), "a red circle", model=tiny_t2i, size=32, seed=seed,  # noqa: E731
                                       steps=4, strength=0.5).images[0]
     assert np.array_equal(_pixels(run(7)), _pixels(run(7)))
     assert not np.array_equal(_pixels(run(7)), _pixels(run(8)))
 
 
 def test_img2img_is_the_default_for_a_text_style_and_keeps_colours(tiny_t2i):
-    content = _content(32, 32)
+    content = house(32, 32)
     result = style_transfer(content, "a red circle", model=tiny_t2i, preserve_color=True)
     assert result.metadata["method"] == "img2img" and result.images[0].size == (32, 32)  # the model's width
     assert np.abs(_chroma(result.images[0]) - _chroma(content)).mean() < 4
@@ -355,13 +336,13 @@ def test_img2img_is_the_default_for_a_text_style_and_keeps_colours(tiny_t2i):
 ])
 def test_img2img_bad_options_are_refused(tiny_t2i, kwargs, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(")):
-        style_transfer(_content(), "a red circle", model=tiny_t2i, **kwargs)
+        style_transfer(house(), "a red circle", model=tiny_t2i, **kwargs)
 
 
 def test_img2img_needs_a_text_style_and_a_text_to_image_model(tiny_vgg19):
     with pytest.raises(ValueError, match="`style` must be text"):
-        style_transfer(_content(), _style(), method="img2img")
+        style_transfer(house(), stripes(), method="img2img")
     with pytest.raises(ValueError, match="`style` must not be empty"):
-        style_transfer(_content(), "   ", method="img2img")
+        style_transfer(house(), "   ", method="img2img")
     with pytest.raises(ValueError, match="is a style model, not a text-to-image model"):
-        style_transfer(_content(), "a red circle", model=tiny_vgg19)
+        style_transfer(house(), "a red circle", model=tiny_vgg19)
