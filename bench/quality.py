@@ -98,22 +98,44 @@ def gan_figures(n: int, seed: int) -> None:
         print("shapes-gan: not shipped")
         return
     from genart_playground.networks.gan import Generator
+    from genart_playground.train import gan as train_gan
 
     try:
         generator = Generator.from_pretrained(folder).eval()
     except (OSError, RuntimeError, ValueError) as error:  # weights from an older network layout
         print(f"shapes-gan: could not load ({type(error).__name__}: {str(error).splitlines()[0]})")
         return
-    torch.manual_seed(seed)
-    with torch.no_grad():
-        z = torch.randn(n, generator.latent_dim)
-        images = imaging.to_pil(torch.cat([generator(c) for c in z.split(64)]))
-    judged = [checker.judge(image) for image in images]
-    clean = [j for j in judged if j.clean]
-    combos = {(j.color, j.shape) for j in clean}
-    print(f"GAN: {len(clean) / n:.1%} of {n} samples are one clean shape on a clean background; "
-          f"{len(combos & set(shapes.TRAIN_COMBOS))}/20 training combos covered"
-          f" (+{len(combos & shapes.HELD_OUT)} held-out combos)")
+    quality = train_gan.evaluate(generator, n, seed)
+    print(f"GAN: {quality['clean_fraction']:.1%} of {n} samples are one clean shape on a clean background; "
+          f"{quality['train_combos_covered']}/20 training combos covered; held-out combos seen: "
+          f"{', '.join(quality['heldout_combos_seen']) or 'none'}")
+    if "shows_its_codes" in quality:
+        print(f"  clean and showing the colour, shape and background its codes name: {quality['shows_its_codes']:.1%}")
+    walk_figures(generator)
+
+
+def walk_figures(generator, pairs: int = 16, frames: int = 32) -> None:
+    """How smoothly slerp walks change (mean |change| per pixel between frames, 0-255), and the tab's speed."""
+    from genart_playground import gan_interpolation
+    from genart_playground.adapters.gan_interpolation import interpolate, latent
+
+    means, largest = [], []
+    for pair in range(pairs):
+        zs = interpolate(latent(2 * pair, generator.latent_dim), latent(2 * pair + 1, generator.latent_dim), frames, "slerp")
+        with torch.no_grad():
+            pixels = (generator(zs) + 1) * 127.5
+        change = (pixels[1:] - pixels[:-1]).abs().mean(dim=(1, 2, 3))
+        means.append(change.mean().item())
+        largest.append(change.max().item())
+    print(f"  walks ({pairs} seed pairs, {frames} slerp frames): mean change between frames {np.mean(means):.1f}/255 "
+          f"per pixel; largest step in a walk {np.mean(largest):.0f}/255 on average, {np.max(largest):.0f} at worst")
+    timings = []
+    for _ in range(8):  # the first call loads the generator into the cache
+        began = time.perf_counter()
+        gan_interpolation(0, 1, frames=frames)
+        timings.append(time.perf_counter() - began)
+    print(f"  gan_interpolation(0, 1, frames={frames}) with the GIF: median {np.median(timings[1:]):.3f} s "
+          f"(of {len(timings) - 1}, after a first call of {timings[0]:.2f} s)")
 
 
 def main() -> None:

@@ -23,3 +23,5 @@ args.out.mkdir(parents=True, exist_ok=True)
 result.images[0].save(args.out / "gan_first.png")  # seed A's own sample
 result.images[-1].save(args.out / "gan_last.png")  # seed B's own sample
 print(f"{len(result.images)} frames ({args.method}) in {args.out}/gan_interpolation.gif")
+if result.labels:  # a conditional generator (the built-in one): the classes each end's codes name
+    print(f"from {result.labels[0]} to {result.labels[-1]}")

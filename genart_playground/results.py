@@ -28,6 +28,7 @@ class StyleTransferResult(Result):
 class InterpolationResult(Result):
     gif: bytes = b""  # the frames as an animated GIF
     latent_norms: list[float] = field(default_factory=list)  # each frame's latent vector length (GAN walks)
+    labels: list[str] = field(default_factory=list)  # what each frame's latent codes name (conditional GANs)
 
     @functools.cached_property
     def mp4(self) -> bytes:

@@ -10,16 +10,19 @@ from safetensors.torch import load_file
 
 from genart_playground import settings
 from genart_playground.data import shapes
-from genart_playground.networks.gan import Discriminator, Generator, minibatch_stddev
+from genart_playground.networks.gan import Discriminator, Generator, code_labels, code_weights, minibatch_stddev
 from genart_playground.train import gan as train_gan
 
 TINY_RUN = ["--width", "8", "--latent_dim", "8", "--batch_size", "8", "--dataset_size", "64", "--eval_samples", "8",
             "--threads", "1"]
 
 
-def tiny_generator(image_size: int = 64, upsample: str = "transposed") -> Generator:
+CODES = [["red circle", "blue square", "green diamond"], ["white", "black"]]
+
+
+def tiny_generator(image_size: int = 64, upsample: str = "transposed", codes=None) -> Generator:
     torch.manual_seed(0)
-    return Generator(latent_dim=8, width=8, image_size=image_size, upsample=upsample).eval()
+    return Generator(latent_dim=8, width=8, image_size=image_size, upsample=upsample, codes=codes).eval()
 
 
 @pytest.mark.parametrize("upsample", ["transposed", "nearest"])
@@ -29,6 +32,65 @@ def test_generator_shape_and_range(image_size, upsample):
     assert images.shape == (5, 3, image_size, image_size)
     assert images.min() >= -1 and images.max() <= 1
     assert images.std() > 0  # not a constant picture
+
+
+def test_codes_are_read_from_angles_evenly_and_survive_truncation():
+    z = torch.randn(30_000, 8, generator=torch.Generator().manual_seed(0))
+    labels = code_labels(z, CODES)
+    for i, names in enumerate(CODES):
+        shares = torch.bincount(labels[:, i], minlength=len(names)).float() / len(z)
+        assert torch.allclose(shares, torch.full_like(shares, 1 / len(names)), atol=0.01)
+    # Truncation shortens z and keeps its angles, so a truncated z names the same classes.
+    assert torch.equal(code_labels(0.3 * z, CODES), labels)
+    # Only the numbers a code is read from matter: the second code is z[:, 2:4].
+    changed = z.clone()
+    changed[:, 4:] = torch.randn(len(z), 4)
+    assert torch.equal(code_labels(changed, CODES), labels)
+
+
+def test_a_code_blends_two_classes_only_near_a_sector_edge():
+    # Angles across the edge between class 0 (sector [0, 1/3) of the turn) and class 1 of the first
+    # code, in sectors from the edge: the middle of class 0, 0.1 and 0.005 inside it, on the edge, ...
+    sectors = torch.tensor([-0.5, -0.1, -0.005, 0.0, 0.005, 0.1, 0.5])
+    turns = (1 + sectors) / 3
+    z = torch.zeros(len(turns), 8)
+    z[:, 0], z[:, 1] = torch.cos(2 * torch.pi * turns), torch.sin(2 * torch.pi * turns)
+    for sharpness in (20.0, 100.0):
+        weights = code_weights(z, CODES, sharpness)[0]
+        assert torch.allclose(weights.sum(dim=1), torch.ones(len(z)))
+        assert weights[0, 0] > 0.999 and weights[6, 1] > 0.999  # sector middles: one class
+        assert torch.allclose(weights[3, :2], torch.tensor([0.5, 0.5]), atol=1e-4)  # on the edge: half each
+        assert 0.5 < weights[2, 0] < 0.999 and 0.5 < weights[4, 1] < 0.999  # very close to it: mostly one
+    # How far the blend reaches: 0.1 sector from the edge is a blend at 20 and one class at 100.
+    assert code_weights(z, CODES, 20.0)[0][1, 0] < 0.99 and code_weights(z, CODES, 100.0)[0][1, 0] > 0.999
+    assert tiny_generator(codes=CODES).describe(z[[0, 6]]) == [["red circle", "white"], ["blue square", "white"]]
+
+
+def test_conditional_generator_draws_what_its_codes_name():
+    # The codes reach the picture: after some training steps on two codes, the same noise with another
+    # class gives another picture, and the same class with other noise in the other numbers a similar one.
+    generator = tiny_generator(codes=CODES)
+    with torch.no_grad():
+        for norm in [m for m in generator.modules() if hasattr(m, "gain")]:
+            torch.nn.init.normal_(norm.bias.weight, 0, 1.0)  # what training would learn: class-dependent shifts
+    z = torch.randn(1, 8, generator=torch.Generator().manual_seed(1)).repeat(3, 1)
+    z[1, :2] = -z[1, :2]  # half a turn: another class of the first code
+    z[2, 4:] = torch.randn(4, generator=torch.Generator().manual_seed(2))  # other noise, same classes
+    generator.train()  # batch statistics over the three
+    labels = code_labels(z, CODES)
+    assert labels[0, 0] != labels[1, 0] and torch.equal(labels[0], labels[2])
+    images = generator(z)
+    assert (images[0] - images[1]).abs().mean() > (images[0] - images[2]).abs().mean()
+
+
+def test_projection_discriminator_scores_against_the_labels():
+    torch.manual_seed(0)
+    discriminator = Discriminator(width=8, image_size=64, classes=(3, 2))
+    images = torch.rand(4, 3, 64, 64)
+    labels = torch.tensor([[0, 0], [1, 1], [2, 0], [0, 1]])
+    scores = discriminator(images, labels)
+    assert scores.shape == (4,)
+    assert not torch.allclose(scores, discriminator(images, torch.tensor([[1, 1], [2, 0], [0, 1], [1, 0]])))
 
 
 @pytest.mark.parametrize("minibatch_std", [True, False])
@@ -55,6 +117,10 @@ def test_bad_inputs_are_refused():
         Generator(latent_dim=8, width=8, image_size=64, upsample="bilinear")
     with pytest.raises(ValueError, match=r"shape \(N, 8\)"):
         tiny_generator()(torch.randn(2, 7))
+    with pytest.raises(ValueError, match="two latent numbers per code"):
+        Generator(latent_dim=3, width=8, codes=CODES)
+    with pytest.raises(ValueError, match="at least two classes"):
+        Generator(latent_dim=8, width=8, codes=[["red circle"]])
 
 
 @pytest.mark.parametrize("upsample", ["transposed", "nearest"])
@@ -62,11 +128,21 @@ def test_save_and_load_give_identical_outputs(tmp_path, upsample):
     generator = tiny_generator(upsample=upsample)
     generator.save_pretrained(tmp_path)
     assert json.loads((tmp_path / "config.json").read_text()) == {"latent_dim": 8, "width": 8, "image_size": 64,
-                                                                  "upsample": upsample}
+                                                                  "upsample": upsample, "codes": None, "embed_dim": 32,
+                                                                  "sharpness": 100.0}
     assert (tmp_path / "model.safetensors").is_file()
     loaded = Generator.from_pretrained(tmp_path).eval()
     z = torch.randn(4, 8)
     assert torch.equal(generator(z), loaded(z))
+
+
+def test_conditional_generator_saves_its_codes(tmp_path):
+    generator = tiny_generator(upsample="nearest", codes=CODES)
+    generator.save_pretrained(tmp_path)
+    assert json.loads((tmp_path / "config.json").read_text())["codes"] == CODES
+    loaded = Generator.from_pretrained(tmp_path).eval()
+    z = torch.randn(4, 8)
+    assert loaded.codes == CODES and torch.equal(generator(z), loaded(z))
 
 
 def test_measure_counts_clean_pictures_and_the_combos_they_cover():
@@ -86,7 +162,8 @@ def test_training_changes_weights_and_resume_matches_a_straight_run(tmp_path):
                     "--resume", str(split / "checkpoint")])
 
     trained = load_file(str(straight / "checkpoint" / "generator.safetensors"))
-    initial = tiny_generator(upsample="nearest").state_dict()  # the script seeds before building, as this helper does
+    # The script seeds before building, as this helper does; on the shapes world it is conditional.
+    initial = tiny_generator(upsample="nearest", codes=train_gan.shapes_codes()).state_dict()
     assert not torch.equal(trained["project.weight"], initial["project.weight"])
     resumed = load_file(str(split / "checkpoint" / "generator.safetensors"))
     for name, tensor in trained.items():
@@ -94,7 +171,7 @@ def test_training_changes_weights_and_resume_matches_a_straight_run(tmp_path):
     assert json.loads((split / "checkpoint" / "state.json").read_text())["step"] == 4
     assert (straight / "samples_000004.png").is_file()
     loaded = Generator.from_pretrained(straight / "generator")
-    assert loaded.latent_dim == 8
+    assert loaded.latent_dim == 8 and loaded.codes == train_gan.shapes_codes()
     # The scored generator is kept as the best so far, and the score is logged.
     assert (straight / "best" / "model.safetensors").is_file()
     quality = [json.loads(line) for line in (straight / "quality.jsonl").read_text().splitlines()]

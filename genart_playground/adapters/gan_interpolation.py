@@ -70,10 +70,17 @@ def gan_interpolation(seed_a, seed_b, *, model=None, frames=16, method="slerp", 
                              latent_dim=generator.latent_dim, warnings=warnings)
     result = InterpolationResult(images=images, metadata=metadata, gif=imaging.gif_bytes(images),
                                  # about truncation × √latent_dim along slerp; lerp dips in the middle
-                                 latent_norms=zs.norm(dim=1).tolist())
+                                 latent_norms=zs.norm(dim=1).tolist(), labels=frame_labels(generator, zs))
     if progress is not None:
         progress(1.0, "Done")
     return result
+
+
+def frame_labels(generator, zs: torch.Tensor) -> list[str]:
+    """A conditional generator's classes for each latent, e.g. "red circle · gray"; [] for other generators."""
+    if not getattr(generator, "codes", None):
+        return []
+    return [" · ".join(names) for names in generator.describe(zs)]
 
 
 def expected_norm(latent_dim: int, truncation: float = 1.0) -> float:

@@ -31,7 +31,8 @@ def interpolate(seed_a, seed_b, model, frames, method, truncation, progress=gr.P
     result = gp.gan_interpolation(seed_a, seed_b, model=common.model_name(model), frames=frames, method=method,
                                   truncation=truncation, progress=report)
     common.show_warnings(result)
-    return common.frame_pngs(result), common.write_output(result.gif, ".gif"), result.metadata
+    frames = common.frame_pngs(result)  # captioned with the classes a conditional generator's codes name
+    return list(zip(frames, result.labels)) or frames, common.write_output(result.gif, ".gif"), result.metadata
 
 
 @common.user_errors
