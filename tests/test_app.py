@@ -111,6 +111,16 @@ def test_gan_interpolation(client, tiny_gan, no_network_attempts):
         assert animation.format == "GIF" and animation.n_frames == 5
     assert metadata["seed_a"] == 3 and metadata["seed_b"] == 4
     assert_progress(progress)
+    assert all(frame["caption"] is None for frame in frames)  # an unconditional generator names no classes
+
+
+def test_gan_frames_are_captioned_with_their_classes(client, no_network_attempts):
+    import genart_playground as gp
+
+    frames, _, _ = client.predict(3, 4, "builtin/shapes-gan", 4, "slerp", 1.0, api_name="/gan_interpolation")
+    expected = gp.gan_interpolation(3, 4, model="builtin/shapes-gan", frames=4).labels
+    assert [frame["caption"] for frame in frames] == expected
+    assert expected[0].endswith(("white", "black", "gray"))
 
 
 def test_vae_reconstruction(client, tiny_vae, pictures, no_network_attempts):

@@ -1,7 +1,9 @@
-"""Train the built-in GAN: an upsample+conv generator against a spectral-norm discriminator, hinge loss, EMA.
+"""Train the built-in GAN: a class-conditional upsample+conv generator against a spectral-norm projection
+discriminator, hinge loss, EMA.
 
-    python -m genart_playground.train gan --steps 4000 --out runs/gan
-    python -m genart_playground.train gan --resume runs/gan/checkpoint --steps 6000   # train on
+    python -m genart_playground.train gan --out runs/gan                                # stage 1
+    python -m genart_playground.train gan --resume runs/gan/checkpoint --steps 13250 \
+        --code_sharpness 100 --out runs/gan                                           # stage 2
     accelerate launch -m genart_playground.train gan ...                              # several GPUs
 
 Every `sample_every` steps an 8×8 grid of the EMA generator's samples is written to `--out`, and a
@@ -34,16 +36,17 @@ class TrainConfig:
     data: str = "shapes"  # the shapes world, or a folder of your own images
     dataset_size: int = 50_000  # distinct seeded scenes; ~80 per discrete layout, so jitter is well covered
     image_size: int = 64  # the shapes world's size
-    steps: int = 13_500  # about 62 minutes on one shared CPU thread at batch 32 (the shipped model's step)
+    steps: int = 12_500  # stage 1 of the shipped model: 46 minutes on one shared CPU thread (see its card)
     batch_size: int = 32  # GANs need many small steps more than big batches; 64 halves the steps per CPU minute
     latent_dim: int = 64  # plenty for ~600 discrete layouts plus jitter; small z interpolates smoothly
-    width: int = 24  # channels of the generator's 32×32 map: 0.4M parameters, 1.7 MB
+    width: int = 24  # channels of the generator's 32×32 map: 0.54M parameters with the codes, 2.2 MB
     upsample: str = "nearest"  # nearest + 3×3 conv: no speckle in flat areas; "transposed" is DCGAN's
     minibatch_std: bool = True  # the discriminator sees each group's spread: against dropped modes
     conditional: bool = True  # shapes world only: z's codes name the colour×shape and the background, so no
     #                           combination can be dropped and the background is given (see networks/gan.py)
-    code_sharpness: float = 100.0  # at 20, 15 % of z per code blend two classes (dark gray backgrounds): 89.7 %
-    #                                 clean; the same weights drawn at 100 gave 96.9 %
+    code_sharpness: float = 20.0  # stage 1: soft edges learn faster (100 from the start: 72 % clean at step 6,000
+    #                                against 81 %), but 15 % of z per code then blend two classes (dark gray
+    #                                backgrounds), so stage 2 resumes with 100 (see networks/gan.py)
     lr_g: float = 1e-4  # two time-scale update rule (Heusel et al., 2017; SAGAN): a slow generator ...
     lr_d: float = 4e-4  # ... and a fast discriminator, so one discriminator step per generator step suffices
     beta1: float = 0.0  # SAGAN/BigGAN's value: no momentum, the discriminator's target moves every step
