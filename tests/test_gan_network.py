@@ -91,6 +91,8 @@ def test_projection_discriminator_scores_against_the_labels():
     scores = discriminator(images, labels)
     assert scores.shape == (4,)
     assert not torch.allclose(scores, discriminator(images, torch.tensor([[1, 1], [2, 0], [0, 1], [1, 0]])))
+    with pytest.raises(ValueError, match=r"shape \(N, 2\)"):
+        discriminator(images)
 
 
 @pytest.mark.parametrize("minibatch_std", [True, False])

@@ -180,6 +180,8 @@ class Discriminator(nn.Module):
 
     def forward(self, images: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """`labels`: (N, codes) class indices, required when the discriminator was built with `classes`."""
+        if self.projections and (labels is None or labels.shape != (len(images), len(self.projections))):
+            raise ValueError(f"`labels` must have shape (N, {len(self.projections)}): one class index per code.")
         features = self.features(images)
         scores = self.score(minibatch_stddev(features) if self.minibatch_std else features).flatten()
         pooled = features.sum(dim=(2, 3))
