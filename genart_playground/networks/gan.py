@@ -184,9 +184,10 @@ class Discriminator(nn.Module):
             raise ValueError(f"`labels` must have shape (N, {len(self.projections)}): one class index per code.")
         features = self.features(images)
         scores = self.score(minibatch_stddev(features) if self.minibatch_std else features).flatten()
-        pooled = features.sum(dim=(2, 3))
-        for i, projection in enumerate(self.projections):
-            scores = scores + (projection(labels[:, i]) * pooled).sum(dim=1)
+        if self.projections:
+            pooled = features.sum(dim=(2, 3))
+            for i, projection in enumerate(self.projections):
+                scores = scores + (projection(labels[:, i]) * pooled).sum(dim=1)
         return scores
 
 

@@ -95,15 +95,19 @@ def latents(generator: Generator, n: int, seed: int) -> torch.Tensor:
 
 
 @torch.no_grad()
-def sample(generator: Generator, n: int, seed: int) -> list:
+def draw(generator: Generator, z: torch.Tensor) -> list:
     device = next(generator.parameters()).device
-    return imaging.to_pil(torch.cat([generator(chunk.to(device)).cpu() for chunk in latents(generator, n, seed).split(256)]))
+    return imaging.to_pil(torch.cat([generator(chunk.to(device)).cpu() for chunk in z.split(256)]))
+
+
+def sample(generator: Generator, n: int, seed: int) -> list:
+    return draw(generator, latents(generator, n, seed))
 
 
 def evaluate(generator: Generator, n: int, seed: int) -> dict:
     """`measure` on n samples; for a conditional generator, with the classes each sample's codes name."""
-    named = generator.describe(latents(generator, n, seed)) if generator.codes else None
-    return measure(sample(generator, n, seed), named)
+    z = latents(generator, n, seed)
+    return measure(draw(generator, z), generator.describe(z) if generator.codes else None)
 
 
 # ---- training ---------------------------------------------------------------------------------
