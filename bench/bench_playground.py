@@ -64,7 +64,7 @@ def bench_adapter(model: str | None, repeats: int) -> None:
     from genart_playground.models import registry
     from genart_playground.models.cache import cache
 
-    spec = registry.resolve("text-to-image", model)
+    spec = registry.resolve("text_to_image", model)
     prompt = "a red circle on the left on a white background"
 
     start = time.perf_counter()
@@ -73,7 +73,7 @@ def bench_adapter(model: str | None, repeats: int) -> None:
     cached = median_time(lambda: text_to_image(prompt, model=spec.name, seed=0), repeats)
 
     meta = result.metadata
-    pipe = cache.load("text-to-image", spec.name)
+    pipe = cache.load("text_to_image", spec.name)
     pipe.scheduler = make_scheduler(original_scheduler(spec.name), spec.defaults.get("scheduler"), spec.defaults)
 
     def direct():

@@ -29,7 +29,7 @@ def t2i_figures(n: int, seed: int) -> None:
     if not (folder / "model_index.json").exists():
         print("shapes-t2i: not shipped")
         return
-    defaults = registry.resolve("text-to-image", "builtin/shapes-t2i").defaults
+    defaults = registry.resolve("text_to_image", "builtin/shapes-t2i").defaults
     pipe = StableDiffusionPipeline.from_pretrained(folder, use_safetensors=True)
     pipe.scheduler = DPMSolverMultistepScheduler.from_config(pipe.scheduler.config)  # "dpm++"
     pipe.set_progress_bar_config(disable=True)

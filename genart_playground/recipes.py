@@ -154,7 +154,8 @@ def read_recipe(path_or_image) -> dict | None:
 
 # Code -------------------------------------------------------------------------------------------
 
-def _call(function: str, args: list[str], options: dict) -> str:
+def call(function: str, args: list[str], options: dict) -> str:
+    """`result = function(args..., key=value, ...)`, as a line of a snippet."""
     parts = [*args, *(f"{key}={value!r}" for key, value in options.items())]
     return f"result = {function}({', '.join(parts)})"
 
@@ -168,8 +169,8 @@ def _chosen_scheduler(metadata: dict) -> str | None:
 _DIFFUSION_DEFAULTS = {"negative_prompt": "", "num_images": 1, "seed": 0, "seed_a": 0}
 
 
-def _diffusion_options(metadata: dict, names: list[str]) -> dict:
-    """The call's keyword arguments: the recipe's value of each name, and the scheduler the user chose."""
+def diffusion_options(metadata: dict, names: list[str]) -> dict:
+    """A diffusion call's keyword arguments: the recipe's value of each name, and the scheduler the user chose."""
     options = {"model": metadata.get("model"),
                **{name: metadata.get(name, _DIFFUSION_DEFAULTS.get(name)) for name in names}}
     if _chosen_scheduler(metadata):
@@ -178,92 +179,13 @@ def _diffusion_options(metadata: dict, names: list[str]) -> dict:
 
 
 def code_snippet(metadata: dict) -> str:
-    """Python that makes the result again with the package API."""
-    task = metadata.get("task")
-    model = metadata.get("model")
-    if task == "text_to_image":
-        options = _diffusion_options(metadata, ["negative_prompt", "num_images", "steps", "guidance", "width",
-                                                "height", "seed"])
-        return "\n".join([
-            "from genart_playground import text_to_image",
-            "",
-            _call("text_to_image", [repr(metadata.get("prompt", ""))], options),
-            "for i, image in enumerate(result.images):",
-            "    image.save(f\"image_{i}.png\")  # image i is seed + i",
-        ])
-    if task == "style_transfer":
-        img2img = metadata.get("method") == "img2img"
-        options = {"model": model, "method": metadata.get("method"), "steps": metadata.get("steps"),
-                   "size": metadata.get("size"), "strength": metadata.get("strength"),
-                   "seed": metadata.get("seed", 0), "preserve_color": metadata.get("preserve_color", False)}
-        # The input images are not in the recipe (only their sizes): the snippet opens the user's copies.
-        style = [] if img2img else ["style = Image.open(\"style.png\")  # the same style image"]
-        return "\n".join([
-            "from PIL import Image",
-            "from genart_playground import style_transfer",
-            "",
-            "content = Image.open(\"content.png\")  # the same content image",
-            *style,
-            _call("style_transfer", ["content", repr(metadata.get("style", "")) if img2img else "style"], options),
-            "result.images[0].save(\"stylised.png\")",
-        ])
-    if task == "gan_interpolation":
-        options = {"model": model, "frames": metadata.get("frames"), "method": metadata.get("method"),
-                   "truncation": metadata.get("truncation")}
-        return "\n".join([
-            "from genart_playground import gan_interpolation",
-            "",
-            _call("gan_interpolation", [repr(metadata.get("seed_a")), repr(metadata.get("seed_b"))], options),
-            "with open(\"walk.gif\", \"wb\") as file:",
-            "    file.write(result.gif)",
-        ])
-    if task == "vae_reconstruction":
-        options = {"model": model}
-        if metadata.get("latent_noise"):
-            options.update(latent_noise=metadata["latent_noise"], seed=metadata.get("seed", 0))
-        return "\n".join([
-            "from PIL import Image",
-            "from genart_playground import vae_reconstruction",
-            "",
-            "image = Image.open(\"input.png\")  # the same input image",
-            _call("vae_reconstruction", ["image"], options),
-            "result.images[0].save(\"reconstruction.png\")",
-            "print(result.metrics)",
-        ])
-    if task == "denoising_timeline":
-        options = _diffusion_options(metadata, ["negative_prompt", "steps", "guidance", "width", "height", "seed"])
-        return "\n".join([
-            "from genart_playground import denoising_timeline",
-            "",
-            _call("denoising_timeline", [repr(metadata.get("prompt", ""))], options),
-            "for step, (noisy, clean) in enumerate(zip(result.noisy, result.predicted)):",
-            "    noisy.save(f\"step_{step:02d}_noisy.png\")",
-            "    clean.save(f\"step_{step:02d}_predicted.png\")",
-            "with open(\"timeline.gif\", \"wb\") as file:",
-            "    file.write(result.gif)",
-        ])
-    if task == "diffusion_walk":
-        options = _diffusion_options(metadata, ["seed_a", "seed_b", "frames", "negative_prompt", "steps", "guidance",
-                                                "width", "height"])
-        return "\n".join([
-            "from genart_playground import diffusion_walk",
-            "",
-            _call("diffusion_walk", [repr(metadata.get("prompt_a", "")), repr(metadata.get("prompt_b"))], options),
-            "with open(\"walk.mp4\", \"wb\") as file:",
-            "    file.write(result.mp4)",
-        ])
-    if task == "vae_walk":
-        return "\n".join([
-            "from PIL import Image",
-            "from genart_playground import vae_walk",
-            "",
-            "image_a = Image.open(\"a.png\")  # the same two images",
-            "image_b = Image.open(\"b.png\")",
-            _call("vae_walk", ["image_a", "image_b"], {"model": model, "frames": metadata.get("frames")}),
-            "with open(\"walk.gif\", \"wb\") as file:",
-            "    file.write(result.gif)",
-        ])
-    raise ValueError(f"No code for task {task!r}.")
+    """Python that makes the result again with the package API; each family writes its own."""
+    from . import families
+
+    snippet = families.snippet(metadata.get("task"))
+    if snippet is None:
+        raise ValueError(f"No code for task {metadata.get('task')!r}.")
+    return snippet(metadata)
 
 
 def diffusers_snippet(metadata: dict) -> str | None:
@@ -273,7 +195,7 @@ def diffusers_snippet(metadata: dict) -> str | None:
     if metadata.get("task") != "text_to_image":
         return None
     try:
-        spec = registry.resolve("text-to-image", metadata.get("model"))
+        spec = registry.resolve("text_to_image", metadata.get("model"))
     except ValueError:
         return None
     if spec.kind != "diffusers-pipeline":

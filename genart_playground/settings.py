@@ -2,10 +2,7 @@
 
 | variable | default | what it does |
 | --- | --- | --- |
-| GENART_T2I_MODEL | builtin/shapes-t2i | default text-to-image model |
-| GENART_VAE_MODEL | builtin/shapes-vae | default autoencoder of the VAE tab |
-| GENART_GAN_MODEL | builtin/shapes-gan | default GAN generator |
-| GENART_STYLE_MODEL | builtin/random-filters | default feature network for Gatys style transfer |
+| GENART_<FAMILY>_MODEL | the family's built-in | a family's default model: GENART_T2I_MODEL, GENART_VAE_MODEL, GENART_GAN_MODEL, GENART_STYLE_MODEL (each family declares its own) |
 | GENART_ALLOW_ANY_MODEL | 0 | 1 lets any Hub id or local folder load, not only the registry's |
 | GENART_MODEL_ROOTS | (empty) | extra folders, separated by ':', whose model folders may load |
 | GENART_MEMORY_BUDGET_MB | 0 (no limit) | the cache evicts least recently used models above this |
@@ -31,12 +28,16 @@ def _int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
-DEFAULT_MODELS = {
-    "text-to-image": os.environ.get("GENART_T2I_MODEL", "builtin/shapes-t2i"),
-    "vae": os.environ.get("GENART_VAE_MODEL", "builtin/shapes-vae"),
-    "gan": os.environ.get("GENART_GAN_MODEL", "builtin/shapes-gan"),
-    "style": os.environ.get("GENART_STYLE_MODEL", "builtin/random-filters"),
-}
+# Each family names its own variable (GENART_T2I_MODEL, ...; families/*.py); all are read here, once.
+MODEL_VARIABLES = {name: value.strip() for name, value in os.environ.items()
+                   if name.startswith("GENART_") and name.endswith("_MODEL") and value.strip()}
+
+
+def default_model(variable: str, fallback: str) -> str:
+    """The model a family's environment variable names, else the family's own default."""
+    return MODEL_VARIABLES.get(variable, fallback)
+
+
 PUBLIC = _flag("GENART_PUBLIC")
 # A public deployment serves the registry's models only, whatever else is set.
 ALLOW_ANY_MODEL = _flag("GENART_ALLOW_ANY_MODEL") and not PUBLIC

@@ -161,6 +161,9 @@ def no_network_attempts():
 # Tiny models
 # ---------------------------------------------------------------------------------------------
 
+from genart_playground.testing import (build_tiny_gan, build_tiny_pipeline, build_tiny_sd3,  # noqa: E402,F401
+                                       build_tiny_taesd, build_tiny_vae, write_clip_tokenizer_files)
+
 TINY_T2I_DEFAULTS = {"steps": 2, "guidance": 3.0, "width": 32, "height": 32, "scheduler": None}
 HUB_COMMIT = hashlib.sha1(b"tiny-org/tiny-sd").hexdigest()  # any 40-hex string names a snapshot
 
@@ -183,90 +186,6 @@ def _unregister(name: str) -> None:
 
     cache.evict(name)
     registry.unregister(name)
-
-
-def write_clip_tokenizer_files(folder: Path) -> tuple[Path, Path]:
-    """A byte-level BPE vocabulary of single printable characters, a few merges, and CLIP's specials."""
-    folder.mkdir(parents=True, exist_ok=True)
-    chars = [chr(c) for c in range(ord("!"), ord("~") + 1)]  # CLIP's byte-to-unicode map is the identity here
-    merges = ["r e", "re d</w>", "c i", "ci r", "cir c", "circ l", "circl e</w>"]
-    vocab = ["<|startoftext|>", "<|endoftext|>", *chars, *(c + "</w>" for c in chars),
-             *("".join(m.split()) for m in merges)]
-    vocab_file, merges_file = folder / "vocab.json", folder / "merges.txt"
-    vocab_file.write_text(json.dumps({token: i for i, token in enumerate(vocab)}))
-    merges_file.write_text("#version: 0.2\n" + "\n".join(merges) + "\n")
-    return vocab_file, merges_file
-
-
-def build_tiny_pipeline(folder: Path) -> Path:
-    """A StableDiffusionPipeline with a few hundred parameters per block: 32×32 images in milliseconds."""
-    import torch
-    from diffusers import AutoencoderKL, DDIMScheduler, StableDiffusionPipeline, UNet2DConditionModel
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
-
-    vocab_file, merges_file = write_clip_tokenizer_files(folder.parent / f"{folder.name}-tokenizer-files")
-    tokenizer = CLIPTokenizer(vocab=str(vocab_file), merges=str(merges_file), model_max_length=77)
-    torch.manual_seed(0)
-    unet = UNet2DConditionModel(
-        block_out_channels=(4, 8), layers_per_block=1, sample_size=16, in_channels=4, out_channels=4,
-        down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"), up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
-        cross_attention_dim=8, norm_num_groups=2, attention_head_dim=2)
-    torch.manual_seed(0)
-    vae = AutoencoderKL(
-        block_out_channels=(4, 8), in_channels=3, out_channels=3, latent_channels=4, norm_num_groups=2,
-        down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2, sample_size=32)
-    torch.manual_seed(0)
-    text_encoder = CLIPTextModel(CLIPTextConfig(
-        bos_token_id=0, eos_token_id=1, pad_token_id=1, hidden_size=8, intermediate_size=16, projection_dim=8,
-        num_attention_heads=2, num_hidden_layers=2, vocab_size=len(tokenizer), max_position_embeddings=77,
-        layer_norm_eps=1e-5))
-    scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False,
-                              set_alpha_to_one=False, steps_offset=1)
-    pipe = StableDiffusionPipeline(unet=unet, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer,
-                                   scheduler=scheduler, safety_checker=None, feature_extractor=None,
-                                   image_encoder=None, requires_safety_checker=False)
-    pipe.save_pretrained(folder, safe_serialization=True)
-    return folder
-
-
-def build_tiny_vae(folder: Path) -> Path:
-    """An AutoencoderKL with three blocks: 4× down, 4 latent channels, like the built-in one."""
-    import torch
-    from diffusers import AutoencoderKL
-
-    torch.manual_seed(0)
-    AutoencoderKL(block_out_channels=(4, 8, 8), in_channels=3, out_channels=3, latent_channels=4, norm_num_groups=2,
-                  down_block_types=("DownEncoderBlock2D",) * 3, up_block_types=("UpDecoderBlock2D",) * 3,
-                  sample_size=32).save_pretrained(folder, safe_serialization=True)
-    return folder
-
-
-def build_tiny_taesd(folder: Path) -> Path:
-    """An AutoencoderTiny (TAESD's architecture) with 8 channels per block."""
-    import torch
-    from diffusers import AutoencoderTiny
-
-    torch.manual_seed(0)
-    AutoencoderTiny(encoder_block_out_channels=(8, 8), decoder_block_out_channels=(8, 8),
-                    num_encoder_blocks=(1, 1), num_decoder_blocks=(1, 1), latent_channels=4,
-                    upsampling_scaling_factor=2).save_pretrained(folder, safe_serialization=True)
-    return folder
-
-
-def build_tiny_gan(folder: Path) -> Path:
-    import torch
-
-    from genart_playground.networks.gan import Generator
-
-    torch.manual_seed(0)
-    generator = Generator(latent_dim=8, width=8, image_size=64)
-    # DCGAN's N(0, 0.02) start draws the same flat grey for every seed; wider weights make
-    # seeds differ, so tests can tell one seed's image from another's.
-    with torch.no_grad():
-        for parameter in generator.parameters():
-            parameter.normal_(0.0, 0.5)
-    generator.save_pretrained(folder)
-    return folder
 
 
 def populate_hub_cache(cache_dir: Path, repo_id: str, source: Path, commit: str = HUB_COMMIT) -> Path:
@@ -296,6 +215,18 @@ def tiny_t2i(tiny_t2i_folder) -> str:
 
     name = _register(ModelSpec("tests/tiny-t2i", "text-to-image", "diffusers-pipeline", str(tiny_t2i_folder),
                                defaults=dict(TINY_T2I_DEFAULTS), description="Tiny random SD pipeline (tests)."))
+    yield name
+    _unregister(name)
+
+
+@pytest.fixture(scope="session")
+def tiny_dit(tmp_path_factory) -> str:
+    """A tiny SD3 pipeline: a diffusion transformer (`pipe.transformer`) sampled with rectified flow."""
+    from genart_playground.models.registry import ModelSpec
+
+    folder = build_tiny_sd3(tmp_path_factory.mktemp("models") / "tiny-dit")
+    name = _register(ModelSpec("tests/tiny-dit", "text_to_image", "diffusers-pipeline", str(folder),
+                               defaults=dict(TINY_T2I_DEFAULTS), description="Tiny random SD3 pipeline (tests)."))
     yield name
     _unregister(name)
 

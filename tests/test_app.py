@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from runs import RUN
 
 UI_DIR = Path(__file__).resolve().parents[1] / "genart_playground" / "ui"
 API_NAMES = {"text_to_image", "style_transfer", "gan_interpolation", "vae_reconstruction"}
@@ -151,11 +152,11 @@ def test_adapter_progress_reaches_the_progress_bar(tiny_t2i, tiny_vae, pictures)
     from genart_playground.ui import tab_text_to_image, tab_vae_reconstruction
 
     progress = FakeProgress()
-    tab_text_to_image.generate("a red circle", "", tiny_t2i, "model default", 1, 3, None, 0, 0, 0,
+    tab_text_to_image.generate(RUN["text_to_image"], "a red circle", "", tiny_t2i, "model default", 1, 3, None, 0, 0, 0,
                                progress=progress)
     assert [desc for _, desc in progress.calls][-3:] == [f"Denoising step {i}/3" for i in (1, 2, 3)]
     progress = FakeProgress()
-    tab_vae_reconstruction.reconstruct(Image.open(pictures["odd"]), tiny_vae, progress=progress)
+    tab_vae_reconstruction.reconstruct(RUN["vae_reconstruction"], Image.open(pictures["odd"]), tiny_vae, progress=progress)
     fractions = [fraction for fraction, _ in progress.calls]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0 and len(fractions) >= 3
 

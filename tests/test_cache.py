@@ -47,9 +47,9 @@ def test_many_calls_load_once(fresh_cache, tiny_vae, monkeypatch):
 
 
 def test_the_default_name_and_the_explicit_name_share_one_load(fresh_cache, tiny_gan, monkeypatch):
-    from genart_playground import settings
+    from genart_playground.models import registry
 
-    monkeypatch.setitem(settings.DEFAULT_MODELS, "gan", tiny_gan)
+    monkeypatch.setitem(registry.DEFAULT_MODELS, "gan_interpolation", tiny_gan)
     assert fresh_cache.load("gan") is fresh_cache.load("gan", tiny_gan)
     assert fresh_cache.loads == 1
 
@@ -184,42 +184,33 @@ def test_eviction_returns_gpu_memory(tiny_t2i):
     assert torch.cuda.memory_allocated() - before < held / 10
 
 
-# --- derived models ------------------------------------------------------------------------------
+# --- what lives beside a model: the diffusion runtime ------------------------------------------------
 
-def test_a_derived_pipeline_shares_the_parents_weights(fresh_cache, tiny_t2i):
+def test_the_image_to_image_sibling_shares_the_parents_weights(fresh_cache, tiny_t2i):
     from diffusers import StableDiffusionImg2ImgPipeline
 
-    built = []
+    from genart_playground import diffusion
 
-    def img2img(parent):
-        built.append(parent)
-        return StableDiffusionImg2ImgPipeline.from_pipe(parent)
-
-    first = fresh_cache.derive("text-to-image", tiny_t2i, "img2img", img2img)
-    again = fresh_cache.derive("text-to-image", tiny_t2i, "img2img", img2img)
-    parent = fresh_cache.load("text-to-image", tiny_t2i)
-    assert again is first and built == [parent]
+    parent = fresh_cache.load("text_to_image", tiny_t2i)
+    first = diffusion.runtime(parent).image_to_image()
+    again = diffusion.runtime(fresh_cache.load("text_to_image", tiny_t2i)).image_to_image()
+    assert again is first
     assert isinstance(first, StableDiffusionImg2ImgPipeline)
     assert first.unet is parent.unet and first.vae is parent.vae and first.text_encoder is parent.text_encoder
     assert fresh_cache.loads == 1
     assert fresh_cache.loaded() == {tiny_t2i: loading.module_bytes(parent)}  # no second copy counted
 
 
-def test_a_derived_model_is_dropped_with_its_parent(fresh_cache, tiny_vae):
-    built = []
+def test_the_runtime_is_dropped_with_its_pipeline(fresh_cache, tiny_t2i):
+    from genart_playground import diffusion
 
-    class Wrapper:  # anything weak-referenceable that holds the parent
-        def __init__(self, parent):
-            built.append(self)
-            self.parent = parent
-
-    derived_ref = weakref.ref(fresh_cache.derive("vae", tiny_vae, "wrapper", Wrapper))
-    assert derived_ref() is not None and len(built) == 1
-    built.clear()
-    fresh_cache.evict(tiny_vae)
+    rt = diffusion.runtime(fresh_cache.load("text_to_image", tiny_t2i))
+    sibling_ref, runtime_ref = weakref.ref(rt.image_to_image()), weakref.ref(rt)
+    del rt
+    fresh_cache.evict(tiny_t2i)
     gc.collect()
-    assert derived_ref() is None
-    # Loading the parent again builds a new derived model, on the new parent.
-    rebuilt = fresh_cache.derive("vae", tiny_vae, "wrapper", Wrapper)
-    assert len(built) == 1 and rebuilt.parent is fresh_cache.load("vae", tiny_vae)
+    assert sibling_ref() is None and runtime_ref() is None
+    # Loading the pipeline again gives a new runtime, with a lock and a sibling of its own.
+    rt = diffusion.runtime(fresh_cache.load("text_to_image", tiny_t2i))
+    assert rt.image_to_image().unet is rt.pipe.unet
     assert fresh_cache.loads == 2

@@ -150,7 +150,7 @@ def test_bad_options_are_refused(tiny_t2i, kwargs, message):
 def test_bad_prompts_and_models_are_refused(tiny_vae):
     with pytest.raises(ValueError, match="`prompt` must be text"):
         denoising_timeline(None)
-    with pytest.raises(ValueError, match="not a text-to-image model"):
+    with pytest.raises(ValueError, match="not a text_to_image model"):
         denoising_timeline("a red circle", model=tiny_vae)
 
 

@@ -5,6 +5,7 @@ import inspect
 import gradio as gr
 import pytest
 
+from genart_playground import families
 from genart_playground.ui import explanations
 
 KEY_IDEAS = {
@@ -78,6 +79,6 @@ def test_each_tab_has_its_how_it_works_panel(demo, task):
 
 
 def test_the_texts_are_short():
-    for task, text in explanations.TEXT.items():
-        assert len(text.split()) < 400, f"{task}: {len(text.split())} words"
+    for family in families.FAMILIES:
+        assert len(family.explanation.split()) < 400, f"{family.id}: {len(family.explanation.split())} words"
     assert len(explanations.JUDGING.split()) < 400

@@ -8,7 +8,8 @@ import torch
 from PIL import Image
 
 from genart_playground import gan_interpolation
-from genart_playground.adapters.gan_interpolation import latent, slerp
+from genart_playground.adapters.gan_interpolation import latent
+from genart_playground.latents import slerp
 
 
 def close(a: Image.Image, b: Image.Image, tolerance: int = 1) -> bool:

@@ -6,7 +6,9 @@ import pytest
 from PIL import Image
 
 from genart_playground import gan_interpolation
-from genart_playground.adapters.gan_interpolation import expected_norm, latent
+from genart_playground.adapters.gan_interpolation import latent
+from genart_playground.latents import expected_norm
+from runs import RUN
 
 WIDE_DIM = 256  # enough dimensions for Gaussian latents to sit near √d
 
@@ -93,7 +95,7 @@ def test_comparison_handler_reports_progress_in_order(tiny_gan):
     from genart_playground.ui import tab_gan_interpolation
 
     progress = FakeProgress()
-    strips, gif, mp4, table = tab_gan_interpolation.compare_paths(0, 1, tiny_gan, 4, 1.0, progress=progress)
+    strips, gif, mp4, table = tab_gan_interpolation.compare_paths(RUN["gan_interpolation"], 0, 1, tiny_gan, 4, 1.0, progress=progress)
     fractions = [fraction for fraction, _ in progress.calls]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     assert any(desc and desc.startswith("lerp") for _, desc in progress.calls)
@@ -105,7 +107,7 @@ def test_comparison_handler_reports_progress_in_order(tiny_gan):
 def test_walk_video_encodes_the_frames_shown(tiny_gan):
     from genart_playground.ui import tab_gan_interpolation
 
-    frames, gif, metadata = tab_gan_interpolation.interpolate(0, 1, tiny_gan, 5, "slerp", 1.0)
+    frames, gif, metadata = tab_gan_interpolation.interpolate(RUN["gan_interpolation"], 0, 1, tiny_gan, 5, "slerp", 1.0)
     video = tab_gan_interpolation.walk_video([(path, None) for path in frames])
     assert len(mp4_frames(video)) == 5
     assert tab_gan_interpolation.walk_video([]) is None
@@ -114,7 +116,7 @@ def test_walk_video_encodes_the_frames_shown(tiny_gan):
 def test_long_walk_strips_are_shrunk_to_a_readable_width(tiny_gan):
     from genart_playground.ui import tab_gan_interpolation
 
-    strips, *_ = tab_gan_interpolation.compare_paths(0, 1, tiny_gan, 100, 1.0)
+    strips, *_ = tab_gan_interpolation.compare_paths(RUN["gan_interpolation"], 0, 1, tiny_gan, 100, 1.0)
     with Image.open(strips) as image:
         width, height = image.size
     assert width <= 4096 + 2 * 99 and height < 2 * 64  # 100 frames of 64 px would be 6,600 px wide

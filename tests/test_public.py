@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from runs import RUN
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -148,10 +149,10 @@ def test_the_notice_is_shown_in_the_ui(tiny_safe_t2i, tiny_t2i, monkeypatch):
 
     shown = []
     monkeypatch.setattr(tab_text_to_image.gr, "Warning", lambda message, *args, **kwargs: shown.append(message))
-    images, metadata = tab_text_to_image.generate("a red circle", "", tiny_safe_t2i, "model default", 1, None, None,
+    images, metadata = tab_text_to_image.generate(RUN["text_to_image"], "a red circle", "", tiny_safe_t2i, "model default", 1, None, None,
                                                   None, None, 0, progress=lambda *args, **kwargs: None)
     assert any("safety checker" in message for message in shown)
     shown.clear()
-    tab_text_to_image.generate("a red circle", "", tiny_t2i, "model default", 1, None, None, None, None, 0,
+    tab_text_to_image.generate(RUN["text_to_image"], "a red circle", "", tiny_t2i, "model default", 1, None, None, None, None, 0,
                                progress=lambda *args, **kwargs: None)
     assert not any("safety checker" in message for message in shown)  # no checker, no notice

@@ -15,6 +15,7 @@ from genart_playground.results import StyleTransferResult
 from genart_playground.ui import common, tab_style_transfer
 
 from pictures import house, stripes
+from runs import RUN
 
 
 def _pixels(image: Image.Image) -> np.ndarray:
@@ -99,7 +100,7 @@ def test_img2img_streams_decoded_previews(tiny_t2i):
 
 def test_the_handler_yields_partial_updates_before_the_final_outputs(pictures):
     content, style = pictures
-    outputs = list(tab_style_transfer.stylise(content, style, "", "gatys", "builtin/random-filters", 10, 48, 0.5,
+    outputs = list(tab_style_transfer.stylise(RUN["style_transfer"], content, style, "", "gatys", "builtin/random-filters", 10, 48, 0.5,
                                               0, False))
     *partial, final = outputs
     assert partial, "no update before the final one"
@@ -120,7 +121,7 @@ def test_the_handler_yields_partial_updates_before_the_final_outputs(pictures):
 def test_errors_in_the_worker_reach_the_user_as_gr_error(pictures):
     content, style = pictures
     with pytest.raises(gr.Error, match="`size` must be between"):
-        list(tab_style_transfer.stylise(content, style, "", "gatys", "builtin/random-filters", 10, 16, 0.5, 0,
+        list(tab_style_transfer.stylise(RUN["style_transfer"], content, style, "", "gatys", "builtin/random-filters", 10, 16, 0.5, 0,
                                         False))
 
 
@@ -133,7 +134,7 @@ def test_a_cancel_stops_the_worker(pictures, monkeypatch):
 
     monkeypatch.setattr(common, "cancellation_check", cancelled_after_five_reports)
     with pytest.raises(gr.Error, match="Cancelled"):
-        list(tab_style_transfer.stylise(content, style, "", "gatys", "builtin/random-filters", 200, 48, 0.5, 0,
+        list(tab_style_transfer.stylise(RUN["style_transfer"], content, style, "", "gatys", "builtin/random-filters", 200, 48, 0.5, 0,
                                         False))
     assert len(asked) == 6  # the sixth report raised: the optimisation did not run on
 
@@ -153,7 +154,7 @@ def test_closing_the_generator_stops_the_worker(monkeypatch):
             done.set()
 
     monkeypatch.setattr(gp, "style_transfer", slow_adapter)
-    handler = tab_style_transfer.stylise(None, None, "a style", "img2img", None, 10, 32, 0.5, 0, False)
+    handler = tab_style_transfer.stylise(RUN["style_transfer"], None, None, "a style", "img2img", None, 10, 32, 0.5, 0, False)
     next(handler)  # the first partial update
     handler.close()  # what Gradio does when the event ends early
     assert done.wait(5), "the worker ran on after the generator was closed"
@@ -188,7 +189,7 @@ def test_the_api_streams_updates_and_returns_the_final_outputs(api_client, pictu
 
 def test_img2img_previews_stay_in_the_gallery(tiny_t2i, pictures):
     content, _ = pictures
-    *partial, final = tab_style_transfer.stylise(content, None, "a red circle", "img2img", tiny_t2i, 10, 32, 0.6,
+    *partial, final = tab_style_transfer.stylise(RUN["style_transfer"], content, None, "a red circle", "img2img", tiny_t2i, 10, 32, 0.6,
                                                  0, False)
     previews = [update[2] for update in partial if update[2]]
     assert previews and final[2] == previews[-1]  # the result has none of its own: the streamed ones stay
@@ -219,7 +220,7 @@ def test_cancelling_through_the_api_stops_the_worker(api_client, pictures):
 def test_a_short_run_just_finishes_without_partial_updates(pictures, monkeypatch):
     monkeypatch.setattr(tab_style_transfer, "STREAM_AFTER_S", 60.0)
     content, style = pictures
-    outputs = list(tab_style_transfer.stylise(content, style, "", "gatys", None, 4, 48, 0.6, 0, False))
+    outputs = list(tab_style_transfer.stylise(RUN["style_transfer"], content, style, "", "gatys", None, 4, 48, 0.6, 0, False))
     assert len(outputs) == 1
     image, losses, intermediates, metadata = outputs[0]
     assert metadata["steps"] == 4 and len(losses) > 0 and intermediates

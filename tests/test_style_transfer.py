@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from PIL import Image
 from safetensors.torch import save_file
 
-from genart_playground import limits, style_transfer
+from genart_playground import diffusion, limits, style_transfer
 from genart_playground.models.cache import cache
 from genart_playground.models.registry import ModelSpec, register, unregister
 from genart_playground.networks.random_filters import RandomFilterBank
@@ -194,7 +194,7 @@ def test_a_text_style_with_gatys_is_refused():
 
 
 def test_a_text_to_image_model_for_gatys_is_refused(tiny_t2i):
-    with pytest.raises(ValueError, match="is a text-to-image model, not a style model"):
+    with pytest.raises(ValueError, match="is a text_to_image model, not a style_transfer model"):
         style_transfer(house(), stripes(), model=tiny_t2i, **FAST)
 
 
@@ -303,7 +303,7 @@ def test_img2img_shares_the_loaded_pipeline(tiny_t2i, fresh_cache):
     result = style_transfer(house(60, 40), "a red circle", model=tiny_t2i, size=32, seed=2,
                             progress=lambda f, m: calls.append(f))
     assert fresh_cache.loads == 1  # from_pipe: no second load
-    img2img = fresh_cache.derive("text-to-image", tiny_t2i, "img2img", lambda p: pytest.fail("derived again"))
+    img2img = diffusion.runtime(pipe).image_to_image()
     assert img2img.unet is pipe.unet and img2img.vae is pipe.vae and img2img.text_encoder is pipe.text_encoder
     assert result.images[0].size == (32, 24) and result.images[0].mode == "RGB"  # 32 × 21.3 -> a multiple of 8
     meta = result.metadata
@@ -344,5 +344,5 @@ def test_img2img_needs_a_text_style_and_a_text_to_image_model(tiny_vgg19):
         style_transfer(house(), stripes(), method="img2img")
     with pytest.raises(ValueError, match="`style` must not be empty"):
         style_transfer(house(), "   ", method="img2img")
-    with pytest.raises(ValueError, match="is a style model, not a text-to-image model"):
+    with pytest.raises(ValueError, match="is a style_transfer model, not a text_to_image model"):
         style_transfer(house(), "a red circle", model=tiny_vgg19)

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from genart_playground import text_to_image
-from genart_playground.adapters.text_to_image import SCHEDULERS, check_output
+from genart_playground.checks import check_output
+from genart_playground.diffusion import SCHEDULERS
 
 
 def pixels(result, i=0):
@@ -108,7 +109,7 @@ def test_bad_prompts_are_refused(tiny_t2i):
 
 
 def test_a_model_of_another_task_is_refused(tiny_vae):
-    with pytest.raises(ValueError, match="not a text-to-image model"):
+    with pytest.raises(ValueError, match="not a text_to_image model"):
         text_to_image("a red circle", model=tiny_vae)
 
 

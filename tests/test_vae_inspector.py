@@ -8,6 +8,7 @@ import torch
 from PIL import Image
 
 from genart_playground import imaging, vae_reconstruction
+from runs import RUN
 
 
 def picture(width=32, height=32, seed=0):
@@ -104,7 +105,7 @@ def test_heat_maps_show_the_noisy_latents_the_decoder_saw(tiny_vae):
 def test_comparison_gives_both_reconstructions_and_both_metric_sets(tiny_vae, tiny_taesd, picture_file):
     from genart_playground.ui import tab_vae_reconstruction
 
-    *images, both = tab_vae_reconstruction.compare(picture_file, tiny_vae, tiny_taesd, 0.0, 0)
+    *images, both = tab_vae_reconstruction.compare(RUN["vae_reconstruction"], picture_file, tiny_vae, tiny_taesd, 0.0, 0)
     assert len(images) == 6
     with Image.open(images[0]) as first, Image.open(images[3]) as second:
         assert first.size == second.size == (40, 24)
@@ -121,7 +122,7 @@ def test_comparison_needs_a_second_autoencoder(tiny_vae, picture_file):
     from genart_playground.ui import tab_vae_reconstruction
 
     with pytest.raises(gr.Error, match="Compare with"):
-        tab_vae_reconstruction.compare(picture_file, tiny_vae, tab_vae_reconstruction.NONE, 0.0, 0)
+        tab_vae_reconstruction.compare(RUN["vae_reconstruction"], picture_file, tiny_vae, tab_vae_reconstruction.NONE, 0.0, 0)
 
 
 def test_the_tab_names_its_new_controls_like_the_adapter():
@@ -130,7 +131,7 @@ def test_the_tab_names_its_new_controls_like_the_adapter():
     from genart_playground.ui import tab_vae_reconstruction
 
     with gr.Blocks():
-        controls = tab_vae_reconstruction.build_tab()
+        controls = tab_vae_reconstruction.build_tab(run=RUN["vae_reconstruction"])
     assert {"model", "latent_noise", "seed"} <= set(controls)
     assert controls["latent_noise"].value == 0.0 and controls["latent_noise"].info
     assert controls["seed"].info

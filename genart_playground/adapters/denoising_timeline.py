@@ -12,25 +12,25 @@ from ..devices import make_generator
 from ..models import loading, registry
 from ..models.cache import cache
 from ..results import TimelineResult, base_metadata
-from .text_to_image import check_options, denoise, load_pipeline, output_warnings, to_pil
+from ..diffusion import check_options, decode_latents, denoise, load_pipeline, output_warnings, to_pil
 
 # TAESD decodes Stable Diffusion 1.x/2.x latents in milliseconds: the latents an SD VAE scales by
 # 0.18215. Other latents (SDXL's, scaled by 0.13025; the built-in model's) need their own VAE.
 PREVIEW_DECODER = "madebyollin/taesd"
 PREVIEW_LATENT_SCALE = 0.18215
 DECODE_BATCH = 8  # latents decoded at once: bounds the decoder's memory at large sizes
-PREDICTION_TYPES = ("epsilon", "v_prediction", "sample")
+PREDICTION_TYPES = ("epsilon", "v_prediction", "sample", "flow")  # "flow": a velocity (rectified flow)
 
 
 def preview_decoder(pipe):
     """(decoder, its name): TAESD when it can run now, offline, and reads this pipeline's latents;
     else the pipeline's own VAE."""
-    spec = registry.resolve("vae", PREVIEW_DECODER)
+    spec = registry.resolve("vae_reconstruction", PREVIEW_DECODER)
     vae = pipe.vae.config
     if loading.availability(spec) not in ("built-in", "local", "cached") or \
             not math.isclose(vae.scaling_factor, PREVIEW_LATENT_SCALE, rel_tol=1e-4):
         return pipe.vae, "pipeline VAE"
-    tiny = cache.load("vae", spec.name)
+    tiny = cache.load("vae_reconstruction", spec.name)
     config = tiny.config
     upscale = config.get("upsampling_scaling_factor", 0) ** (len(config.get("decoder_block_out_channels", ())) - 1)
     if type(tiny).__name__ != "AutoencoderTiny" or config.latent_channels != vae.latent_channels or \
@@ -44,8 +44,7 @@ def decode(decoder, latents: list[torch.Tensor]) -> list[Image.Image]:
     half-finished run, not results: a NaN in them is drawn black (the final image is checked)."""
     images = []
     for i in range(0, len(latents), DECODE_BATCH):
-        batch = torch.cat(latents[i:i + DECODE_BATCH]).to(decoder.device, decoder.dtype)
-        pixels = decoder.decode(batch / decoder.config.scaling_factor).sample
+        pixels = decode_latents(decoder, torch.cat(latents[i:i + DECODE_BATCH]))
         images += imaging.to_pil(torch.nan_to_num(pixels.float()))
     return images
 
@@ -56,9 +55,19 @@ def alpha_bar(scheduler, timestep: float) -> float:
     return float(np.interp(timestep, np.arange(len(alphas)), alphas))
 
 
+def noise_level(scheduler, timestep: float, prediction_type: str) -> float:
+    """ᾱ_t for the variance-preserving models; σ_t = t / T for rectified flow (x_t = (1−σ)·x0 + σ·ε)."""
+    if prediction_type == "flow":
+        return timestep / scheduler.config.num_train_timesteps
+    return alpha_bar(scheduler, timestep)
+
+
 def predicted_clean(prediction, sample, alpha: float, prediction_type: str) -> torch.Tensor:
-    """x0 from the model's prediction at the UNet's input x_t = √ᾱ·x0 + √(1−ᾱ)·ε (every scheduler feeds
-    the UNet this variance-preserving scale, Euler's included, through scale_model_input)."""
+    """x0 from the model's prediction at the denoiser's input x_t = √ᾱ·x0 + √(1−ᾱ)·ε (every scheduler
+    feeds a UNet this variance-preserving scale, Euler's included, through scale_model_input); for
+    rectified flow `alpha` is σ and the prediction the velocity v = ε − x0, so x0 = x_t − σ·v."""
+    if prediction_type == "flow":
+        return sample - alpha * prediction
     a, s = math.sqrt(alpha), math.sqrt(1 - alpha)
     if prediction_type == "epsilon":
         return (sample - s * prediction) / a
@@ -71,7 +80,7 @@ def visible(scheduler, latents: torch.Tensor) -> torch.Tensor:
     """Sigma-parameterised schedulers (Euler) carry x0 + σ·ε, far outside the decoder's range early on;
     scaled as the UNet would see them, they look like the latents the other schedulers carry."""
     sigmas, index = getattr(scheduler, "sigmas", None), getattr(scheduler, "step_index", None)
-    if float(scheduler.init_noise_sigma) > 1 and sigmas is not None and index is not None and index < len(sigmas):
+    if float(getattr(scheduler, "init_noise_sigma", 1.0)) > 1 and sigmas is not None and index is not None and index < len(sigmas):
         return latents / float(sigmas[index] ** 2 + 1) ** 0.5
     return latents
 
@@ -85,18 +94,19 @@ def denoising_timeline(prompt, *, model=None, negative_prompt="", steps=None, gu
     options = check_options(model, negative_prompt, steps, guidance, width, height, scheduler)
 
     # 2. Get the cached pipeline, its lock, and a decoder for the previews
-    pipe, lock, original, options = load_pipeline(options, progress)
-    prediction_type = original[1].get("prediction_type", "epsilon")
+    rt, options = load_pipeline(options, progress)
+    pipe = rt.pipe
+    prediction_type = "flow" if rt.flow_matching else rt.scheduler_config.get("prediction_type", "epsilon")
     if prediction_type not in PREDICTION_TYPES:
         raise ValueError(f"Model {options.spec.name!r} predicts {prediction_type!r}; the timeline reads "
                          f"{', '.join(PREDICTION_TYPES)}.")
     decoder, decoder_name = preview_decoder(pipe)
 
-    # 3. Record every UNet call (its input and prediction) and the latents after every step
+    # 3. Record every denoiser call (its input and prediction) and the latents after every step
     calls, noisy, predicted, differences, timesteps = [], [], [], [], []
 
     def on_forward(module, args, kwargs, output):
-        sample = args[0] if args else kwargs["sample"]
+        sample = args[0] if args else kwargs.get("sample", kwargs.get("hidden_states"))
         timestep = args[1] if len(args) > 1 else kwargs["timestep"]
         prediction = output[0] if isinstance(output, tuple) else output.sample
         calls.append((sample, float(torch.as_tensor(timestep).flatten()[0]), prediction))
@@ -108,7 +118,7 @@ def denoising_timeline(prompt, *, model=None, negative_prompt="", steps=None, gu
             uncond, cond = prediction.chunk(2)
             sample, prediction = sample.chunk(2)[0], uncond + pipeline.guidance_scale * (cond - uncond)
             differences.append((cond - uncond).abs().mean(dim=1)[0].cpu())
-        x0 = predicted_clean(prediction, sample, alpha_bar(pipeline.scheduler, t), prediction_type)
+        x0 = predicted_clean(prediction, sample, noise_level(pipeline.scheduler, t, prediction_type), prediction_type)
         predicted.append(x0.cpu())
         noisy.append(visible(pipeline.scheduler, callback_kwargs["latents"]).float().cpu())
         timesteps.append(t)
@@ -116,10 +126,10 @@ def denoising_timeline(prompt, *, model=None, negative_prompt="", steps=None, gu
             progress(0.9 * (step + 1) / options.steps, f"Denoising step {step + 1}/{options.steps}")
 
     # 4. Denoise exactly as text_to_image does, with the hook on for this run only
-    with lock:
-        hook = pipe.unet.register_forward_hook(on_forward, with_kwargs=True)
+    with rt.lock:
+        hook = rt.denoiser.register_forward_hook(on_forward, with_kwargs=True)
         try:
-            output = denoise(pipe, original, options, on_step=on_step, prompt=prompt,
+            output = denoise(rt, options, on_step=on_step, prompt=prompt,
                              negative_prompt=options.negative_prompt or None, generator=[make_generator(seed)],
                              callback_on_step_end_tensor_inputs=["latents"])
         finally:

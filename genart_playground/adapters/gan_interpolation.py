@@ -3,33 +3,15 @@
 import torch
 
 from .. import checks, imaging, limits
-from ..devices import make_generator
+from ..latents import METHODS, gaussian, interpolate
 from ..models import registry
 from ..models.cache import cache
 from ..results import InterpolationResult, base_metadata
 
-METHODS = ("slerp", "lerp")
-
 
 def latent(seed: int, latent_dim: int) -> torch.Tensor:
     """The latent vector a seed stands for: the same on every device."""
-    return torch.randn(latent_dim, generator=make_generator(seed))
-
-
-def slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
-    # Gaussian latents live near a sphere; a straight line between two of them passes closer to the
-    # centre, where the generator saw few samples, so lerp frames look washed out mid-way.
-    cos = torch.dot(a / a.norm(), b / b.norm()).clamp(-1.0, 1.0)
-    omega = torch.arccos(cos)
-    if omega.abs() < 1e-4:
-        return torch.lerp(a, b, t)
-    return (torch.sin((1 - t) * omega) * a + torch.sin(t * omega) * b) / torch.sin(omega)
-
-
-def interpolate(a: torch.Tensor, b: torch.Tensor, frames: int, method: str) -> torch.Tensor:
-    ts = torch.linspace(0.0, 1.0, frames).tolist()
-    step = slerp if method == "slerp" else torch.lerp
-    return torch.stack([a if t == 0.0 else b if t == 1.0 else step(a, b, t) for t in ts])
+    return gaussian(seed, latent_dim)
 
 
 @torch.inference_mode()
@@ -45,8 +27,8 @@ def gan_interpolation(seed_a, seed_b, *, model=None, frames=16, method="slerp", 
         raise ValueError("`truncation` must be above 0 (0 would give every seed the same image).")
 
     # 2. Get the cached generator
-    spec = registry.resolve("gan", model)
-    generator = cache.load("gan", spec.name, progress=progress)
+    spec = registry.resolve("gan_interpolation", model)
+    generator = cache.load("gan_interpolation", spec.name, progress=progress)
     device = next(generator.parameters()).device
     dtype = next(generator.parameters()).dtype
 
@@ -82,7 +64,3 @@ def frame_labels(generator, zs: torch.Tensor) -> list[str]:
         return []
     return [" · ".join(names) for names in generator.describe(zs)]
 
-
-def expected_norm(latent_dim: int, truncation: float = 1.0) -> float:
-    """Where a Gaussian latent's length concentrates: √d (its square is a sum of d unit variances)."""
-    return truncation * latent_dim ** 0.5

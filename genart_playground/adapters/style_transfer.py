@@ -25,13 +25,12 @@ latents decoded (still noisy early on): one extra VAE decode each, only when `on
 """
 
 import math
-import threading
 
 import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from .. import checks, imaging, limits, settings, uploads
+from .. import checks, diffusion, imaging, limits, uploads
 from ..devices import make_generator
 from ..models import registry
 from ..models.cache import cache
@@ -64,7 +63,7 @@ def _style_model(model):
     (Gatys' own features), else the configured default (the random filters unless set otherwise)."""
     if model is not None:
         return model
-    configured = settings.DEFAULT_MODELS["style"]
+    configured = registry.default_model("style_transfer")
     if configured == BUILTIN_FEATURES and _in_local_cache(VGG19):
         return VGG19
     return configured
@@ -196,7 +195,7 @@ def _gatys(content, style, *, model, steps, size, strength, seed, preserve_color
     if isinstance(style, str):
         raise ValueError("`style` must be an image for method 'gatys'; a text style needs method 'img2img'.")
     checks.check_image("style", style)
-    spec = registry.resolve("style", _style_model(model))
+    spec = registry.resolve("style_transfer", _style_model(model))
     if steps is None:
         steps = spec.defaults.get("steps", DEFAULT_STEPS["gatys"])
     steps = checks.check_int("steps", steps, 1, limits.MAX_STYLE_STEPS)
@@ -211,7 +210,7 @@ def _gatys(content, style, *, model, steps, size, strength, seed, preserve_color
     # and images made in inference mode cannot take part in a backward pass.
     with torch.inference_mode(False), torch.enable_grad():
         # 2. Get the cached feature network
-        net = cache.load("style", spec.name, progress=progress)
+        net = cache.load("style_transfer", spec.name, progress=progress)
         device = next(iter(net.buffers()), torch.empty(0)).device
 
         # 3. Both images at the working size: the style's strokes keep their scale relative to the result
@@ -247,29 +246,17 @@ def _gatys(content, style, *, model, steps, size, strength, seed, preserve_color
 # img2img
 # ---------------------------------------------------------------------------------------------
 
-def _image_to_image(pipe):
-    from diffusers import AutoPipelineForImage2Image
-
-    # from_pipe reuses the loaded modules: no second copy of the weights. Each run sets a fresh
-    # scheduler (it is the one object with per-run state).
-    return AutoPipelineForImage2Image.from_pipe(pipe)
-
-
 def _decode_preview(pipeline, latents) -> Image.Image:
     """The latents of a denoising step as a picture, as the pipeline decodes its final latents."""
-    vae = pipeline.vae
-    latents = latents[:1] / vae.config.scaling_factor + (getattr(vae.config, "shift_factor", None) or 0.0)
-    decoded = vae.decode(latents.to(vae.dtype), return_dict=False)[0]
+    decoded = diffusion.decode_latents(pipeline.vae, latents[:1])
     return pipeline.image_processor.postprocess(decoded.float(), output_type="pil")[0]
 
 
 def _img2img(content, style, *, model, steps, size, strength, seed, preserve_color, progress, on_step):
-    from .text_to_image import default_size, make_scheduler, original_scheduler, output_warnings, to_pil
-
     # 1. Check inputs
     checks.check_image("content", content)
     prompt = checks.check_prompt("style", style, allow_empty=False)
-    spec = registry.resolve("text-to-image", model)
+    spec = registry.resolve("text_to_image", model)
     strength = checks.check_float("strength", strength if strength is not None else DEFAULT_STRENGTH["img2img"],
                                   0.0, 1.0)
     if steps is None:
@@ -283,13 +270,11 @@ def _img2img(content, style, *, model, steps, size, strength, seed, preserve_col
         size = checks.check_size("size", size)
     guidance = spec.defaults.get("guidance", 7.5)
 
-    # 2. Get the cached pipeline, its image-to-image view, and its run lock
-    pipe = cache.load("text-to-image", spec.name, progress=progress)
-    img2img = cache.derive("text-to-image", spec.name, "img2img", _image_to_image)
-    lock = cache.derive("text-to-image", spec.name, "run-lock", lambda _: threading.Lock())
-    original = original_scheduler(spec.name)
+    # 2. Get the cached pipeline's runtime: its image-to-image sibling (the same weights) and its lock
+    rt = diffusion.runtime(cache.load("text_to_image", spec.name, progress=progress))
+    pipe, img2img = rt.pipe, rt.image_to_image()
     if size is None:
-        size = checks.check_size("size", spec.defaults.get("width") or default_size(pipe))
+        size = checks.check_size("size", spec.defaults.get("width") or rt.default_size())
     width, height = _fit_longest(content, size, multiple=8)
 
     # 3. The content at a size the autoencoder takes (both sides multiples of 8)
@@ -310,13 +295,13 @@ def _img2img(content, style, *, model, steps, size, strength, seed, preserve_col
         return callback_kwargs
 
     # 4. Denoise from the partly noised content, one CPU generator for the noise
-    with torch.inference_mode(), lock:
-        img2img.scheduler = make_scheduler(original, spec.defaults.get("scheduler"), spec.defaults)
+    with torch.inference_mode(), rt.lock:
+        img2img.scheduler = rt.make_scheduler(spec.defaults.get("scheduler"), spec.defaults)
         output = img2img(prompt=prompt, image=content_rgb, strength=strength, num_inference_steps=steps,
                          guidance_scale=guidance, generator=make_generator(seed), output_type="np",
                          callback_on_step_end=on_step_end)
-    warnings = output_warnings(output, spec.name)
-    result = to_pil(output.images)[0]
+    warnings = diffusion.output_warnings(output, spec.name)
+    result = diffusion.to_pil(output.images)[0]
 
     # 5. Colours, and the recipe
     if preserve_color:

@@ -66,8 +66,8 @@ def vae_reconstruction(image, *, model=None, latent_noise=0.0, seed=0, progress=
     image, resize_note = imaging.fit_pixels(imaging.to_rgb(image))
 
     # 2. Get the cached autoencoder
-    spec = registry.resolve("vae", model)
-    vae = cache.load("vae", spec.name, progress=progress)
+    spec = registry.resolve("vae_reconstruction", model)
+    vae = cache.load("vae_reconstruction", spec.name, progress=progress)
     device, dtype = vae.device, vae.dtype
 
     # 3. Pad to a size the autoencoder can take

@@ -31,8 +31,8 @@ def vae_walk(image_a, image_b, *, model=None, frames=8, progress=None) -> Interp
     notes += [f"image B: {note}" for note in uploads.upload_notes(image_b)]
 
     # 2. Get the cached autoencoder
-    spec = registry.resolve("vae", model)
-    vae = cache.load("vae", spec.name, progress=progress)
+    spec = registry.resolve("vae_reconstruction", model)
+    vae = cache.load("vae_reconstruction", spec.name, progress=progress)
     device, dtype = vae.device, vae.dtype
 
     # 3. One size for both: latents of different shapes have no line between them

@@ -1,15 +1,15 @@
 """Load each model once, share it between tabs and requests, evict under a memory budget.
 
 Concurrent requests for one model wait for a single load; requests for different models download
-side by side and are then built one at a time (see `loading.load`). Derived pipelines
-(image-to-image from a loaded text-to-image pipeline) are kept with their parent and share its
-weights, so they cost no memory of their own.
+side by side and are then built one at a time (see `loading.load`). What a run needs beside the
+model (a pipeline's lock, its image-to-image sibling) lives with the model object itself
+(`diffusion.runtime`), so it goes when the cache drops the model.
 """
 
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .. import settings
 from ..devices import free_memory
@@ -21,7 +21,6 @@ class _Entry:
     model: object
     nbytes: int
     loaded_at: float
-    derived: dict = field(default_factory=dict)
 
 
 class ModelCache:
@@ -52,20 +51,6 @@ class ModelCache:
         if evicted:
             free_memory()
         return model
-
-    def derive(self, task: str, name: str | None, label: str, build, *, progress=None):
-        """A model made from a cached one (`build(parent)`), kept and evicted with its parent."""
-        parent = self.load(task, name, progress=progress)
-        spec = registry.resolve(task, name)
-        with self._lock:
-            entry = self._entries.get(spec.name)
-            if entry is not None and label in entry.derived:
-                return entry.derived[label]
-        derived = build(parent)
-        with self._lock:
-            if entry is not None:
-                entry.derived[label] = derived
-        return derived
 
     def evict(self, name: str) -> bool:
         with self._lock:

@@ -15,8 +15,9 @@ import torch
 from huggingface_hub import constants, snapshot_download
 from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 
-from ..devices import pick_device, pick_dtype
-from .registry import ModelSpec
+from .. import families
+from ..devices import pick_device
+from .spec import ModelSpec
 
 # Libraries a pipeline's model_index.json may name. Anything else would mean importing code
 # that ships with the model.
@@ -40,17 +41,21 @@ def fetch_command(spec: ModelSpec) -> str:
     return f"hf download {spec.source}"
 
 
+def _kind(spec: ModelSpec) -> families.Kind:
+    return families.kinds()[spec.kind]
+
+
 def local_folder(spec: ModelSpec, *, progress=None) -> Path:
     """The folder holding the spec's files, downloading them only when the Hub is reachable."""
-    if spec.kind == "random-filters":
-        return Path(".")
+    if _kind(spec).config_file is None:
+        return Path(".")  # built from its source string alone
     if spec.is_local:
         folder = Path(spec.source)
         if not folder.is_dir():
             hint = " Train it with `python -m genart_playground.train`." if spec.is_builtin else ""
             raise ModelUnavailableError(f"Model {spec.name!r}: folder {folder} does not exist.{hint}")
         return folder
-    patterns = _PIPELINE_PATTERNS if spec.kind == "diffusers-pipeline" else _ALLOW_PATTERNS
+    patterns = _PIPELINE_PATTERNS if _kind(spec).pipeline else _ALLOW_PATTERNS
     try:
         return Path(snapshot_download(spec.source, allow_patterns=patterns, local_files_only=True))
     except (LocalEntryNotFoundError, FileNotFoundError):
@@ -90,7 +95,7 @@ def check_folder(folder: Path, spec: ModelSpec) -> None:
         if isinstance(config, dict) and ("auto_map" in config or "custom_pipeline" in config):
             raise UnsafeModelError(f"Model {spec.name!r} needs remote code ({config_path.name}); refused.")
     index = folder / "model_index.json"
-    if spec.kind == "diffusers-pipeline":
+    if _kind(spec).pipeline:
         if not index.is_file():
             raise UnsafeModelError(f"Model {spec.name!r} has no model_index.json; it is not a diffusers pipeline.")
         for key, value in json.loads(index.read_text()).items():
@@ -104,30 +109,6 @@ def module_bytes(model) -> int:
     modules = [m for m in modules.values() if isinstance(m, torch.nn.Module)] if modules else [model]
     return sum(t.numel() * t.element_size() for m in modules if isinstance(m, torch.nn.Module)
                for t in [*m.parameters(), *m.buffers()])
-
-
-def _load_pipeline(folder: Path, device, dtype):
-    from diffusers import AutoPipelineForText2Image
-
-    pipe = AutoPipelineForText2Image.from_pretrained(folder, torch_dtype=dtype, use_safetensors=True)
-    if getattr(pipe, "vae", None) is not None and dtype == torch.float16:
-        # fp16 overflows in SD/SDXL autoencoders and decodes to NaN (black images); decode in fp32.
-        pipe.vae.to(torch.float32)
-        pipe.vae.config.force_upcast = True
-    pipe.set_progress_bar_config(disable=True)
-    return pipe.to(device)
-
-
-def _load_autoencoder(folder: Path, subfolder: str | None, device):
-    from diffusers import AutoencoderKL, AutoencoderTiny
-
-    config = json.loads(((folder / subfolder) if subfolder else folder).joinpath("config.json").read_text())
-    classes = {"AutoencoderKL": AutoencoderKL, "AutoencoderTiny": AutoencoderTiny}
-    cls = classes.get(config.get("_class_name"))
-    if cls is None:
-        raise UnsafeModelError(f"Autoencoder class {config.get('_class_name')!r} is not supported.")
-    # Autoencoders are small: fp32 everywhere avoids the fp16 NaN problem at little cost.
-    return cls.from_pretrained(folder, subfolder=subfolder, use_safetensors=True).to(device).eval()
 
 
 # One model is built at a time, in the whole process. from_pretrained is not thread-safe: accelerate
@@ -145,30 +126,16 @@ def load(spec: ModelSpec, *, progress=None):
 
 
 def _build(spec: ModelSpec, folder: Path, device):
-    if spec.kind == "random-filters":
-        from ..networks.random_filters import RandomFilterBank
-
-        return RandomFilterBank(seed=int(spec.source.split(":")[1])).to(device).eval()
-    check_folder(folder, spec)
-    if spec.kind == "diffusers-pipeline":
-        return _load_pipeline(folder, device, pick_dtype(device))
-    if spec.kind == "autoencoder":
-        return _load_autoencoder(folder, spec.subfolder, device)
-    if spec.kind == "gan-generator":
-        from ..networks.gan import Generator
-
-        return Generator.from_pretrained(folder).to(device).eval()
-    if spec.kind == "vgg19":
-        from ..networks.vgg19 import VGG19Features
-
-        return VGG19Features.from_safetensors(folder / "model.safetensors").to(device).eval()
-    raise ValueError(f"Unknown model kind {spec.kind!r}.")
+    kind = _kind(spec)
+    if kind.config_file is not None:
+        check_folder(folder, spec)
+    return families.resolve_ref(kind.build)(folder, spec, device)
 
 
 def _has_config(spec: ModelSpec) -> bool:
     """Whether a local folder holds the file from_pretrained starts from (a half-trained one may not)."""
     root = Path(spec.source) / (spec.subfolder or "")
-    return (root / ("model_index.json" if spec.kind == "diffusers-pipeline" else "config.json")).is_file()
+    return (root / _kind(spec).config_file).is_file()
 
 
 @functools.lru_cache(maxsize=1)
@@ -185,7 +152,7 @@ def hub_reachable() -> bool:
 
 def availability(spec: ModelSpec) -> str:
     """'built-in', 'local', 'cached', 'download' or 'missing': can it run now, and from where."""
-    if spec.kind == "random-filters":
+    if _kind(spec).config_file is None:
         return "built-in"
     if spec.is_local:
         return ("built-in" if spec.is_builtin else "local") if _has_config(spec) else "missing"

@@ -1,18 +1,21 @@
-"""`python -m genart_playground.train t2i|gan|vae [options]`; also unchanged under `accelerate launch -m`."""
+"""`python -m genart_playground.train NAME [options]`; also unchanged under `accelerate launch -m`.
+
+The names are the training scripts the families declare (`Family.trainers`): t2i, gan, vae, ...
+"""
 
 import importlib
 import sys
 
-SCRIPTS = ("t2i", "gan", "vae")
+from .. import families
 
 
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] not in SCRIPTS:
-        raise SystemExit(f"usage: python -m genart_playground.train {{{'|'.join(SCRIPTS)}}} [options]")
+    scripts = families.trainers()
+    if not argv or argv[0] not in scripts:
+        raise SystemExit(f"usage: python -m genart_playground.train {{{'|'.join(scripts)}}} [options]")
     # Imported lazily: each script pulls in only what its own model needs.
-    script = importlib.import_module(f"genart_playground.train.{argv[0]}")
-    script.main(argv[1:])
+    importlib.import_module(scripts[argv[0]]).main(argv[1:])
 
 
 if __name__ == "__main__":

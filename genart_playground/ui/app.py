@@ -1,10 +1,10 @@
-"""The app: four tabs, one shared GPU queue, and the launch settings that keep a public server safe."""
+"""The app: one tab per family, one shared GPU queue, and the launch settings that keep a public server safe."""
 
 import gradio as gr
 import huggingface_hub.constants as hf_constants
 
-from .. import limits, serving, settings
-from . import lesson_links, tab_gan_interpolation, tab_style_transfer, tab_text_to_image, tab_vae_reconstruction
+from .. import families, limits, serving, settings
+from . import common, lesson_links
 
 TITLE = "GenArt Playground"
 INTRO = ("# GenArt Playground\n"
@@ -29,10 +29,8 @@ def build_demo() -> gr.Blocks:
                           info="This tab with its settings: share it and the app opens just so.")
         with gr.Tabs() as tabs:
             # Each tab returns its settings controls by adapter argument name (the lesson links' keys).
-            controls = {"text_to_image": tab_text_to_image.build_tab(),
-                        "style_transfer": tab_style_transfer.build_tab(),
-                        "gan_interpolation": tab_gan_interpolation.build_tab(),
-                        "vae_reconstruction": tab_vae_reconstruction.build_tab()}
+            controls = {family.id: family.build_tab(run=common.package_functions(family))
+                        for family in families.FAMILIES if family.tab}
         # The URL names the tab and its settings (?tab=...&seed=...): filled in on load, kept in step after.
         lesson_links.attach(demo, tabs, controls, link)
     # Every model-heavy event shares concurrency_id="gpu": CONCURRENCY runs at a time, QUEUE_SIZE may wait.

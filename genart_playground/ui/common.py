@@ -5,8 +5,9 @@ No torch here: the UI only calls the adapters and shows what they return.
 
 import asyncio
 import functools
-import os
+import inspect
 import io
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -125,7 +126,7 @@ def model_name(choice: str | None) -> str | None:
 def default_choice(task: str, choices: list[tuple[str, str]]) -> str | None:
     """The configured default when it is listed, else the first model listed."""
     names = [name for _, name in choices]
-    default = settings.DEFAULT_MODELS[task]
+    default = registry.default_model(task)
     return default if default in names else (names[0] if names else None)
 
 
@@ -298,6 +299,36 @@ def restore_from_png(box: gr.File, task: str, controls: dict, *, model_task: str
 
 def example_image(name: str) -> str:
     return str(EXAMPLE_IMAGES / name)
+
+
+# Handlers ------------------------------------------------------------------------------------
+
+def package_functions(family) -> dict:
+    """A family's functions by api name, imported on first call (the UI modules import no torch)."""
+    def lazy(name):
+        def call(*args, **kwargs):
+            import genart_playground as gp
+
+            return getattr(gp, name)(*args, **kwargs)
+        return call
+    return {name: lazy(name) for name in family.api}
+
+
+def bind(handler, run: dict, *, seconds=None):
+    """`handler(run, *inputs)` as the event function `fn(*inputs)` that Gradio calls, with the same
+    signature less `run` (Gradio reads it for the inputs and gr.Progress), generator or not; on a
+    ZeroGPU Space it asks for `seconds(*inputs)` of GPU time."""
+    if inspect.isgeneratorfunction(handler):
+        @functools.wraps(handler)
+        def bound(*args, **kwargs):
+            yield from handler(run, *args, **kwargs)
+    else:
+        @functools.wraps(handler)
+        def bound(*args, **kwargs):
+            return handler(run, *args, **kwargs)
+    signature = inspect.signature(handler)
+    bound.__signature__ = signature.replace(parameters=list(signature.parameters.values())[1:])
+    return gpu(seconds)(bound) if seconds is not None else bound
 
 
 # ZeroGPU -------------------------------------------------------------------------------------

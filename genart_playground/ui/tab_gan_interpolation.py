@@ -10,10 +10,8 @@ Its events, by api_name:
 import gradio as gr
 import pandas as pd
 
-import genart_playground as gp
-
 from .. import imaging, limits, uploads
-from ..adapters.gan_interpolation import METHODS, expected_norm
+from ..latents import METHODS, expected_norm
 from . import common, explanations
 
 EXAMPLES = [[0, 1, 16, "slerp", 1.0], [7, 42, 24, "lerp", 1.0], [3, 11, 16, "slerp", 0.7]]
@@ -23,13 +21,12 @@ def seconds_needed(seed_a, seed_b, model, frames, *rest, **kwargs) -> float:
     return 10 + 0.05 * (frames or 16)  # one batched forward pass of a small generator
 
 
-@common.gpu(seconds_needed)
 @common.user_errors
-def interpolate(seed_a, seed_b, model, frames, method, truncation, progress=gr.Progress()):
+def interpolate(run, seed_a, seed_b, model, frames, method, truncation, progress=gr.Progress()):
     report = common.bridge(progress)
     report(0.0, "Loading the generator")
-    result = gp.gan_interpolation(seed_a, seed_b, model=common.model_name(model), frames=frames, method=method,
-                                  truncation=truncation, progress=report)
+    result = run["gan_interpolation"](seed_a, seed_b, model=common.model_name(model), frames=frames, method=method,
+                                      truncation=truncation, progress=report)
     common.show_warnings(result)
     frames = common.frame_pngs(result)  # captioned with the classes a conditional generator's codes name
     return list(zip(frames, result.labels)) or frames, common.write_output(result.gif, ".gif"), result.metadata
@@ -47,14 +44,13 @@ def comparison_seconds_needed(seed_a, seed_b, model, frames, *rest, **kwargs) ->
     return 10 + 0.1 * (frames or 16)  # two walks
 
 
-@common.gpu(comparison_seconds_needed)
 @common.user_errors
-def compare_paths(seed_a, seed_b, model, frames, truncation, progress=gr.Progress()):
+def compare_paths(run, seed_a, seed_b, model, frames, truncation, progress=gr.Progress()):
     report = common.bridge(progress)
     report(0.0, "Loading the generator")
     walks = {}
     for i, method in enumerate(("lerp", "slerp")):
-        walks[method] = common.show_warnings(gp.gan_interpolation(
+        walks[method] = common.show_warnings(run["gan_interpolation"](
             seed_a, seed_b, model=common.model_name(model), frames=frames, method=method, truncation=truncation,
             progress=lambda f, message="", i=i, method=method: report((i + f) / 2, f"{method}: {message}")))
     lerp, slerp = walks["lerp"].images, walks["slerp"].images
@@ -86,7 +82,8 @@ def norm_table(walks: dict, expected: float) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def build_tab():
+def build_tab(run: dict):
+    """The tab; `run` holds the functions it calls, by name (gan_interpolation)."""
     with gr.Tab("GAN interpolation", id="gan_interpolation"):
         gr.Markdown("A GAN generator turns a random latent vector into an image. Each seed picks a vector; "
                     "the frames walk from seed A's vector to seed B's, so you watch one image morph into the other.")
@@ -98,14 +95,14 @@ def build_tab():
                                        info="The first frame is this seed's own image.")
                     seed_b = gr.Number(label="Seed B", value=1, precision=0, minimum=0, maximum=limits.MAX_SEED,
                                        info="The last frame is this seed's own image.")
-                model = common.model_dropdown("gan", label="Generator")
+                model = common.model_dropdown("gan_interpolation", label="Generator")
                 frames = gr.Slider(label="Frames", minimum=2, maximum=limits.MAX_FRAMES, step=1, value=16,
                                    info="How many images along the path, both ends included.")
                 method = gr.Radio(label="Path", choices=list(METHODS), value="slerp",
                                   info="slerp follows the sphere where Gaussian latents live; lerp cuts across it.")
                 truncation = gr.Slider(label="Truncation", minimum=0.05, maximum=1.0, step=0.05, value=1.0,
                                        info="Below 1 pulls latents to the mean: cleaner but less varied images.")
-                run = gr.Button("Interpolate", variant="primary")
+                run_button = gr.Button("Interpolate", variant="primary")
             with gr.Column():
                 with gr.Row():
                     animation = gr.Image(label="Animation (GIF)", type="filepath", interactive=False, height=256,
@@ -131,16 +128,16 @@ def build_tab():
             strips = gr.Image(label="Frames: lerp (top row), slerp (bottom row)", type="filepath", format="png",
                               interactive=False, elem_classes="pixel-art")
 
-        walk = run.click(interpolate, [seed_a, seed_b, model, frames, method, truncation],
+        walk = run_button.click(common.bind(interpolate, run, seconds=seconds_needed), [seed_a, seed_b, model, frames, method, truncation],
                          [gallery, animation, metadata], api_name="gan_interpolation", concurrency_id="gpu")
         walk.success(common.show_recipe, metadata, [code, card], api_visibility="private")
         walk.success(walk_video, gallery, video, api_visibility="private")
-        compare.click(compare_paths, [seed_a, seed_b, model, frames, truncation],
+        compare.click(common.bind(compare_paths, run, seconds=comparison_seconds_needed), [seed_a, seed_b, model, frames, truncation],
                       [strips, pair_animation, pair_video, norms], api_name="gan_path_comparison",
                       concurrency_id="gpu")
         gr.Examples(EXAMPLES, [seed_a, seed_b, frames, method, truncation], label="Example walks",
                     cache_examples=False)
     controls = {"seed_a": seed_a, "seed_b": seed_b, "model": model, "frames": frames, "method": method,
                 "truncation": truncation}
-    common.restore_from_png(recipe_file, "gan_interpolation", controls, model_task="gan")
+    common.restore_from_png(recipe_file, "gan_interpolation", controls, model_task="gan_interpolation")
     return controls

@@ -13,15 +13,13 @@ import time
 import gradio as gr
 import pandas as pd
 
-import genart_playground as gp
-
 from .. import limits, serving, uploads
 from ..adapters.style_transfer import DEFAULT_STRENGTH, METHODS
 from ..models import registry
 from . import common, explanations
 from .image_input import upload_image
 
-MODEL_TASK = {"gatys": "style", "img2img": "text-to-image"}
+MODEL_TASK = {"gatys": "style_transfer", "img2img": "text_to_image"}
 EXAMPLES = [
     ["shapes.png", "stripes.png", "", "gatys"],
     ["photo_like.png", "dots.png", "", "gatys"],
@@ -58,7 +56,7 @@ STREAM_AFTER_S = 0.5  # runs shorter than this just finish: each streamed update
 
 
 @common.user_errors
-def _transfer(content, style_image, style_prompt, method, model, steps, size, strength, seed, preserve_color,
+def _transfer(run, content, style_image, style_prompt, method, model, steps, size, strength, seed, preserve_color,
               *, progress, on_step):
     """The adapter call, in the worker thread; errors become gr.Error here as in every tab."""
     progress(0.0, "Loading the model")
@@ -68,13 +66,12 @@ def _transfer(content, style_image, style_prompt, method, model, steps, size, st
         style = style_prompt
     else:
         style = uploads.open_image(style_image, what="The style image") if style_image is not None else None
-    return gp.style_transfer(content, style, model=common.model_name(model), method=method,
-                             steps=_own(steps), size=_own(size), strength=strength,
-                             seed=seed, preserve_color=preserve_color, progress=progress, on_step=on_step)
+    return run["style_transfer"](content, style, model=common.model_name(model), method=method,
+                                 steps=_own(steps), size=_own(size), strength=strength,
+                                 seed=seed, preserve_color=preserve_color, progress=progress, on_step=on_step)
 
 
-@common.gpu(seconds_needed)
-def stylise(content, style_image, style_prompt, method, model, steps, size, strength, seed, preserve_color,
+def stylise(run, content, style_image, style_prompt, method, model, steps, size, strength, seed, preserve_color,
             progress=gr.Progress()):
     """Yields (result, losses, intermediates, metadata): partial updates while it runs, then the final outputs."""
     report = common.bridge(progress)  # here, in Gradio's thread: it finds the event to watch for a cancel
@@ -95,7 +92,7 @@ def stylise(content, style_image, style_prompt, method, model, steps, size, stre
 
     def work():
         try:
-            result = _transfer(content, style_image, style_prompt, method, model, steps, size, strength, seed,
+            result = _transfer(run, content, style_image, style_prompt, method, model, steps, size, strength, seed,
                                preserve_color, progress=progress_in_worker, on_step=on_step)
             updates.put(("done", result, None))
         except BaseException as error:  # noqa: BLE001  (handed to the generator, which raises it)
@@ -136,7 +133,7 @@ def stylise(content, style_image, style_prompt, method, model, steps, size, stre
 def model_settings(method, model):
     """The chosen model's own steps and size, shown in the boxes; nothing loads."""
     try:
-        defaults = registry.resolve(MODEL_TASK.get(method, "style"), common.model_name(model)).defaults
+        defaults = registry.resolve(MODEL_TASK.get(method, "style_transfer"), common.model_name(model)).defaults
     except ValueError:
         defaults = {}
     return defaults.get("steps"), defaults.get("size", defaults.get("width"))
@@ -152,7 +149,7 @@ def model_changed(method, model, pending):
 
 def method_changed(method, pending=None):
     """Each method takes its own kind of style and its own kind of model (a loaded recipe's, if any)."""
-    task = MODEL_TASK.get(method, "style")
+    task = MODEL_TASK.get(method, "style_transfer")
     choices = common.model_choices(task)
     img2img = method == "img2img"
     strength, model = DEFAULT_STRENGTH.get(method, 0.5), common.default_choice(task, choices)
@@ -169,7 +166,7 @@ def load_settings(path, current_method, current_model):
     """A PNG's recipe into the controls. A new method or model would make the tab fill in its own
     strength, model, steps and size; `pending` hands those events the recipe's instead."""
     recipe = common.tab_recipe(path, "style_transfer")
-    values = common.recipe_values(recipe, SETTINGS, model_task=MODEL_TASK.get(recipe.get("method"), "style"))
+    values = common.recipe_values(recipe, SETTINGS, model_task=MODEL_TASK.get(recipe.get("method"), "style_transfer"))
     if values and recipe.get("method") == "img2img" and recipe.get("style"):
         values["style_prompt"] = recipe["style"]  # the prompt img2img drew towards
     cascades = (values.get("method", current_method) != current_method
@@ -178,7 +175,8 @@ def load_settings(path, current_method, current_model):
     return updates + [values if cascades else None]
 
 
-def build_tab():
+def build_tab(run: dict):
+    """The tab; `run` holds the functions it calls, by name (style_transfer)."""
     with gr.Tab("Style transfer", id="style_transfer"):
         gr.Markdown("**gatys** repaints the content image until its texture statistics match the style image's "
                     "(offline with a bank of random filters; with VGG19 when it is downloaded). "
@@ -193,7 +191,7 @@ def build_tab():
                                           info="The style to draw the content in, e.g. 'a watercolour painting'.")
                 method = gr.Radio(label="Method", choices=list(METHODS), value="gatys",
                                   info="gatys: match a style image's textures; img2img: redraw towards a prompt.")
-                model = common.model_dropdown("style", label="Model")
+                model = common.model_dropdown("style_transfer", label="Model")
                 own_steps, own_size = model_settings("gatys", model.value)
                 with gr.Row():
                     steps = gr.Number(label="Steps", value=own_steps, precision=0, minimum=0,
@@ -211,7 +209,7 @@ def build_tab():
                                      info="Same seed and settings: same result.")
                     preserve_color = gr.Checkbox(label="Keep the content's colours", value=False,
                                                  info="Take only texture from the style, not its palette.")
-                run = gr.Button("Transfer style", variant="primary")
+                run_button = gr.Button("Transfer style", variant="primary")
             with gr.Column():
                 result = gr.Image(label="Stylised image (the PNG carries its recipe)", type="filepath", format="png",
                                   interactive=False, height=256, elem_classes="pixel-art")
@@ -230,7 +228,7 @@ def build_tab():
         recipe_file.upload(load_settings, [recipe_file, method, model],
                            [method, style_prompt, model, steps, size, strength, seed, preserve_color, pending],
                            api_visibility="private")
-        run.click(stylise, [content, style_image, style_prompt, method, model, steps, size, strength, seed,
+        run_button.click(common.bind(stylise, run, seconds=seconds_needed), [content, style_image, style_prompt, method, model, steps, size, strength, seed,
                             preserve_color],
                   [result, losses, intermediates, metadata], api_name="style_transfer", concurrency_id="gpu"
                   ).success(common.show_recipe, metadata, [code, card], api_visibility="private")

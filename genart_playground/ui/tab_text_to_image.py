@@ -2,10 +2,8 @@
 
 import gradio as gr
 
-import genart_playground as gp
-
 from .. import limits
-from ..adapters.text_to_image import SCHEDULERS
+from ..diffusion import SCHEDULERS
 from ..models import registry
 from . import common, explanations
 
@@ -30,13 +28,12 @@ def seconds_needed(prompt, negative_prompt, model, scheduler, num_images, steps,
     return 20 + 0.2 * (steps or 25) * (num_images or 1) * pixels
 
 
-@common.gpu(seconds_needed)
 @common.user_errors
-def generate(prompt, negative_prompt, model, scheduler, num_images, steps, guidance, width, height, seed,
+def generate(run, prompt, negative_prompt, model, scheduler, num_images, steps, guidance, width, height, seed,
              progress=gr.Progress()):
     report = common.bridge(progress)
     report(0.0, "Loading the model")
-    result = gp.text_to_image(prompt, model=common.model_name(model), negative_prompt=negative_prompt or "",
+    result = run["text_to_image"](prompt, model=common.model_name(model), negative_prompt=negative_prompt or "",
                               num_images=num_images, steps=_own(steps), guidance=guidance,
                               width=_own(width), height=_own(height), seed=seed,
                               scheduler=_own(scheduler), progress=report)
@@ -58,13 +55,12 @@ def timeline_seconds(prompt, negative_prompt, model, scheduler, steps, guidance,
     return 20 + 0.4 * (steps or 25) * pixels
 
 
-@common.gpu(timeline_seconds)
 @common.user_errors
-def timeline(prompt, negative_prompt, model, scheduler, steps, guidance, width, height, seed,
+def timeline(run, prompt, negative_prompt, model, scheduler, steps, guidance, width, height, seed,
              progress=gr.Progress()):
     report = common.bridge(progress)
     report(0.0, "Loading the model")
-    result = gp.denoising_timeline(prompt, model=common.model_name(model), negative_prompt=negative_prompt or "",
+    result = run["denoising_timeline"](prompt, model=common.model_name(model), negative_prompt=negative_prompt or "",
                                 steps=_own(steps), guidance=guidance, width=_own(width), height=_own(height),
                                 seed=seed, scheduler=_own(scheduler), progress=report)
     common.show_warnings(result)
@@ -97,13 +93,12 @@ def walk_seconds(prompt, negative_prompt, model, scheduler, steps, guidance, wid
     return 20 + 0.2 * (steps or 25) * (frames or 8) * pixels
 
 
-@common.gpu(walk_seconds)
 @common.user_errors
-def walk(prompt, negative_prompt, model, scheduler, steps, guidance, width, height, seed, prompt_b, seed_b, frames,
+def walk(run, prompt, negative_prompt, model, scheduler, steps, guidance, width, height, seed, prompt_b, seed_b, frames,
          progress=gr.Progress()):
     report = common.bridge(progress)
     report(0.0, "Loading the model")
-    result = gp.diffusion_walk(prompt, prompt_b or None, seed_a=seed, seed_b=seed_b, frames=frames,
+    result = run["diffusion_walk"](prompt, prompt_b or None, seed_a=seed, seed_b=seed_b, frames=frames,
                             model=common.model_name(model), negative_prompt=negative_prompt or "", steps=_own(steps),
                             guidance=guidance, width=_own(width), height=_own(height), scheduler=_own(scheduler),
                             progress=report)
@@ -116,7 +111,7 @@ SETTINGS = ["prompt", "negative_prompt", "model", "scheduler", "steps", "guidanc
 
 def recipe_settings(recipe: dict) -> dict:
     """The recipe's values for the controls; a setting it lacks is left out (its control keeps its value)."""
-    settings = common.recipe_values(recipe, SETTINGS, model_task="text-to-image")
+    settings = common.recipe_values(recipe, SETTINGS, model_task="text_to_image")
     if "scheduler" in settings and settings["scheduler"] not in SCHEDULERS:
         settings["scheduler"] = MODEL_DEFAULT  # the model's own scheduler, recorded by its class name
     return settings
@@ -146,14 +141,18 @@ def model_changed(model, pending):
 def model_settings(model):
     """Show the chosen model's own settings (steps, guidance, size) in the boxes; nothing loads."""
     try:
-        defaults = registry.resolve("text-to-image", common.model_name(model)).defaults
+        defaults = registry.resolve("text_to_image", common.model_name(model)).defaults
     except ValueError:
         defaults = {}
     return (defaults.get("steps"), defaults.get("guidance"), defaults.get("width"), defaults.get("height"),
             defaults.get("scheduler") or MODEL_DEFAULT)
 
 
-def build_tab():
+def build_tab(run: dict):
+    """The tab; `run` holds the functions it calls, by name (text_to_image, denoising_timeline, diffusion_walk)."""
+    generate_ = common.bind(generate, run, seconds=seconds_needed)
+    timeline_ = common.bind(timeline, run, seconds=timeline_seconds)
+    walk_ = common.bind(walk, run, seconds=walk_seconds)
     with gr.Tab("Text to image", id="text_to_image"):
         gr.Markdown("Type a prompt and a diffusion model denoises random latents into an image that matches it. "
                     "The built-in model knows the shapes world: coloured circles, squares, triangles and diamonds.")
@@ -164,7 +163,7 @@ def build_tab():
                                     max_length=limits.MAX_PROMPT_CHARS, info="What the image should show.")
                 negative_prompt = gr.Textbox(label="Negative prompt", value="", max_length=limits.MAX_PROMPT_CHARS,
                                              info="What to steer away from (ignored when guidance is 0).")
-                model = common.model_dropdown("text-to-image")
+                model = common.model_dropdown("text_to_image")
                 own_steps, own_guidance, own_width, own_height, own_scheduler = model_settings(model.value)
                 with gr.Row():
                     steps = gr.Number(label="Steps", value=own_steps, precision=0, minimum=0,
@@ -185,7 +184,7 @@ def build_tab():
                                            info="Image i uses seed + i.")
                     seed = gr.Number(label="Seed", value=0, precision=0, minimum=0, maximum=limits.MAX_SEED,
                                      info="Same seed and settings: same image.")
-                run = gr.Button("Generate", variant="primary")
+                run_button = gr.Button("Generate", variant="primary")
             with gr.Column():
                 gallery = gr.Gallery(label="Images (each PNG carries its recipe)", format="png", type="filepath",
                                      columns=2, height="auto", interactive=False)
@@ -244,21 +243,21 @@ def build_tab():
                      api_visibility="private")
         inputs = [prompt, negative_prompt, model, scheduler, num_images, steps, guidance, width, height, seed]
         # The code and card follow from the metadata in a second, private step: the API's outputs stay as they were.
-        for event in (run.click(generate, inputs, [gallery, metadata], api_name="text_to_image", concurrency_id="gpu"),
-                      prompt.submit(generate, inputs, [gallery, metadata], api_visibility="private",
+        for event in (run_button.click(generate_, inputs, [gallery, metadata], api_name="text_to_image", concurrency_id="gpu"),
+                      prompt.submit(generate_, inputs, [gallery, metadata], api_visibility="private",
                                     concurrency_id="gpu")):
             event.success(common.show_recipe_with_diffusers, metadata, [*code, card], api_visibility="private")
         step_pictures = [noisy_image, predicted_image, guidance_image]
         galleries = [noisy_steps, predicted_steps, guidance_steps]
         timeline_inputs = [prompt, negative_prompt, model, scheduler, steps, guidance, width, height, seed]
-        timeline_event = timeline_run.click(timeline, timeline_inputs, [*galleries, timeline_gif, timeline_metadata],
+        timeline_event = timeline_run.click(timeline_, timeline_inputs, [*galleries, timeline_gif, timeline_metadata],
                                             api_name="denoising_timeline", concurrency_id="gpu")
         timeline_event.success(common.show_recipe_with_diffusers, timeline_metadata, [*code, card],
                                api_visibility="private")
         timeline_event.success(last_step, noisy_steps, step, api_visibility="private"
                                ).success(show_step, [step, *galleries], step_pictures, api_visibility="private")
         step.input(show_step, [step, *galleries], step_pictures, api_visibility="private")
-        walk_run.click(walk, [*timeline_inputs, prompt_b, seed_b, walk_frames],
+        walk_run.click(walk_, [*timeline_inputs, prompt_b, seed_b, walk_frames],
                        [walk_animation, walk_video, walk_gallery, walk_metadata],
                        api_name="diffusion_walk", concurrency_id="gpu"
                        ).success(common.show_recipe_with_diffusers, walk_metadata, [*code, card],

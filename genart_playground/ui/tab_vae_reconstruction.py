@@ -10,8 +10,6 @@ Its events, by api_name:
 
 import gradio as gr
 
-import genart_playground as gp
-
 from .. import limits, uploads
 from ..adapters.vae_reconstruction import MAX_LATENT_NOISE
 from ..adapters.vae_walk import MAX_WALK_FRAMES
@@ -28,14 +26,13 @@ def seconds_needed(image, model, *rest, **kwargs) -> float:
     return 15  # one encode and one decode, whatever the autoencoder
 
 
-@common.gpu(seconds_needed)
 @common.user_errors
-def reconstruct(image, model, latent_noise=0.0, seed=0, progress=gr.Progress()):
+def reconstruct(run, image, model, latent_noise=0.0, seed=0, progress=gr.Progress()):
     report = common.bridge(progress)
     image = uploads.open_image(image) if image is not None else None  # pixel count checked before decoding
     report(0.0, "Loading the autoencoder")
-    result = common.show_warnings(gp.vae_reconstruction(image, model=common.model_name(model),
-                                                        latent_noise=latent_noise, seed=seed, progress=report))
+    result = common.show_warnings(run["vae_reconstruction"](image, model=common.model_name(model),
+                                                            latent_noise=latent_noise, seed=seed, progress=report))
     return *pictures(result), rounded(result.metrics), result.metadata
 
 
@@ -53,9 +50,8 @@ def comparison_seconds_needed(*args, **kwargs) -> float:
     return 25  # two encodes and two decodes
 
 
-@common.gpu(comparison_seconds_needed)
 @common.user_errors
-def compare(image, model, compare_model, latent_noise=0.0, seed=0, progress=gr.Progress()):
+def compare(run, image, model, compare_model, latent_noise=0.0, seed=0, progress=gr.Progress()):
     report = common.bridge(progress)
     second = common.model_name(compare_model)
     if second in (None, NONE):
@@ -64,7 +60,7 @@ def compare(image, model, compare_model, latent_noise=0.0, seed=0, progress=gr.P
     report(0.0, "Loading the first autoencoder")
     results = []
     for i, name in enumerate((common.model_name(model), second)):
-        results.append(common.show_warnings(gp.vae_reconstruction(
+        results.append(common.show_warnings(run["vae_reconstruction"](
             image, model=name, latent_noise=latent_noise, seed=seed,
             progress=lambda f, message="", i=i: report((i + f) / 2, message))))
     both = [{"model": result.metadata["model"], **rounded(result.metrics)} for result in results]
@@ -75,24 +71,24 @@ def walk_seconds_needed(image_a, image_b, model, frames, *rest, **kwargs) -> flo
     return 10 + 2 * (frames or 8)  # one decode per frame
 
 
-@common.gpu(walk_seconds_needed)
 @common.user_errors
-def walk(image_a, image_b, model, frames, progress=gr.Progress()):
+def walk(run, image_a, image_b, model, frames, progress=gr.Progress()):
     report = common.bridge(progress)
     image_a = uploads.open_image(image_a, what="Image A") if image_a is not None else None
     image_b = uploads.open_image(image_b, what="Image B") if image_b is not None else None
     report(0.0, "Loading the autoencoder")
-    result = common.show_warnings(gp.vae_walk(image_a, image_b, model=common.model_name(model), frames=frames,
-                                           progress=report))
+    result = common.show_warnings(run["vae_walk"](image_a, image_b, model=common.model_name(model), frames=frames,
+                                                  progress=report))
     return common.walk_outputs(result)
 
 
 def runnable() -> list[str]:
     """The autoencoders that can run now: built in, in a local folder, downloaded, or downloadable."""
-    return [spec.name for spec in registry.models_for("vae") if availability(spec) != "missing"]
+    return [spec.name for spec in registry.models_for("vae_reconstruction") if availability(spec) != "missing"]
 
 
-def build_tab():
+def build_tab(run: dict):
+    """The tab; `run` holds the functions it calls, by name (vae_reconstruction, vae_walk)."""
     with gr.Tab("VAE reconstruction", id="vae_reconstruction"):
         gr.Markdown("An autoencoder squeezes the image into a small grid of latent numbers and rebuilds it. "
                     "Latent diffusion models work in that latent space; here you see what it keeps and what it loses.")
@@ -101,7 +97,7 @@ def build_tab():
             with gr.Column():
                 image = upload_image(label="Image (large ones are shrunk, odd sizes padded)",
                                      sources=["upload", "clipboard"], height=256)
-                model = common.model_dropdown("vae", label="Autoencoder")
+                model = common.model_dropdown("vae_reconstruction", label="Autoencoder")
                 with gr.Row():
                     latent_noise = gr.Slider(label="Latent noise", minimum=0.0, maximum=MAX_LATENT_NOISE,
                                              step=0.05, value=0.0,
@@ -109,7 +105,7 @@ def build_tab():
                                                   "× their standard deviation.")
                     seed = gr.Number(label="Noise seed", value=0, precision=0, minimum=0, maximum=limits.MAX_SEED,
                                      info="Which noise; the same seed gives the same pixels.")
-                run = gr.Button("Encode and decode", variant="primary")
+                run_button = gr.Button("Encode and decode", variant="primary")
                 metrics = gr.JSON(label="Metrics (PSNR in dB, SSIM out of 1, compression ratio ×)")
             with gr.Column():
                 reconstruction = gr.Image(label="Reconstruction", type="filepath", format="png", interactive=False,
@@ -127,7 +123,7 @@ def build_tab():
             if len(runnable()) < 2:
                 gr.Markdown("Only one autoencoder can run here now; download or register another to compare.")
             with gr.Row():
-                compare_model = gr.Dropdown(choices=[(NONE, NONE), *common.model_choices("vae")], value=NONE,
+                compare_model = gr.Dropdown(choices=[(NONE, NONE), *common.model_choices("vae_reconstruction")], value=NONE,
                                             label="Compare with", allow_custom_value=True,
                                             info="A second autoencoder for the same image, noise and seed.")
                 compare_run = gr.Button("Compare")
@@ -163,18 +159,18 @@ def build_tab():
                                       height="auto", interactive=False)
             walk_metadata = gr.JSON(label="Recipe")
 
-        run.click(reconstruct, [image, model, latent_noise, seed],
+        run_button.click(common.bind(reconstruct, run, seconds=seconds_needed), [image, model, latent_noise, seed],
                   [reconstruction, error_map, latents, metrics, metadata],
                   api_name="vae_reconstruction", concurrency_id="gpu"
                   ).success(common.show_recipe, metadata, [code, card], api_visibility="private")
-        compare_run.click(compare, [image, model, compare_model, latent_noise, seed], [*sides, both_metrics],
+        compare_run.click(common.bind(compare, run, seconds=comparison_seconds_needed), [image, model, compare_model, latent_noise, seed], [*sides, both_metrics],
                           api_name="vae_compare", concurrency_id="gpu")
-        walk_run.click(walk, [image_a, image_b, model, walk_frames],
+        walk_run.click(common.bind(walk, run, seconds=walk_seconds_needed), [image_a, image_b, model, walk_frames],
                        [walk_animation, walk_video, walk_gallery, walk_metadata],
                        api_name="vae_walk", concurrency_id="gpu"
                        ).success(common.show_recipe, walk_metadata, [code, card], api_visibility="private")
         gr.Examples([[common.example_image(name)] for name in EXAMPLES], [image], label="Example images",
                     cache_examples=False)
     controls = {"model": model, "latent_noise": latent_noise, "seed": seed}
-    common.restore_from_png(recipe_file, "vae_reconstruction", controls, model_task="vae")
+    common.restore_from_png(recipe_file, "vae_reconstruction", controls, model_task="vae_reconstruction")
     return controls

@@ -1,0 +1,70 @@
+"""What a model family declares: the one place the rest of the package learns about it.
+
+A family module builds one `Family`; `families/__init__.py` lists them. The registry, the loader,
+the public API, the recipes, the app, the training CLI, the benches and the family contract tests
+read that list instead of keeping tables of their own.
+
+Family modules import no torch and no Gradio: functions that need either are named as
+"module:attribute" strings and imported on first use, so `import genart_playground` stays light.
+"""
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..models.spec import ModelSpec
+
+
+def resolve_ref(ref: str | Callable):
+    """"package.module:attribute" -> the attribute, imported now; a callable is returned as it is."""
+    if callable(ref):
+        return ref
+    module, _, attribute = ref.partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One way of building a model from its files."""
+
+    name: str
+    build: str | Callable  # build(folder: Path, spec: ModelSpec, device) -> the model, on `device`
+    config_file: str | None = "config.json"  # what from_pretrained starts from; None: built from `source` alone
+    pipeline: bool = False  # a diffusers pipeline folder (model_index.json, component subfolders)
+
+
+@dataclass(frozen=True)
+class Family:
+    id: str  # the tab's id, the lesson links' `tab`, the models' category and the main function's name
+    title: str  # the tab's label
+    default_model: str  # the model used when none is named ...
+    default_env: str  # ... unless this environment variable names another (settings.py reads it)
+    kinds: tuple[Kind, ...] = ()  # the model kinds this family knows how to build
+    models: tuple[ModelSpec, ...] = ()  # built-ins and registered Hub checkpoints
+    api: dict[str, str] = field(default_factory=dict)  # public name -> "module:attribute" (functions, results)
+    snippets: dict[str, str | Callable] = field(default_factory=dict)  # a result's metadata["task"] -> its code
+    explanation: str = ""  # the tab's "How it works" text, tied to the controls on screen
+    tab: str = ""  # the module whose build_tab(run=...) builds the tab; run maps api names to functions
+    trainers: dict[str, str] = field(default_factory=dict)  # training CLI name -> its script's module
+    tiny: str | Callable | None = None  # tiny(folder: Path) -> ModelSpec of a random tiny model saved there
+    bench: str | Callable | None = None  # bench(n, seed) prints the built-ins' quality figures (bench/quality.py)
+
+    def run(self) -> dict[str, Callable]:
+        """The functions the tab calls, by api name: what `build_tab(run=...)` is given in the app."""
+        return {name: resolve_ref(ref) for name, ref in self.api.items() if callable(resolve_ref(ref))}
+
+    def build_tab(self, run: dict[str, Callable] | None = None):
+        return resolve_ref(f"{self.tab}:build_tab")(run=run if run is not None else self.run())
+
+    def make_tiny(self, folder: Path) -> ModelSpec:
+        if self.tiny is None:
+            raise ValueError(f"Family {self.id!r} declares no tiny model.")
+        return resolve_ref(self.tiny)(Path(folder))
+
+
+def builtin(folder: str) -> str:
+    """A model folder shipped inside the package, as an absolute path."""
+    from .. import settings
+
+    return str(settings.BUILTIN_DIR / folder)

@@ -1,0 +1,118 @@
+"""Text to image: latent diffusion from a prompt, any denoiser (UNet or transformer), with its
+teaching views (the denoising timeline, the walk between two prompts or seeds)."""
+
+from pathlib import Path
+
+from .. import recipes
+from ..models.spec import ModelSpec
+from .base import Family, Kind, builtin
+
+# Few-step distilled models were trained for their own schedule: 1-4 steps, no guidance,
+# timesteps that start at the very end of the noise schedule ("trailing").
+_TURBO = {"guidance": 0.0, "timestep_spacing": "trailing"}
+
+MODELS = (
+    ModelSpec("builtin/shapes-t2i", "text_to_image", "diffusers-pipeline", builtin("shapes-t2i"),
+              defaults={"steps": 20, "guidance": 4.0, "width": 64, "height": 64, "scheduler": "dpm++"},
+              description="Built-in latent diffusion model trained on the shapes world (64×64)."),
+    ModelSpec("stabilityai/sd-turbo", "text_to_image", "diffusers-pipeline", "stabilityai/sd-turbo",
+              defaults={"steps": 1, "width": 512, "height": 512, "scheduler": "euler-ancestral", **_TURBO},
+              description="SD 2.1 distilled to 1-4 steps (512×512)."),
+    ModelSpec("stabilityai/sdxl-turbo", "text_to_image", "diffusers-pipeline", "stabilityai/sdxl-turbo",
+              defaults={"steps": 1, "width": 512, "height": 512, "scheduler": "euler-ancestral", **_TURBO},
+              description="SDXL distilled to 1-4 steps (512×512)."),
+)
+
+EXPLANATION = """\
+**Diffusion.** In training, Gaussian noise of a random strength is added to pictures and a network
+(a UNet) learns to predict the noise that was added (the built-in model predicts the equivalent
+"v" target). Generating runs this backwards: start from pure noise and remove a little of it at
+each of the **Steps**.
+
+- **Latent space.** The noise is not in pixels but in the latents of an autoencoder (a VAE): the
+  built-in model denoises a 16×16×4 grid for a 64×64 picture, Stable Diffusion 64×64×4 for 512×512.
+  At the end the VAE's decoder turns the latents into the picture; **Width** and **Height** are its size.
+- **Text conditioning.** A text encoder (CLIP) turns the **Prompt** into one vector per token.
+  Inside the UNet, cross-attention layers let every image position look up the tokens it needs.
+- **Classifier-free guidance** (**Guidance**, g). Each step predicts twice, with the prompt (cond)
+  and with an empty prompt (uncond), and uses uncond + g·(cond − uncond): above 1 it pushes harder
+  towards the prompt (a closer match, less variety; too high burns the colours). The
+  **Negative prompt** takes the empty prompt's place, so the picture is pushed away from it. At
+  g ≤ 1 only the prompt's prediction is used and the negative prompt is ignored.
+- **Scheduler.** The numerical method that turns the predictions into steps from noise to picture.
+  euler takes plain first-order steps; euler-ancestral adds fresh noise at each step (the picture
+  keeps changing with the step count); dpm++ (DPM-Solver++) and unipc are higher-order multistep
+  solvers, good in 15-25 steps; ddim is deterministic; -karras spaces the noise levels more finely
+  near the end. "model default" is what the model shipped with (dpm++ for the built-in one).
+- **Seed.** It picks the starting noise: same seed and settings, same picture. With several
+  **Images**, image i uses seed + i."""
+
+
+def text_to_image_snippet(metadata: dict) -> str:
+    options = recipes.diffusion_options(metadata, ["negative_prompt", "num_images", "steps", "guidance", "width",
+                                                   "height", "seed"])
+    return "\n".join([
+        "from genart_playground import text_to_image",
+        "",
+        recipes.call("text_to_image", [repr(metadata.get("prompt", ""))], options),
+        "for i, image in enumerate(result.images):",
+        "    image.save(f\"image_{i}.png\")  # image i is seed + i",
+    ])
+
+
+def timeline_snippet(metadata: dict) -> str:
+    options = recipes.diffusion_options(metadata, ["negative_prompt", "steps", "guidance", "width", "height", "seed"])
+    return "\n".join([
+        "from genart_playground import denoising_timeline",
+        "",
+        recipes.call("denoising_timeline", [repr(metadata.get("prompt", ""))], options),
+        "for step, (noisy, clean) in enumerate(zip(result.noisy, result.predicted)):",
+        "    noisy.save(f\"step_{step:02d}_noisy.png\")",
+        "    clean.save(f\"step_{step:02d}_predicted.png\")",
+        "with open(\"timeline.gif\", \"wb\") as file:",
+        "    file.write(result.gif)",
+    ])
+
+
+def walk_snippet(metadata: dict) -> str:
+    options = recipes.diffusion_options(metadata, ["seed_a", "seed_b", "frames", "negative_prompt", "steps",
+                                                   "guidance", "width", "height"])
+    return "\n".join([
+        "from genart_playground import diffusion_walk",
+        "",
+        recipes.call("diffusion_walk", [repr(metadata.get("prompt_a", "")), repr(metadata.get("prompt_b"))],
+                     options),
+        "with open(\"walk.mp4\", \"wb\") as file:",
+        "    file.write(result.mp4)",
+    ])
+
+
+def tiny(folder: Path) -> ModelSpec:
+    """A StableDiffusionPipeline with a few hundred parameters per block: 32×32 images in milliseconds."""
+    from ..testing import build_tiny_pipeline
+
+    build_tiny_pipeline(folder)
+    return ModelSpec(f"tests/{folder.name}", "text_to_image", "diffusers-pipeline", str(folder),
+                     defaults={"steps": 2, "guidance": 3.0, "width": 32, "height": 32, "scheduler": None},
+                     description="Tiny random SD pipeline (tests).")
+
+
+FAMILY = Family(
+    id="text_to_image",
+    title="Text to image",
+    default_model="builtin/shapes-t2i",
+    default_env="GENART_T2I_MODEL",
+    kinds=(Kind("diffusers-pipeline", "genart_playground.diffusion:build_pipeline", config_file="model_index.json",
+                pipeline=True),),
+    models=MODELS,
+    api={"text_to_image": "genart_playground.adapters.text_to_image:text_to_image",
+         "denoising_timeline": "genart_playground.adapters.denoising_timeline:denoising_timeline",
+         "diffusion_walk": "genart_playground.adapters.diffusion_walk:diffusion_walk"},
+    snippets={"text_to_image": text_to_image_snippet, "denoising_timeline": timeline_snippet,
+              "diffusion_walk": walk_snippet},
+    explanation=EXPLANATION,
+    tab="genart_playground.ui.tab_text_to_image",
+    trainers={"t2i": "genart_playground.train.t2i"},
+    tiny=tiny,
+    bench="genart_playground.scoring:t2i_figures",
+)

@@ -1,0 +1,107 @@
+"""VAEs: what an autoencoder keeps and loses, its latent channels, and walks through its latent space."""
+
+import json
+from pathlib import Path
+
+from .. import recipes
+from ..models.spec import ModelSpec
+from .base import Family, Kind, builtin
+
+MODELS = (
+    ModelSpec("builtin/shapes-vae", "vae_reconstruction", "autoencoder", builtin("shapes-t2i"), subfolder="vae",
+              description="The built-in text-to-image model's AutoencoderKL (4× down, 4 channels)."),
+    ModelSpec("madebyollin/taesd", "vae_reconstruction", "autoencoder", "madebyollin/taesd",
+              description="Tiny autoencoder for Stable Diffusion latents (8× down)."),
+    ModelSpec("stabilityai/sd-vae-ft-mse", "vae_reconstruction", "autoencoder", "stabilityai/sd-vae-ft-mse",
+              description="Stable Diffusion 1.x autoencoder fine-tuned for sharper reconstructions (8× down)."),
+)
+
+EXPLANATION = """\
+**VAE** (variational autoencoder). Latent diffusion models work in its latent space.
+
+- **Encoder.** It squeezes the image into a small grid of latents (the built-in autoencoder:
+  64×64×3 → 16×16×4; Stable Diffusion's: 8 times smaller each side, 4 channels). For each latent
+  number it outputs a distribution: a mean μ and a variance σ².
+- **Reparameterisation.** In training a latent is drawn as z = μ + σ·ε with ε from N(0, 1), so the
+  gradient flows through μ and σ despite the randomness. This tab decodes the mean μ: the same
+  result every run.
+- **Decoder.** It draws the image back from the latents. The **Error per pixel** map shows what was lost.
+- **Training loss** = reconstruction loss (how far the output is from the input) + a KL term (how
+  far each latent distribution is from N(0, 1)). The KL keeps the latent space smooth and well
+  scaled; a tiny KL weight (1e-6 for the built-in VAE and for Stable Diffusion's) favours sharp
+  reconstructions, since a diffusion model, not plain sampling, then produces the latents.
+- **Compression ratio:** numbers in the image ÷ numbers in the latents (12× for 64×64×3 → 16×16×4,
+  48× for 8 times down). A count of values, not a file size: the latents are floats.
+- **PSNR** = 10·log10(peak² / mean squared error), in dB: higher is better, +6 dB is half the error
+  (as an RMS). **SSIM** compares local brightness, contrast and structure in small windows: 1 is
+  identical. Both are in the **Metrics** box."""
+
+
+def build_autoencoder(folder, spec, device):
+    from diffusers import AutoencoderKL, AutoencoderTiny
+
+    from ..models.loading import UnsafeModelError
+
+    root = Path(folder) / spec.subfolder if spec.subfolder else Path(folder)
+    config = json.loads((root / "config.json").read_text())
+    classes = {"AutoencoderKL": AutoencoderKL, "AutoencoderTiny": AutoencoderTiny}
+    cls = classes.get(config.get("_class_name"))
+    if cls is None:
+        raise UnsafeModelError(f"Autoencoder class {config.get('_class_name')!r} is not supported.")
+    # Autoencoders are small: fp32 everywhere avoids the fp16 NaN problem at little cost.
+    return cls.from_pretrained(folder, subfolder=spec.subfolder, use_safetensors=True).to(device).eval()
+
+
+def reconstruction_snippet(metadata: dict) -> str:
+    options = {"model": metadata.get("model")}
+    if metadata.get("latent_noise"):
+        options.update(latent_noise=metadata["latent_noise"], seed=metadata.get("seed", 0))
+    return "\n".join([
+        "from PIL import Image",
+        "from genart_playground import vae_reconstruction",
+        "",
+        "image = Image.open(\"input.png\")  # the same input image",
+        recipes.call("vae_reconstruction", ["image"], options),
+        "result.images[0].save(\"reconstruction.png\")",
+        "print(result.metrics)",
+    ])
+
+
+def walk_snippet(metadata: dict) -> str:
+    return "\n".join([
+        "from PIL import Image",
+        "from genart_playground import vae_walk",
+        "",
+        "image_a = Image.open(\"a.png\")  # the same two images",
+        "image_b = Image.open(\"b.png\")",
+        recipes.call("vae_walk", ["image_a", "image_b"], {"model": metadata.get("model"),
+                                                          "frames": metadata.get("frames")}),
+        "with open(\"walk.gif\", \"wb\") as file:",
+        "    file.write(result.gif)",
+    ])
+
+
+def tiny(folder: Path) -> ModelSpec:
+    from ..testing import build_tiny_vae
+
+    build_tiny_vae(folder)
+    return ModelSpec(f"tests/{folder.name}", "vae_reconstruction", "autoencoder", str(folder),
+                     description="Tiny random AutoencoderKL, 4× down (tests).")
+
+
+FAMILY = Family(
+    id="vae_reconstruction",
+    title="VAE reconstruction",
+    default_model="builtin/shapes-vae",
+    default_env="GENART_VAE_MODEL",
+    kinds=(Kind("autoencoder", build_autoencoder),),
+    models=MODELS,
+    api={"vae_reconstruction": "genart_playground.adapters.vae_reconstruction:vae_reconstruction",
+         "vae_walk": "genart_playground.adapters.vae_walk:vae_walk"},
+    snippets={"vae_reconstruction": reconstruction_snippet, "vae_walk": walk_snippet},
+    explanation=EXPLANATION,
+    tab="genart_playground.ui.tab_vae_reconstruction",
+    trainers={"vae": "genart_playground.train.vae"},
+    tiny=tiny,
+    bench="genart_playground.scoring:vae_figures",
+)

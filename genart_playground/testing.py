@@ -1,0 +1,123 @@
+"""Tiny random models, built the way diffusers' own tests build theirs (a few channels, two blocks, a
+seed before each) and saved with `save_pretrained` as safetensors, so they load through exactly the
+code real models use. The families' `tiny` factories and the test suite use them; nothing here
+downloads anything.
+"""
+
+import json
+from pathlib import Path
+
+def write_clip_tokenizer_files(folder: Path) -> tuple[Path, Path]:
+    """A byte-level BPE vocabulary of single printable characters, a few merges, and CLIP's specials."""
+    folder.mkdir(parents=True, exist_ok=True)
+    chars = [chr(c) for c in range(ord("!"), ord("~") + 1)]  # CLIP's byte-to-unicode map is the identity here
+    merges = ["r e", "re d</w>", "c i", "ci r", "cir c", "circ l", "circl e</w>"]
+    vocab = ["<|startoftext|>", "<|endoftext|>", *chars, *(c + "</w>" for c in chars),
+             *("".join(m.split()) for m in merges)]
+    vocab_file, merges_file = folder / "vocab.json", folder / "merges.txt"
+    vocab_file.write_text(json.dumps({token: i for i, token in enumerate(vocab)}))
+    merges_file.write_text("#version: 0.2\n" + "\n".join(merges) + "\n")
+    return vocab_file, merges_file
+
+
+def build_tiny_pipeline(folder: Path) -> Path:
+    """A StableDiffusionPipeline with a few hundred parameters per block: 32×32 images in milliseconds."""
+    import torch
+    from diffusers import AutoencoderKL, DDIMScheduler, StableDiffusionPipeline, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+
+    vocab_file, merges_file = write_clip_tokenizer_files(folder.parent / f"{folder.name}-tokenizer-files")
+    tokenizer = CLIPTokenizer(vocab=str(vocab_file), merges=str(merges_file), model_max_length=77)
+    torch.manual_seed(0)
+    unet = UNet2DConditionModel(
+        block_out_channels=(4, 8), layers_per_block=1, sample_size=16, in_channels=4, out_channels=4,
+        down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"), up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
+        cross_attention_dim=8, norm_num_groups=2, attention_head_dim=2)
+    torch.manual_seed(0)
+    vae = AutoencoderKL(
+        block_out_channels=(4, 8), in_channels=3, out_channels=3, latent_channels=4, norm_num_groups=2,
+        down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2, sample_size=32)
+    torch.manual_seed(0)
+    text_encoder = CLIPTextModel(CLIPTextConfig(
+        bos_token_id=0, eos_token_id=1, pad_token_id=1, hidden_size=8, intermediate_size=16, projection_dim=8,
+        num_attention_heads=2, num_hidden_layers=2, vocab_size=len(tokenizer), max_position_embeddings=77,
+        layer_norm_eps=1e-5))
+    scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False,
+                              set_alpha_to_one=False, steps_offset=1)
+    pipe = StableDiffusionPipeline(unet=unet, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer,
+                                   scheduler=scheduler, safety_checker=None, feature_extractor=None,
+                                   image_encoder=None, requires_safety_checker=False)
+    pipe.save_pretrained(folder, safe_serialization=True)
+    return folder
+
+
+def build_tiny_vae(folder: Path) -> Path:
+    """An AutoencoderKL with three blocks: 4× down, 4 latent channels, like the built-in one."""
+    import torch
+    from diffusers import AutoencoderKL
+
+    torch.manual_seed(0)
+    AutoencoderKL(block_out_channels=(4, 8, 8), in_channels=3, out_channels=3, latent_channels=4, norm_num_groups=2,
+                  down_block_types=("DownEncoderBlock2D",) * 3, up_block_types=("UpDecoderBlock2D",) * 3,
+                  sample_size=32).save_pretrained(folder, safe_serialization=True)
+    return folder
+
+
+def build_tiny_taesd(folder: Path) -> Path:
+    """An AutoencoderTiny (TAESD's architecture) with 8 channels per block."""
+    import torch
+    from diffusers import AutoencoderTiny
+
+    torch.manual_seed(0)
+    AutoencoderTiny(encoder_block_out_channels=(8, 8), decoder_block_out_channels=(8, 8),
+                    num_encoder_blocks=(1, 1), num_decoder_blocks=(1, 1), latent_channels=4,
+                    upsampling_scaling_factor=2).save_pretrained(folder, safe_serialization=True)
+    return folder
+
+
+def build_tiny_gan(folder: Path) -> Path:
+    import torch
+
+    from genart_playground.networks.gan import Generator
+
+    torch.manual_seed(0)
+    generator = Generator(latent_dim=8, width=8, image_size=64)
+    # DCGAN's N(0, 0.02) start draws the same flat grey for every seed; wider weights make
+    # seeds differ, so tests can tell one seed's image from another's.
+    with torch.no_grad():
+        for parameter in generator.parameters():
+            parameter.normal_(0.0, 0.5)
+    generator.save_pretrained(folder)
+    return folder
+
+
+def build_tiny_sd3(folder: Path) -> Path:
+    """A StableDiffusion3Pipeline: an SD3Transformer2DModel (a diffusion transformer over 1×1 latent
+    patches), two small CLIP text encoders, no T5 (`text_encoder_3=None`), rectified flow."""
+    import torch
+    from diffusers import AutoencoderKL, FlowMatchEulerDiscreteScheduler, SD3Transformer2DModel, StableDiffusion3Pipeline
+    from transformers import CLIPTextConfig, CLIPTextModelWithProjection, CLIPTokenizer
+
+    vocab_file, merges_file = write_clip_tokenizer_files(folder.parent / f"{folder.name}-tokenizer-files")
+    tokenizers = [CLIPTokenizer(vocab=str(vocab_file), merges=str(merges_file), model_max_length=77)
+                  for _ in range(2)]
+    encoders = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        encoders.append(CLIPTextModelWithProjection(CLIPTextConfig(
+            bos_token_id=0, eos_token_id=1, pad_token_id=1, hidden_size=8, intermediate_size=16, projection_dim=8,
+            num_attention_heads=2, num_hidden_layers=2, vocab_size=len(tokenizers[0]), max_position_embeddings=77,
+            layer_norm_eps=1e-5)))
+    torch.manual_seed(0)
+    transformer = SD3Transformer2DModel(sample_size=16, patch_size=1, in_channels=4, out_channels=4, num_layers=1,
+                                        attention_head_dim=8, num_attention_heads=2, joint_attention_dim=16,
+                                        caption_projection_dim=16, pooled_projection_dim=16)
+    torch.manual_seed(0)
+    vae = AutoencoderKL(block_out_channels=(4, 8), in_channels=3, out_channels=3, latent_channels=4, norm_num_groups=2,
+                        down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2,
+                        sample_size=32, shift_factor=0.0609, scaling_factor=1.5035)
+    pipe = StableDiffusion3Pipeline(transformer=transformer, scheduler=FlowMatchEulerDiscreteScheduler(), vae=vae,
+                                    text_encoder=encoders[0], tokenizer=tokenizers[0], text_encoder_2=encoders[1],
+                                    tokenizer_2=tokenizers[1], text_encoder_3=None, tokenizer_3=None)
+    pipe.save_pretrained(folder, safe_serialization=True)
+    return folder

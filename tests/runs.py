@@ -1,0 +1,7 @@
+"""Each family's real functions by api name: what the app hands a tab's `build_tab(run=...)`; the tests
+call the tabs' handlers with them (or with fakes)."""
+
+from genart_playground import families
+from genart_playground.ui.common import package_functions
+
+RUN = {family.id: package_functions(family) for family in families.FAMILIES}
