@@ -120,6 +120,22 @@ def pytest_configure(config):
     socket.gethostbyname = _guarded_gethostbyname
 
 
+SLOW_MODULES = {"test_soak", "test_examples", "test_t2i_training", "test_gan_network", "test_model_switching",
+                "test_builtin_t2i", "test_shapes"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Marks from what a test uses, so `-m "not server and not browser"` picks the quick in-process ones."""
+    for item in items:
+        module = item.module.__name__.rpartition(".")[2]
+        if module == "test_browser":
+            item.add_marker(pytest.mark.browser)
+        if {"served_app", "api_client"} & set(getattr(item, "fixturenames", ())) or module in {"test_soak", "test_public"}:
+            item.add_marker(pytest.mark.server)
+        if module in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
+
 def pytest_unconfigure(config):
     if _original:
         socket.socket.connect = _original["connect"]

@@ -1,5 +1,6 @@
-"""Absurd parameters sent through the HTTP API are refused before any model work, quickly, with a
-message that says what is allowed; a normal request still works afterwards.
+"""Absurd parameters sent through the HTTP API are refused before any model work (no model is asked
+of the cache), with a message that says what is allowed; a normal request still works afterwards.
+How fast a refusal comes back is measured by bench/bench_playground.py, not asserted here.
 
 Two layers refuse them: Gradio checks each input against its component's bounds ("Value 10000 is
 greater than maximum value 150."), and the adapters check everything again (limits.py), which is
@@ -9,14 +10,10 @@ a hand-written client would send Python's json.dumps output.
 """
 
 import json
-import time
 
 import pytest
 
 from genart_playground import limits
-
-WARM_LIMIT_S = 0.2
-
 
 def t2i_args(model, **changes) -> list:
     args = {"prompt": "a red circle", "negative_prompt": "", "model": model, "scheduler": "model default",
@@ -25,26 +22,19 @@ def t2i_args(model, **changes) -> list:
     return list(args.values())
 
 
-def timed_refusal(call) -> tuple[float, str]:
-    """Seconds until the error came back, and its message. The best of up to three tries: the
-    machine running the tests is shared, and one scheduling hiccup is not the server's latency."""
+def refusal(call) -> str:
+    """The error message the server answered with."""
     from gradio_client.exceptions import AppError
 
-    tries = []
-    for _ in range(3):
-        start = time.perf_counter()
-        with pytest.raises(AppError) as error:
-            call()
-        tries.append((time.perf_counter() - start, str(error.value)))
-        if tries[-1][0] < WARM_LIMIT_S:
-            break
-    print(f"refused in {min(tries)[0] * 1000:.0f} ms: {min(tries)[1][:90]}")  # shown with pytest -s
-    return min(tries)
+    with pytest.raises(AppError) as error:
+        call()
+    return str(error.value)
 
 
 @pytest.fixture(scope="module")
 def warm(api_client, tiny_t2i, tiny_gan):
-    """One successful request per endpoint first, so the timings measure a warm server."""
+    """One successful request per endpoint first: the refusals below meet a warm server, whose models are
+    loaded, so a refusal that let model work start would show in `count_loads` as a cache request."""
     api_client.predict(*t2i_args(tiny_t2i), api_name="/text_to_image")
     api_client.predict(0, 1, tiny_gan, 2, "slerp", 1.0, api_name="/gan_interpolation")
     return api_client
@@ -77,11 +67,10 @@ T2I_CASES = {
 
 
 @pytest.mark.parametrize("case", list(T2I_CASES))
-def test_absurd_text_to_image_parameters_are_refused_quickly(warm, tiny_t2i, count_loads, case):
+def test_absurd_text_to_image_parameters_are_refused_before_model_work(warm, tiny_t2i, count_loads, case):
     changes, message = T2I_CASES[case]
-    seconds, error = timed_refusal(lambda: warm.predict(*t2i_args(tiny_t2i, **changes), api_name="/text_to_image"))
+    error = refusal(lambda: warm.predict(*t2i_args(tiny_t2i, **changes), api_name="/text_to_image"))
     assert message in error
-    assert seconds < WARM_LIMIT_S, f"{case}: {seconds:.3f} s"
     assert count_loads == []  # refused before any model was asked for
 
 
@@ -95,13 +84,12 @@ GAN_CASES = {
 
 
 @pytest.mark.parametrize("case", list(GAN_CASES))
-def test_absurd_gan_parameters_are_refused_quickly(warm, tiny_gan, count_loads, case):
+def test_absurd_gan_parameters_are_refused_before_model_work(warm, tiny_gan, count_loads, case):
     args = {"seed_a": 0, "seed_b": 1, "model": tiny_gan, "frames": 4, "method": "slerp", "truncation": 1.0}
     changes, message = GAN_CASES[case]
     args.update(changes)
-    seconds, error = timed_refusal(lambda: warm.predict(*args.values(), api_name="/gan_interpolation"))
+    error = refusal(lambda: warm.predict(*args.values(), api_name="/gan_interpolation"))
     assert message in error
-    assert seconds < WARM_LIMIT_S, f"{case}: {seconds:.3f} s"
     assert count_loads == []
 
 
@@ -118,8 +106,7 @@ STYLE_CASES = {
 
 
 @pytest.mark.parametrize("case", list(STYLE_CASES))
-def test_absurd_style_transfer_parameters_are_refused_quickly(served_app, warm, uploaded, count_loads, case):
-    # The images are uploaded once beforehand, so the timing is the refusal's, not the upload's.
+def test_absurd_style_transfer_parameters_are_refused_before_model_work(served_app, warm, uploaded, count_loads, case):
     args = {"content": uploaded["content"], "style_image": uploaded["style"], "style_prompt": "", "method": "gatys",
             "model": "builtin/random-filters", "steps": 2, "size": 32, "strength": 0.5, "seed": 0,
             "preserve_color": False}
@@ -128,39 +115,23 @@ def test_absurd_style_transfer_parameters_are_refused_quickly(served_app, warm, 
     if args["method"] == "img2img":
         args["model"] = None
     body = json.dumps({"data": list(args.values())})
-    seconds, last = best_raw_call(served_app, "style_transfer", body)
+    last = raw_call(served_app, "style_transfer", body)
     assert last["event"] == "error" and message in last["data"]["error"]
-    assert seconds < WARM_LIMIT_S, f"{case}: {seconds:.3f} s"
     assert count_loads == []
 
 
-def raw_call(app, api_name: str, body: str) -> tuple[float, dict]:
-    """POST a hand-written JSON body to /gradio_api/call/<api_name>; the seconds until the final
-    event, and that event's data."""
+def raw_call(app, api_name: str, body: str) -> dict:
+    """POST a hand-written JSON body to /gradio_api/call/<api_name>; the final event and its data."""
     import httpx
 
     base = app.local_url.rstrip("/") + f"/gradio_api/call/{api_name}"
-    start = time.perf_counter()
     response = httpx.post(base, content=body, headers={"content-type": "application/json"}, timeout=30)
     response.raise_for_status()
     with httpx.stream("GET", f"{base}/{response.json()['event_id']}", timeout=30) as stream:
         lines = list(stream.iter_lines())
-    seconds = time.perf_counter() - start
     events = [line.removeprefix("event: ") for line in lines if line.startswith("event: ")]
     data = [line.removeprefix("data: ") for line in lines if line.startswith("data: ")]
-    return seconds, {"event": events[-1], "data": json.loads(data[-1])}
-
-
-def best_raw_call(app, api_name: str, body: str) -> tuple[float, dict]:
-    """raw_call up to three times, for the same reason as timed_refusal."""
-    tries = []
-    for _ in range(3):
-        tries.append(raw_call(app, api_name, body))
-        if tries[-1][0] < WARM_LIMIT_S:
-            break
-    seconds, last = min(tries, key=lambda t: t[0])
-    print(f"refused in {seconds * 1000:.0f} ms: {str(last['data'])[:90]}")
-    return seconds, last
+    return {"event": events[-1], "data": json.loads(data[-1])}
 
 
 @pytest.mark.parametrize("value, message", [
@@ -172,9 +143,8 @@ def best_raw_call(app, api_name: str, body: str) -> tuple[float, dict]:
 def test_nan_and_infinite_guidance_are_refused(served_app, warm, tiny_t2i, count_loads, value, message):
     assert json.dumps(float(value.replace("1e999", "inf"))) in {"NaN", "Infinity", "-Infinity"}  # Python sends these
     body = json.dumps({"data": t2i_args(tiny_t2i, guidance="GUIDANCE")}).replace('"GUIDANCE"', value)
-    seconds, last = best_raw_call(served_app, "text_to_image", body)
+    last = raw_call(served_app, "text_to_image", body)
     assert last["event"] == "error" and message in last["data"]["error"]
-    assert seconds < WARM_LIMIT_S, f"{value}: {seconds:.3f} s"
     assert count_loads == []
 
 
@@ -221,9 +191,9 @@ MODEL_IDS = {
 @pytest.mark.parametrize("case", list(MODEL_IDS))
 def test_unregistered_model_ids_are_refused_without_network(warm, count_loads, no_network_attempts, case):
     model, message = MODEL_IDS[case]
-    seconds, error = timed_refusal(lambda: warm.predict(*t2i_args(model), api_name="/text_to_image"))
-    assert message in error and seconds < WARM_LIMIT_S
-    seconds, error = timed_refusal(lambda: warm.predict(0, 1, model, 4, "slerp", 1.0, api_name="/gan_interpolation"))
+    error = refusal(lambda: warm.predict(*t2i_args(model), api_name="/text_to_image"))
+    assert message in error
+    error = refusal(lambda: warm.predict(0, 1, model, 4, "slerp", 1.0, api_name="/gan_interpolation"))
     assert message in error
     assert count_loads == []
 
@@ -240,6 +210,6 @@ def test_with_any_model_allowed_urls_and_outside_paths_are_still_refused(warm, c
 
     monkeypatch.setattr(settings, "ALLOW_ANY_MODEL", True)
     monkeypatch.setattr(settings, "MODEL_ROOTS", [])
-    seconds, error = timed_refusal(lambda: warm.predict(*t2i_args(model), api_name="/text_to_image"))
-    assert message in error and seconds < WARM_LIMIT_S
+    error = refusal(lambda: warm.predict(*t2i_args(model), api_name="/text_to_image"))
+    assert message in error
     assert count_loads == []

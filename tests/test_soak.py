@@ -51,9 +51,9 @@ def test_delete_cache_pass_survives_files_added_while_it_runs(tmp_path, monkeypa
     import pytest
     from gradio import route_utils
 
-    from genart_playground.ui import common
+    from genart_playground.ui import common, gradio_internals
 
-    assert route_utils.delete_files_created_by_app is common.delete_files_created_by_app
+    assert route_utils.delete_files_created_by_app is gradio_internals.delete_files_created_by_app
 
     def make_blocks():
         paths = [tmp_path / f"old{i}.png" for i in range(3)] + [tmp_path / "kept.png"]
@@ -72,7 +72,7 @@ def test_delete_cache_pass_survives_files_added_while_it_runs(tmp_path, monkeypa
     remove = os.remove
     monkeypatch.setattr(os, "remove", remove_while_a_request_adds)
     for delete, should_fail in ((common._gradio_delete_files_created_by_app, True),
-                                (common.delete_files_created_by_app, False)):
+                                (gradio_internals.delete_files_created_by_app, False)):
         added = []
         paths, blocks = make_blocks()
         live = blocks.temp_file_sets[0]

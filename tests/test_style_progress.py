@@ -12,7 +12,7 @@ from PIL import Image
 import genart_playground as gp
 from genart_playground import serving, style_transfer
 from genart_playground.results import StyleTransferResult
-from genart_playground.ui import common, tab_style_transfer
+from genart_playground.ui import common, gradio_internals, tab_style_transfer
 
 from pictures import house, stripes
 from runs import RUN
@@ -132,7 +132,7 @@ def test_a_cancel_stops_the_worker(pictures, monkeypatch):
     def cancelled_after_five_reports():
         return lambda: (asked.append(1), len(asked) > 5)[1]
 
-    monkeypatch.setattr(common, "cancellation_check", cancelled_after_five_reports)
+    monkeypatch.setattr(gradio_internals, "cancellation_check", cancelled_after_five_reports)
     with pytest.raises(gr.Error, match="Cancelled"):
         list(tab_style_transfer.stylise(RUN["style_transfer"], content, style, "", "gatys", "builtin/random-filters", 200, 48, 0.5, 0,
                                         False))

@@ -11,7 +11,6 @@ import struct
 import subprocess
 import sys
 import textwrap
-import time
 import zlib
 from pathlib import Path
 
@@ -65,21 +64,22 @@ def bombs(tmp_path_factory) -> dict[int, Path]:
 
 @pytest.mark.parametrize("side", [20000, 12000])
 @pytest.mark.parametrize("as_bytes", [False, True])
-def test_a_bomb_is_refused_from_its_header_quickly(bombs, side, as_bytes):
+def test_a_bomb_is_refused_from_its_header(bombs, side, as_bytes, monkeypatch):
     source = bombs[side].read_bytes() if as_bytes else str(bombs[side])
-    start = time.perf_counter()
+    decoded = []
+    original_load = Image.Image.load
+    monkeypatch.setattr(Image.Image, "load", lambda self: (decoded.append(self.size), original_load(self))[1])
     with pytest.raises(ValueError, match=f"{side * side:,} pixels; {LIMIT_TEXT}"):
         uploads.open_image(source)
-    assert time.perf_counter() - start < 1.0
+    assert decoded == []  # no pixel was decoded: the header said enough
 
 
 def test_a_bomb_costs_the_process_less_than_100_mb(bombs):
     # A fresh process, so its peak memory (ru_maxrss) measures this check and nothing before it.
     script = textwrap.dedent(f"""
-        import resource, time
+        import resource
         from genart_playground import uploads
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        start = time.perf_counter()
         for path in {[str(p) for p in bombs.values()]!r}:
             try:
                 uploads.open_image(path)
@@ -87,13 +87,13 @@ def test_a_bomb_costs_the_process_less_than_100_mb(bombs):
                 pass
             else:
                 raise SystemExit("a bomb was decoded")
-        print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024, time.perf_counter() - start)
+        print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024)
     """)
     output = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert output.returncode == 0, output.stderr
-    peak_growth_mb, seconds = map(float, output.stdout.split())
-    print(f"two bombs refused in {seconds * 1000:.1f} ms, peak memory growth {peak_growth_mb:.1f} MB")
-    assert peak_growth_mb < 100 and seconds < 1.0, (peak_growth_mb, seconds)
+    peak_growth_mb = float(output.stdout.split()[-1])
+    print(f"two bombs refused, peak memory growth {peak_growth_mb:.1f} MB")
+    assert peak_growth_mb < 100, peak_growth_mb
 
 
 def test_pil_alone_would_decode_the_smaller_bomb():
@@ -243,12 +243,8 @@ def test_a_bomb_through_the_api_is_refused_and_the_server_keeps_serving(api_clie
     rss_before = server.memory_info().rss
     peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     for side, path in bombs.items():
-        start = time.perf_counter()
         with pytest.raises(AppError, match=f"{side * side:,} pixels; {LIMIT_TEXT}"):
             api_client.predict(handle_file(str(path)), tiny_vae, api_name="/vae_reconstruction")
-        seconds = time.perf_counter() - start
-        print(f"API: {side}² bomb refused in {seconds * 1000:.0f} ms (upload included)")
-        assert seconds < 1.0
     growth_mb = (server.memory_info().rss - rss_before) / 2**20
     peak_growth_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before) / 1024
     print(f"API: server memory growth {growth_mb:.1f} MB, peak growth {peak_growth_mb:.1f} MB")

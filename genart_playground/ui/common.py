@@ -3,7 +3,6 @@
 No torch here: the UI only calls the adapters and shows what they return.
 """
 
-import asyncio
 import functools
 import inspect
 import io
@@ -12,14 +11,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import anyio.from_thread
 import gradio as gr
-from gradio.context import LocalContext
 
 from .. import recipes, serving, settings
 from ..checks import OutputError
 from ..models import registry
 from ..models.loading import ModelUnavailableError, availability
+from . import gradio_internals
 
 EXAMPLES_DIR = settings.PACKAGE_DIR.parent / "examples"
 EXAMPLE_IMAGES = EXAMPLES_DIR / "images"
@@ -43,36 +41,13 @@ def bridge(progress: gr.Progress):
     It is also how a cancelled request stops: the adapters report progress between steps, and
     once the user cancels, the next report raises `serving.Cancelled` instead of drawing.
     """
-    cancelled = cancellation_check()
+    cancelled = gradio_internals.cancellation_check()
 
     def report(fraction: float, message: str = "") -> None:
         if cancelled():
             raise serving.Cancelled("Cancelled.")
         progress(min(max(float(fraction), 0.0), 1.0), desc=message or None)
     return report
-
-
-def cancellation_check():
-    """A callable saying whether the user has cancelled the Gradio event this thread runs.
-
-    Gradio runs a handler in a worker thread under an asyncio task named after the event, and
-    `/cancel` (the Stop button, or gradio_client's `job.cancel()`) cancels that task; but the
-    thread runs on until it returns, holding its concurrency slot. So the thread looks its task
-    up once, on the event loop, and then reads the task's cancel request at every step.
-    """
-    event_id = LocalContext.event_id.get(None)
-    task = None
-    if event_id:
-        try:
-            task = anyio.from_thread.run_sync(_event_task, event_id)
-        except RuntimeError:
-            task = None  # not in one of Gradio's worker threads (a test calling the handler directly)
-    return (lambda: task.cancelling() > 0) if task is not None else (lambda: False)
-
-
-def _event_task(event_id: str):
-    suffix = f"<gradio-sep>{event_id}"  # gradio.utils.set_task_name
-    return next((task for task in asyncio.all_tasks() if task.get_name().endswith(suffix)), None)
 
 
 # Errors --------------------------------------------------------------------------------------
@@ -172,40 +147,8 @@ def write_output(data: bytes, suffix: str) -> str:
     return handle.name
 
 
-def delete_files_created_by_app(blocks, age: int | None) -> None:
-    """Gradio's `delete_cache` pass, iterating over copies of its file sets.
-
-    Gradio 6.31 iterates the live sets while requests add files to them; under load the pass
-    raises "Set changed size during iteration", and since it runs in a `while True` task with no
-    `try`, that ends the schedule: nothing is deleted again and the cache grows without bound
-    (found by bench/load_test.py). Same rule otherwise: files older than `age`, kept ones kept.
-    """
-    keep = set()
-    for component in list(blocks.blocks.values()):
-        keep.update(getattr(component, "keep_in_cache", set()))
-    now = time.time()
-    for files in list(blocks.temp_file_sets):
-        for file in list(files):  # list() copies the set in one step, under the GIL
-            if file in keep:
-                continue
-            try:
-                if age is None or now - Path(file).lstat().st_ctime > age:
-                    os.remove(file)
-                    files.discard(file)
-            except FileNotFoundError:
-                files.discard(file)
-
-
-def _patch_delete_cache():
-    from gradio import route_utils
-
-    # delete_files_on_schedule looks the function up by name at every pass.
-    original = route_utils.delete_files_created_by_app
-    route_utils.delete_files_created_by_app = delete_files_created_by_app
-    return original
-
-
-_gradio_delete_files_created_by_app = _patch_delete_cache()  # kept for the test that shows the bug
+# Kept for the test that shows the bug the app's own pass (ui/gradio_internals.py) fixes.
+_gradio_delete_files_created_by_app = gradio_internals.install_delete_pass()
 
 
 def image_file(image) -> str:

@@ -9,15 +9,14 @@ import base64
 
 import gradio as gr
 
+from .gradio_internals import replace_preprocess
+
 
 def upload_image(**options) -> gr.Image:
     """gr.Image on screen and in the API; its value is the upload's path (bytes for a data: URL).
 
-    A gr.Image whose preprocess is replaced, rather than a subclass: Gradio writes a .pyi stub
-    next to the source file of every Component subclass it sees defined."""
-    image = gr.Image(type="filepath", image_mode=None, **options)
-    image.preprocess = _unopened
-    return image
+    A gr.Image whose preprocess is replaced (ui/gradio_internals.py)."""
+    return replace_preprocess(gr.Image(type="filepath", image_mode=None, **options), _unopened)
 
 
 def _unopened(payload):

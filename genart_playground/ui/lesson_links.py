@@ -311,22 +311,23 @@ def _keep_links_values(demo, controls, settings, wanted) -> None:
     setting the user changes by hand ends that.
     """
     import gradio as gr
-    from gradio.events import EventListener
 
     from . import common
+    from .gradio_internals import block_id, event_functions, run_after_success
 
-    owner = {component._id: (tab, name) for tab in settings for name, component in controls[tab].items()
+    owner = {block_id(component): (tab, name) for tab in settings for name, component in controls[tab].items()
              if name in settings[tab]}
     cascades = []
-    for fn in list(demo.fns.values()):
-        sources = {owner[block_id][0] for block_id, event in fn.targets if event == "change" and block_id in owner}
+    for fn in event_functions(demo):
+        sources = {owner[target][0] for target, event in fn.targets if event == "change" and target in owner}
         written = [component for component in fn.outputs
-                   if owner.get(component._id, (None,))[0] in sources and (component._id, "change") not in fn.targets]
+                   if owner.get(block_id(component), (None,))[0] in sources
+                   and (block_id(component), "change") not in fn.targets]
         if written:
             cascades.append((fn, written))
 
     for fn, written in cascades:
-        names = [owner[component._id] for component in written]
+        names = [owner[block_id(component)] for component in written]
 
         def put_back(link, names=names):
             if not link:
@@ -334,9 +335,8 @@ def _keep_links_values(demo, controls, settings, wanted) -> None:
             return [gr.update(value=link["values"][name]) if tab == link["tab"] and name in link["values"]
                     else gr.update() for tab, name in names]
 
-        EventListener("success", trigger_after=fn._id, trigger_only_on_success=True, has_trigger=False
-                      ).listener(None, put_back, wanted, written, api_visibility="private", show_progress="hidden",
-                                 concurrency_limit=None)
+        run_after_success(fn, put_back, wanted, written, api_visibility="private", show_progress="hidden",
+                          concurrency_limit=None)
 
     def forget():
         return None

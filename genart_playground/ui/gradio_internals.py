@@ -1,0 +1,141 @@
+"""Every use of a private Gradio API, in one place, each pinned by a test in tests/test_gradio_internals.py
+that fails on a Gradio version where it no longer holds. Written against gradio 6.31.
+
+- `event_task`: the asyncio task that runs an event (Gradio names it "...<gradio-sep><event id>"),
+  found from the event id in `LocalContext`, to see a cancel while the handler's thread runs on.
+- `delete_files_created_by_app`: Gradio's delete_cache pass (`route_utils`), replaced so that it
+  iterates copies of `blocks.temp_file_sets` and spares the files queued requests are waiting with.
+- `files_in_use`: the file paths in the data of the events waiting in, or running from, the queue.
+- `replace_preprocess`: a component's `preprocess` swapped for the app's own.
+- `event_functions` / `run_after_success`: the page's wiring (`demo.fns`, each one's targets and
+  outputs), and a listener added after one of them by its id (`EventListener(trigger_after=...)`).
+"""
+
+import asyncio
+import os
+import time
+from pathlib import Path
+
+import anyio.from_thread
+from gradio.context import LocalContext
+
+TASK_NAME_SEPARATOR = "<gradio-sep>"  # gradio.utils.set_task_name
+
+
+# Cancels ---------------------------------------------------------------------------------------
+
+def current_event_id() -> str | None:
+    return LocalContext.event_id.get(None)
+
+
+def event_task(event_id: str):
+    """The asyncio task running the event, looked up on the event loop; None if there is none."""
+    suffix = f"{TASK_NAME_SEPARATOR}{event_id}"
+    return next((task for task in asyncio.all_tasks() if task.get_name().endswith(suffix)), None)
+
+
+def cancellation_check():
+    """A callable saying whether the user has cancelled the Gradio event this thread runs.
+
+    Gradio runs a handler in a worker thread under an asyncio task named after the event, and
+    `/cancel` (the Stop button, or gradio_client's `job.cancel()`) cancels that task; but the
+    thread runs on until it returns, holding its concurrency slot. So the thread looks its task
+    up once, on the event loop, and then reads the task's cancel request at every step.
+    """
+    event_id = current_event_id()
+    task = None
+    if event_id:
+        try:
+            task = anyio.from_thread.run_sync(event_task, event_id)
+        except RuntimeError:
+            task = None  # not in one of Gradio's worker threads (a test calling the handler directly)
+    return (lambda: task.cancelling() > 0) if task is not None else (lambda: False)
+
+
+# The temporary-file sweep --------------------------------------------------------------------------
+
+def _paths(value, found: set[str]) -> None:
+    if isinstance(value, dict):
+        if isinstance(value.get("path"), str):
+            found.add(value["path"])
+        for item in value.values():
+            _paths(item, found)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _paths(item, found)
+
+
+def files_in_use(blocks) -> set[str]:
+    """Paths named in the inputs of every event that waits in the queue or runs now."""
+    queue = getattr(blocks, "_queue", None)
+    if queue is None:
+        return set()
+    events = [event for waiting in list(queue.event_queue_per_concurrency_id.values()) for event in list(waiting.queue)]
+    events += [event for job in list(queue.active_jobs) if job for event in list(job)]
+    found: set[str] = set()
+    for event in events:
+        _paths(getattr(event.data, "data", None), found)
+    return {str(Path(path)) for path in found}
+
+
+def delete_files_created_by_app(blocks, age: int | None) -> None:
+    """Gradio's `delete_cache` pass, iterating over copies of its file sets, sparing files in use.
+
+    Gradio 6.31 iterates the live sets while requests add files to them; under load the pass
+    raises "Set changed size during iteration", and since it runs in a `while True` task with no
+    `try`, that ends the schedule: nothing is deleted again and the cache grows without bound
+    (found by bench/load_test.py). And it deletes an upload by its age alone, so a request that
+    waited in the queue longer than `age` lost its input ("No image file at ..."). Same rule
+    otherwise: files older than `age`, kept ones kept.
+    """
+    keep = set(files_in_use(blocks))
+    for component in list(blocks.blocks.values()):
+        keep.update(getattr(component, "keep_in_cache", set()))
+    now = time.time()
+    for files in list(blocks.temp_file_sets):
+        for file in list(files):  # list() copies the set in one step, under the GIL
+            if file in keep or str(Path(file)) in keep:
+                continue
+            try:
+                if age is None or now - Path(file).lstat().st_ctime > age:
+                    os.remove(file)
+                    files.discard(file)
+            except FileNotFoundError:
+                files.discard(file)
+
+
+def install_delete_pass():
+    """Put `delete_files_created_by_app` in Gradio's place; returns Gradio's own (for the test that
+    shows its bug). delete_files_on_schedule looks the function up by name at every pass."""
+    from gradio import route_utils
+
+    original = route_utils.delete_files_created_by_app
+    if original is not delete_files_created_by_app:
+        route_utils.delete_files_created_by_app = delete_files_created_by_app
+    return original
+
+
+# Components and wiring ---------------------------------------------------------------------------
+
+def replace_preprocess(component, preprocess):
+    """The component with its `preprocess` replaced (not a subclass: Gradio writes a .pyi stub next to
+    the source file of every Component subclass it sees defined)."""
+    component.preprocess = preprocess
+    return component
+
+
+def event_functions(demo) -> list:
+    """The page's event functions; each has `_id`, `targets` [(block id, event name)], `outputs`."""
+    return list(demo.fns.values())
+
+
+def block_id(component) -> int:
+    return component._id
+
+
+def run_after_success(fn, listener, inputs, outputs, **options) -> None:
+    """Run `listener` after the event function `fn` succeeds, whatever triggered it."""
+    from gradio.events import EventListener
+
+    EventListener("success", trigger_after=fn._id, trigger_only_on_success=True, has_trigger=False
+                  ).listener(None, listener, inputs, outputs, **options)

@@ -1,0 +1,96 @@
+"""Each private Gradio API the app uses (ui/gradio_internals.py), pinned: these fail on a Gradio
+version where it no longer holds. And the bug the sweep's own pass fixes: a request waiting in the
+queue never loses its upload, however long it waits."""
+
+import inspect
+import time
+
+import gradio as gr
+import numpy as np
+import pytest
+from PIL import Image
+
+from genart_playground.ui import common, gradio_internals  # noqa: F401  (common installs the sweep)
+
+
+def test_the_event_id_and_the_task_name_gradio_uses():
+    from gradio import utils
+    from gradio.context import LocalContext
+
+    assert LocalContext.event_id.get(None) is None  # a ContextVar, unset outside an event
+    assert gradio_internals.TASK_NAME_SEPARATOR in inspect.getsource(utils.set_task_name)
+
+
+def test_the_sweep_gradio_calls_by_name_is_ours():
+    from gradio import route_utils
+
+    assert route_utils.delete_files_created_by_app is gradio_internals.delete_files_created_by_app
+    # Gradio's scheduler looks the pass up by name at every run, so replacing it takes effect.
+    assert "delete_files_created_by_app" in route_utils.delete_files_on_schedule.__code__.co_names
+
+
+def test_the_queue_keeps_its_events_where_files_in_use_reads_them():
+    from gradio.queueing import Event, EventQueue, Queue
+
+    assert "event_queue_per_concurrency_id" in inspect.getsource(Queue.__init__)
+    assert "active_jobs" in inspect.getsource(Queue.__init__)
+    assert "self.queue" in inspect.getsource(EventQueue.__init__)
+    assert "self.data" in inspect.getsource(Event.__init__)
+
+
+def test_blocks_keep_their_temporary_files_in_sets():
+    with gr.Blocks() as demo:
+        gr.Image()
+    assert isinstance(demo.temp_file_sets, list) and demo.upload_file_set in demo.temp_file_sets
+
+
+def test_a_replaced_preprocess_is_the_one_gradio_calls():
+    image = gradio_internals.replace_preprocess(gr.Image(type="filepath"), lambda payload: "mine")
+    assert image.preprocess(None) == "mine"
+
+
+def test_the_wiring_and_a_listener_after_success():
+    with gr.Blocks() as demo:
+        box, out = gr.Number(), gr.Number()
+        box.change(lambda x: x, box, out)
+        fn = next(f for f in gradio_internals.event_functions(demo) if f.outputs)
+        assert fn.targets == [(gradio_internals.block_id(box), "change")]
+        assert [gradio_internals.block_id(c) for c in fn.outputs] == [gradio_internals.block_id(out)]
+        gradio_internals.run_after_success(fn, lambda x: x, out, box)
+    after = [f for f in gradio_internals.event_functions(demo) if f.trigger_after == fn._id]
+    assert len(after) == 1 and after[0].trigger_only_on_success
+
+
+def test_files_named_by_waiting_events_are_spared(tmp_path):
+    from types import SimpleNamespace
+
+    waiting, running, old = (tmp_path / name for name in ("waiting.png", "running.png", "old.png"))
+    for path in (waiting, running, old):
+        path.write_bytes(b"x")
+    event = lambda path: SimpleNamespace(data=SimpleNamespace(data=[{"path": str(path), "meta": {}}, 3]))  # noqa: E731
+    queue = SimpleNamespace(event_queue_per_concurrency_id={"gpu": SimpleNamespace(queue=[event(waiting)])},
+                            active_jobs=[None, [event(running)]])
+    blocks = SimpleNamespace(_queue=queue, blocks={}, temp_file_sets=[{str(waiting), str(running), str(old)}])
+    time.sleep(0.01)
+    gradio_internals.delete_files_created_by_app(blocks, 0)
+    assert waiting.exists() and running.exists() and not old.exists()
+
+
+def test_an_upload_waiting_behind_slow_work_survives_the_sweep(served_app, api_client, tiny_vae, tmp_path):
+    """The soak test's lost requests: the sweep ran while an upload waited its turn in the queue."""
+    from gradio_client import handle_file
+
+    picture = Image.fromarray(np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8))
+    content = str(tmp_path / "waiting-content.png")
+    picture.save(content)
+    slow = api_client.submit(handle_file(content), handle_file(content), "", "gatys", "builtin/random-filters",
+                             300, 64, 0.5, 0, False, api_name="/style_transfer")
+    waiting = api_client.submit(handle_file(content), tiny_vae, 0.0, 0, api_name="/vae_reconstruction")
+    deadline = time.monotonic() + 60
+    while not gradio_internals.files_in_use(served_app) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert gradio_internals.files_in_use(served_app), "the requests never reached the queue"
+    gradio_internals.delete_files_created_by_app(served_app, 0)  # every file is older than 0 s
+    slow.result(timeout=120)
+    recon, *_ = waiting.result(timeout=120)
+    assert Image.open(recon).size == (32, 32)
