@@ -1,4 +1,5 @@
-"""The quality figures of issue 4 §3 for the shipped built-ins, judged by the project's checker.
+"""The quality figures of the shipped built-ins, judged by the project's checker: each family's
+`bench` function (genart_playground/scoring.py), in the order of the family list.
 
     python bench/quality.py            # all built-ins that are shipped
     python bench/quality.py --n 16     # more images per prompt: tighter figures, slower
@@ -7,135 +8,14 @@ Text-to-image runs at the registry's default settings (steps, guidance, schedule
 """
 
 import argparse
-import random
 import sys
-import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from genart_playground import imaging, settings
-from genart_playground.data import checker, shapes
-from genart_playground.models import registry
-
-
-def t2i_figures(n: int, seed: int) -> None:
-    from diffusers import DPMSolverMultistepScheduler, StableDiffusionPipeline
-
-    folder = settings.BUILTIN_DIR / "shapes-t2i"
-    if not (folder / "model_index.json").exists():
-        print("shapes-t2i: not shipped")
-        return
-    defaults = registry.resolve("text_to_image", "builtin/shapes-t2i").defaults
-    pipe = StableDiffusionPipeline.from_pretrained(folder, use_safetensors=True)
-    pipe.scheduler = DPMSolverMultistepScheduler.from_config(pipe.scheduler.config)  # "dpm++"
-    pipe.set_progress_bar_config(disable=True)
-    options = dict(num_inference_steps=defaults["steps"], guidance_scale=defaults["guidance"],
-                   width=defaults["width"], height=defaults["height"])
-    generator = torch.Generator().manual_seed(seed)
-
-    def draw(prompts):
-        images = []
-        for start in range(0, len(prompts), 16):
-            images += pipe(prompts[start:start + 16], generator=generator, **options).images
-        return images
-
-    # 1. Colour and shape named: every combo, n images each
-    print(f"text-to-image, {options['num_inference_steps']} DPM-Solver++ steps, guidance {options['guidance_scale']}:")
-    per_combo = {}
-    for color, shape in shapes.ALL_COMBOS:
-        judged = [checker.judge(image) for image in draw([f"a {color} {shape}"] * n)]
-        per_combo[(color, shape)] = np.mean([j.agrees(color=color, shape=shape) for j in judged])
-    train = np.mean([v for k, v in per_combo.items() if k not in shapes.HELD_OUT])
-    print(f"  colour+shape right, training combos ({len(shapes.TRAIN_COMBOS)}×{n}): {train:.1%}")
-    for combo in shapes.HELDOUT_COMBOS:
-        print(f"  colour+shape right, held out '{' '.join(combo)}' ({n}): {per_combo[combo]:.1%}")
-    print(f"  colour+shape right, held-out combos together: "
-          f"{np.mean([per_combo[c] for c in shapes.HELDOUT_COMBOS]):.1%}")
-
-    # 2. Everything named (training combos): background, position, size
-    rng = random.Random(seed)
-    scenes = [shapes.sample_scene(rng, "train") for _ in range(len(shapes.TRAIN_COMBOS) * n)]
-    judged = [checker.judge(image) for image in draw([shapes.full_caption(s) for s in scenes])]
-    for key in ("color", "shape", "background", "position", "size"):
-        print(f"  full captions ({len(scenes)}): {key} right {np.mean([getattr(j, key) == getattr(s, key) for j, s in zip(judged, scenes)]):.1%}")
-    print(f"  full captions: all five right {np.mean([j.agrees(color=s.color, shape=s.shape, background=s.background, position=s.position, size=s.size) for j, s in zip(judged, scenes)]):.1%}, clean {np.mean([j.clean for j in judged]):.1%}")
-
-    # 3. Speed: 4 images at the defaults
-    began = time.perf_counter()
-    pipe(["a red circle"] * 4, generator=torch.Generator().manual_seed(0), **options)
-    print(f"  4 images at the defaults: {time.perf_counter() - began:.2f} s on {torch.get_num_threads()} threads")
-
-
-def vae_figures(n: int, seed: int) -> None:
-    from diffusers import AutoencoderKL
-
-    folder = settings.BUILTIN_DIR / "shapes-t2i"
-    if not (folder / "vae" / "config.json").exists():
-        print("shapes-vae: not shipped")
-        return
-    vae = AutoencoderKL.from_pretrained(folder, subfolder="vae", use_safetensors=True).eval()
-    held = shapes.ShapesDataset(n, seed=seed + 1000, split="heldout")
-    x = torch.stack([held[i][0] for i in range(n)])
-    with torch.no_grad():
-        recon = torch.cat([vae.decode(vae.encode(c).latent_dist.mode()).sample for c in x.split(64)]).clamp(-1, 1)
-    psnr = 10 * torch.log10(1 / ((x - recon) / 2).pow(2).flatten(1).mean(1))
-    print(f"VAE: PSNR on {n} held-out-combo images it was not trained on: mean {psnr.mean():.2f} dB, "
-          f"min {psnr.min():.2f} dB")
-    big = imaging.to_tensor(shapes.render(held.scene(0)).resize((512, 512)))
-    began = time.perf_counter()
-    with torch.no_grad():
-        vae.decode(vae.encode(big).latent_dist.mode())
-    print(f"  512×512 round trip: {time.perf_counter() - began:.2f} s")
-
-
-def gan_figures(n: int, seed: int) -> None:
-    folder = settings.BUILTIN_DIR / "shapes-gan"
-    if not (folder / "config.json").exists():
-        print("shapes-gan: not shipped")
-        return
-    from genart_playground.networks.gan import Generator
-    from genart_playground.train import gan as train_gan
-
-    try:
-        generator = Generator.from_pretrained(folder).eval()
-    except (OSError, RuntimeError, ValueError) as error:  # weights from an older network layout
-        print(f"shapes-gan: could not load ({type(error).__name__}: {str(error).splitlines()[0]})")
-        return
-    quality = train_gan.evaluate(generator, n, seed)
-    print(f"GAN: {quality['clean_fraction']:.1%} of {n} samples are one clean shape on a clean background; "
-          f"{quality['train_combos_covered']}/20 training combos covered; held-out combos seen: "
-          f"{', '.join(quality['heldout_combos_seen']) or 'none'}")
-    if "shows_its_codes" in quality:
-        print(f"  clean and showing the colour, shape and background its codes name: {quality['shows_its_codes']:.1%}")
-    walk_figures(generator)
-
-
-def walk_figures(generator, pairs: int = 16, frames: int = 32) -> None:
-    """How smoothly slerp walks change (mean |change| per pixel between frames, 0-255), and the tab's speed."""
-    from genart_playground import gan_interpolation
-    from genart_playground.adapters.gan_interpolation import interpolate, latent
-
-    means, largest = [], []
-    for pair in range(pairs):
-        zs = interpolate(latent(2 * pair, generator.latent_dim), latent(2 * pair + 1, generator.latent_dim), frames, "slerp")
-        with torch.no_grad():
-            pixels = (generator(zs) + 1) * 127.5
-        change = (pixels[1:] - pixels[:-1]).abs().mean(dim=(1, 2, 3))
-        means.append(change.mean().item())
-        largest.append(change.max().item())
-    print(f"  walks ({pairs} seed pairs, {frames} slerp frames): mean change between frames {np.mean(means):.1f}/255 "
-          f"per pixel; largest step in a walk {np.mean(largest):.0f}/255 on average, {np.max(largest):.0f} at worst")
-    timings = []
-    for _ in range(8):  # the first call loads the generator into the cache
-        began = time.perf_counter()
-        gan_interpolation(0, 1, frames=frames)
-        timings.append(time.perf_counter() - began)
-    print(f"  gan_interpolation(0, 1, frames={frames}) with the GIF: median {np.median(timings[1:]):.3f} s "
-          f"(of {len(timings) - 1}, after a first call of {timings[0]:.2f} s)")
+from genart_playground import families  # noqa: E402
 
 
 def main() -> None:
@@ -145,9 +25,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    vae_figures(32 * args.n, args.seed)
-    gan_figures(64 * args.n, args.seed)
-    t2i_figures(args.n, args.seed)
+    for family in families.FAMILIES:  # each family's figures (scoring.py), on its built-ins
+        if family.bench is not None:
+            families.resolve_ref(family.bench)(args.n, args.seed)
 
 
 if __name__ == "__main__":

@@ -4,9 +4,19 @@ import torch
 import torch.nn.functional as F
 
 
+def _mse(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Mean squared error per image, on the [0, 1] scale."""
+    return ((a.float().clamp(-1, 1) - b.float().clamp(-1, 1)) / 2).pow(2).flatten(1).mean(1)
+
+
+def psnr_per_image(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Peak signal-to-noise ratio of each image in dB, on the [0, 1] scale; identical images give 100 dB."""
+    return 10 * torch.log10(1 / _mse(a, b).clamp_min(1e-10))
+
+
 def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
-    """Peak signal-to-noise ratio in dB, with pixel values scaled to [0, 1]."""
-    mse = F.mse_loss((a.float() + 1) / 2, (b.float() + 1) / 2).item()
+    """Peak signal-to-noise ratio in dB of all the pixels together, on the [0, 1] scale; inf if identical."""
+    mse = float(_mse(a.reshape(1, -1), b.reshape(1, -1)))
     return float("inf") if mse == 0 else 10.0 * torch.log10(torch.tensor(1.0 / mse)).item()
 
 

@@ -3,12 +3,16 @@ gets these checks by being in the list."""
 
 import ast
 import importlib
+import json
+import re
 
 import gradio as gr
+import numpy as np
 import pytest
 
 import genart_playground as gp
 from genart_playground import families, recipes
+from genart_playground.families.base import IMAGE, MODEL
 from genart_playground.models import loading, registry
 
 FAMILIES = families.FAMILIES
@@ -85,3 +89,121 @@ def test_the_ids_are_unique_and_the_tabs_are_the_apps():
     assert len(set(ids)) == len(ids)
     tabs = [block.id for block in build_demo().blocks.values() if isinstance(block, gr.Tab)]
     assert tabs == [family.id for family in FAMILIES if family.tab]
+
+
+# --- the contract on each family's own tiny model ---------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tinies(tmp_path_factory):
+    """Each family's tiny model, registered for this module: {family id: model name}."""
+    names = {}
+    for family in FAMILIES:
+        if family.tiny is not None and family.example is not None:
+            names[family.id] = registry.register(family.make_tiny(tmp_path_factory.mktemp("families") /
+                                                                  f"tiny-{family.id}")).name
+    yield names
+    from genart_playground.models.cache import cache
+
+    for name in names.values():
+        cache.evict(name)
+        registry.unregister(name)
+
+
+WITH_EXAMPLES = [f for f in FAMILIES if f.tiny is not None and f.example is not None]
+
+
+def picture():
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    return Image.fromarray(rng.integers(0, 256, (40, 48, 3), dtype=np.uint8))
+
+
+def example_call(family, model, **changes):
+    args = [picture() if arg == IMAGE else arg for arg in family.example.args]
+    return getattr(gp, family.id)(*args, **{**family.example.options, "model": model, **changes})
+
+
+def pixels(result) -> list:
+    return [np.asarray(image) for image in result.images]
+
+
+@pytest.mark.parametrize("family", WITH_EXAMPLES, ids=lambda f: f.id)
+def test_same_seed_same_pixels(family, tinies):
+    first, second = example_call(family, tinies[family.id]), example_call(family, tinies[family.id])
+    assert first.images and all(np.array_equal(a, b) for a, b in zip(pixels(first), pixels(second)))
+    assert first.metadata["model"] == tinies[family.id] and first.metadata["task"] == family.id
+
+
+@pytest.mark.parametrize("family", WITH_EXAMPLES, ids=lambda f: f.id)
+def test_every_bound_is_checked_before_any_model_loads(family, tinies, fresh_cache):
+    assert family.example.refused, "an example names the values its function must refuse"
+    for option, value in family.example.refused.items():
+        with pytest.raises(ValueError, match=f"`{option}`"):
+            example_call(family, tinies[family.id], **{option: value})
+    assert fresh_cache.loads == 0 and fresh_cache.loaded() == {}
+
+
+def _poison(model) -> None:
+    import torch
+
+    components = getattr(model, "components", None)
+    modules = [m for m in components.values() if isinstance(m, torch.nn.Module)] if components else [model]
+    with torch.no_grad():
+        for module in modules:
+            for tensor in [*module.parameters(), *module.buffers()]:
+                if tensor.is_floating_point():
+                    tensor.fill_(float("nan"))
+
+
+@pytest.mark.parametrize("family", WITH_EXAMPLES, ids=lambda f: f.id)
+def test_nan_output_is_reported_not_returned(family, tinies, fresh_cache):
+    from genart_playground.checks import OutputError
+
+    _poison(fresh_cache.load(family.id, tinies[family.id]))
+    with pytest.raises(OutputError, match="NaN"):
+        example_call(family, tinies[family.id])
+
+
+@pytest.mark.parametrize("family", WITH_EXAMPLES, ids=lambda f: f.id)
+def test_show_code_and_the_png_recipe_reproduce_the_pixels(family, tinies, tmp_path, monkeypatch):
+    from PIL import Image
+
+    result = example_call(family, tinies[family.id])
+    png = tmp_path / "result.png"
+    png.write_bytes(recipes.png_with_recipe(result.images[0], result.metadata))
+    recipe = recipes.read_recipe(png)
+    assert recipe == json.loads(json.dumps(result.metadata, default=str))
+    code = recipes.code_snippet(recipe)
+    monkeypatch.chdir(tmp_path)
+    for name in re.findall(r'Image\.open\("([^"]+)"\)', code):  # the inputs the snippet opens: the same picture
+        picture().save(tmp_path / name)
+    namespace = {}
+    exec(compile(code, "snippet", "exec"), namespace)  # noqa: S102 - our own generated code
+    assert all(np.array_equal(a, b) for a, b in zip(pixels(namespace["result"]), pixels(result)))
+    assert Image.open(png).size == result.images[0].size
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("family", WITH_EXAMPLES, ids=lambda f: f.id)
+def test_the_endpoint_works_through_gradio_client(family, tinies, api_client, tmp_path):
+    from gradio_client import handle_file
+
+    path = tmp_path / "input.png"
+    picture().save(path)
+    inputs = [tinies[family.id] if value == MODEL else handle_file(str(path)) if value == IMAGE else value
+              for value in family.example.endpoint]
+    outputs = api_client.predict(*inputs, api_name=f"/{family.id}")
+    metadata = next(output for output in outputs if isinstance(output, dict) and "task" in output)
+    assert metadata["model"] == tinies[family.id] and metadata["task"] == family.id
+
+
+@pytest.mark.parametrize("family", [f for f in FAMILIES if f.tab], ids=lambda f: f.id)
+def test_the_explanation_covers_every_control(family):
+    """Every setting of the tab (the lesson links' keys) is named in bold in its "How it works" text."""
+    with gr.Blocks():
+        with gr.Tabs():
+            controls = family.build_tab(run={name: None for name in family.api})
+    missing = [component.label for name, component in controls.items()
+               if name != "model" and not re.search(rf"\*\*{re.escape(component.label)}\.?\*\*", family.explanation)]
+    assert not missing, f"{family.id}'s explanation does not name {missing}"

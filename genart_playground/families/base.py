@@ -34,6 +34,20 @@ class Kind:
     pipeline: bool = False  # a diffusers pipeline folder (model_index.json, component subfolders)
 
 
+IMAGE = "<image>"  # in an Example: a picture the test supplies (a PIL image, or a file for the endpoint)
+MODEL = "<model>"  # in an Example's endpoint inputs: the family's tiny model
+
+
+@dataclass(frozen=True)
+class Example:
+    """One small call of the family's main function: what the family contract tests run it with."""
+
+    args: tuple = ()  # positional arguments (IMAGE for a picture)
+    options: dict = field(default_factory=dict)  # keyword options; the test adds model=<the tiny model>
+    refused: dict = field(default_factory=dict)  # {option: value} changes that must be refused before any model loads
+    endpoint: tuple = ()  # the tab's endpoint inputs, in order (IMAGE, MODEL filled in by the test)
+
+
 @dataclass(frozen=True)
 class Family:
     id: str  # the tab's id, the lesson links' `tab`, the models' category and the main function's name
@@ -49,6 +63,7 @@ class Family:
     trainers: dict[str, str] = field(default_factory=dict)  # training CLI name -> its script's module
     tiny: str | Callable | None = None  # tiny(folder: Path) -> ModelSpec of a random tiny model saved there
     bench: str | Callable | None = None  # bench(n, seed) prints the built-ins' quality figures (bench/quality.py)
+    example: Example | None = None  # a small call of the main function (api[id]) with the tiny model
 
     def run(self) -> dict[str, Callable]:
         """The functions the tab calls, by api name: what `build_tab(run=...)` is given in the app."""

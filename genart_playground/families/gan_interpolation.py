@@ -4,7 +4,7 @@ from pathlib import Path
 
 from .. import recipes
 from ..models.spec import ModelSpec
-from .base import Family, Kind, builtin
+from .base import MODEL, Example, Family, Kind, builtin
 
 MODELS = (
     ModelSpec("builtin/shapes-gan", "gan_interpolation", "gan-generator", builtin("shapes-gan"),
@@ -76,4 +76,7 @@ FAMILY = Family(
     trainers={"gan": "genart_playground.train.gan"},
     tiny=tiny,
     bench="genart_playground.scoring:gan_figures",
+    example=Example(args=(3, 4), options={"frames": 4, "method": "slerp"},
+                    refused={"frames": 10_000, "method": "teleport", "truncation": 0.0},
+                    endpoint=(3, 4, MODEL, 4, "slerp", 1.0)),
 )

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from .. import recipes
 from ..models.spec import ModelSpec
-from .base import Family, Kind
+from .base import IMAGE, MODEL, Example, Family, Kind
 
 MODELS = (
     ModelSpec("builtin/random-filters", "style_transfer", "random-filters", "seed:0",
@@ -32,7 +32,8 @@ picture. The *content loss* compares the result's features with the **Content im
   content loss + w · style loss. The plot and the gallery show the losses and the picture as it goes.
 - **Strength** sets w = 10^(4·strength − 1): 0 → 0.1 (barely touched), 0.5 → 10, 1 → 1000 (mostly
   the style's texture). **Keep the content's colours** keeps the result's brightness but the
-  content's colours (luminance-only transfer).
+  content's colours (luminance-only transfer). **Size** is the result's longest side in pixels: the
+  style's strokes are matched at that scale, and each step costs about the number of pixels.
 - **img2img** (**Method**), the diffusion alternative: noise the content image part of the way, then
   let a text-to-image model denoise it towards the **Style prompt** (SDEdit). There **Strength** is
   the share of the noise schedule redrawn: low keeps the layout, high redraws more freely."""
@@ -86,4 +87,8 @@ FAMILY = Family(
     snippets={"style_transfer": snippet},
     explanation=EXPLANATION,
     tab="genart_playground.ui.tab_style_transfer",
+    tiny=tiny,
+    example=Example(args=(IMAGE, IMAGE), options={"method": "gatys", "steps": 3, "size": 48, "seed": 1},
+                    refused={"steps": 100_000, "size": 100_000, "strength": 5.0, "method": "oil paint"},
+                    endpoint=(IMAGE, IMAGE, "", "gatys", MODEL, 3, 48, 0.5, 1, False)),
 )

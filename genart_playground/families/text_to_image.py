@@ -5,7 +5,7 @@ from pathlib import Path
 
 from .. import recipes
 from ..models.spec import ModelSpec
-from .base import Family, Kind, builtin
+from .base import MODEL, Example, Family, Kind, builtin
 
 # Few-step distilled models were trained for their own schedule: 1-4 steps, no guidance,
 # timesteps that start at the very end of the noise schedule ("trailing").
@@ -115,4 +115,8 @@ FAMILY = Family(
     trainers={"t2i": "genart_playground.train.t2i"},
     tiny=tiny,
     bench="genart_playground.scoring:t2i_figures",
+    example=Example(args=("a red circle on the left",), options={"seed": 3, "steps": 2, "num_images": 2},
+                    refused={"steps": 10_000, "width": 100, "num_images": 0, "seed": -1, "guidance": float("nan"),
+                             "scheduler": "warp-drive", "negative_prompt": "x" * 100_000},
+                    endpoint=("a red circle", "", MODEL, "model default", 1, 2, 3.0, None, None, 3)),
 )

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from .. import recipes
 from ..models.spec import ModelSpec
-from .base import Family, Kind, builtin
+from .base import IMAGE, MODEL, Example, Family, Kind, builtin
 
 MODELS = (
     ModelSpec("builtin/shapes-vae", "vae_reconstruction", "autoencoder", builtin("shapes-t2i"), subfolder="vae",
@@ -26,6 +26,9 @@ EXPLANATION = """\
   gradient flows through μ and σ despite the randomness. This tab decodes the mean μ: the same
   result every run.
 - **Decoder.** It draws the image back from the latents. The **Error per pixel** map shows what was lost.
+- **Latent noise** adds Gaussian noise to the latents before decoding, in units of their own standard
+  deviation, drawn from the **Noise seed**: how well the decoder tolerates a nudge shows how smooth
+  its latent space is.
 - **Training loss** = reconstruction loss (how far the output is from the input) + a KL term (how
   far each latent distribution is from N(0, 1)). The KL keeps the latent space smooth and well
   scaled; a tiny KL weight (1e-6 for the built-in VAE and for Stable Diffusion's) favours sharp
@@ -104,4 +107,7 @@ FAMILY = Family(
     trainers={"vae": "genart_playground.train.vae"},
     tiny=tiny,
     bench="genart_playground.scoring:vae_figures",
+    example=Example(args=(IMAGE,), options={"latent_noise": 0.5, "seed": 2},
+                    refused={"latent_noise": 5.0, "seed": "x"},
+                    endpoint=(IMAGE, MODEL, 0.5, 2)),
 )

@@ -23,8 +23,9 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .. import imaging
-from ..data import checker, shapes
+from .. import imaging, scoring
+from ..data import shapes
+from ..latents import gaussian
 from ..networks.gan import Discriminator, Generator, code_labels
 from .common import ema_update, load_checkpoint, parse_config, save_checkpoint
 
@@ -62,36 +63,10 @@ class TrainConfig:
     threads: int = 0  # torch CPU threads; 0 leaves torch's default
 
 
-# ---- the picture checker: is it one clean shape on a clean background, and which one? ----------
-
-def measure(images, named: list[list[str]] | None = None) -> dict:
-    """Fraction of clean pictures, judged by the project's checker, and how many training
-    colour×shape combinations the clean ones cover (mode collapse shows as few). With `named` (each
-    picture's classes from a conditional generator's codes, e.g. ["red circle", "gray"]), also how
-    often the picture shows what its codes name."""
-    judged = [checker.judge(image) for image in images]
-    clean = [j for j in judged if j.clean]
-    seen = {(j.color, j.shape) for j in clean}
-    quality = {
-        "samples": len(judged),
-        "clean_fraction": round(len(clean) / len(judged), 4),
-        "train_combos_covered": len(seen & set(shapes.TRAIN_COMBOS)),
-        "train_combos_total": len(shapes.TRAIN_COMBOS),
-        "heldout_combos_seen": sorted(f"{c} {s}" for c, s in seen & set(shapes.HELDOUT_COMBOS)),
-    }
-    if named:
-        shown = [j.clean and j.agrees(**_named_attributes(names)) for j, names in zip(judged, named)]
-        quality["shows_its_codes"] = round(float(np.mean(shown)), 4)
-    return quality
-
-
-def _named_attributes(names: list[str]) -> dict:
-    color, shape = names[0].split()  # the codes of `shapes_codes`: "red circle", then the background
-    return {"color": color, "shape": shape, "background": names[1]}
-
+# ---- sampling and judging (the checker's scoring is in scoring.py) ------------------------------------
 
 def latents(generator: Generator, n: int, seed: int) -> torch.Tensor:
-    return torch.randn(n, generator.latent_dim, generator=torch.Generator("cpu").manual_seed(seed))
+    return gaussian(seed, n, generator.latent_dim)
 
 
 @torch.no_grad()
@@ -107,7 +82,7 @@ def sample(generator: Generator, n: int, seed: int) -> list:
 def evaluate(generator: Generator, n: int, seed: int) -> dict:
     """`measure` on n samples; for a conditional generator, with the classes each sample's codes name."""
     z = latents(generator, n, seed)
-    return measure(draw(generator, z), generator.describe(z) if generator.codes else None)
+    return scoring.measure(draw(generator, z), generator.describe(z) if generator.codes else None)
 
 
 # ---- training ---------------------------------------------------------------------------------
@@ -162,9 +137,14 @@ def score(quality: dict) -> float:
 
 
 def main(argv: list[str] | None = None) -> Path:
+    return train(parse_config(TrainConfig, argv))
+
+
+def train(cfg: TrainConfig, on_step=None, should_stop=None) -> Path:
+    """Train; `on_step(step, total, logs)` after every step, `should_stop()` ends the run early with a
+    checkpoint it can resume from. Returns the EMA generator's folder."""
     from accelerate import Accelerator
 
-    cfg = parse_config(TrainConfig, argv)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     accelerator = Accelerator()
@@ -226,10 +206,12 @@ def main(argv: list[str] | None = None) -> Path:
         # 4. Every `eval_every` steps: score the EMA generator, keep it in `--out/best` if it is the best yet
         done = step + 1
         wall = elapsed + time.time() - began
+        if on_step is not None:
+            on_step(done, cfg.steps, {"loss_d": loss_d.item(), "loss_g": loss_g.item()})
         if (done % cfg.eval_every == 0 or done == cfg.steps) and accelerator.is_main_process:
             best = _evaluate(cfg, out, done, wall, ema, best)
         # 5. Every `sample_every` steps and at the end: samples, a checkpoint, the generator folder
-        out_of_time = bool(cfg.max_wall_s) and wall > cfg.max_wall_s
+        out_of_time = (bool(cfg.max_wall_s) and wall > cfg.max_wall_s) or (should_stop is not None and should_stop())
         if (done % cfg.sample_every == 0 or done == cfg.steps or out_of_time) and accelerator.is_main_process:
             _publish(cfg, out, done, wall, accelerator.unwrap_model(generator),
                      accelerator.unwrap_model(discriminator), ema, opt_g, opt_d, best)

@@ -34,8 +34,8 @@ from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
 from transformers import CLIPTextConfig, CLIPTextModel
 
-from .. import imaging
-from ..data import checker, shapes
+from .. import imaging, scoring
+from ..data import shapes
 from ..networks.caption_tokenizer import build_tokenizer
 from .common import ema_update, load_checkpoint, parse_config, save_checkpoint
 
@@ -46,7 +46,7 @@ class T2iConfig:
 
     data: str = "shapes"  # "shapes", or a folder of your own images with captions (see data/shapes.py)
     vae: str = "genart_playground/builtin/shapes-t2i/vae"  # the trained autoencoder, frozen here
-    out: str = "genart_playground/builtin/shapes-t2i"  # the pipeline folder, rewritten when quality improves
+    out: str = "runs/t2i/pipeline"  # the pipeline folder, rewritten when quality improves; copy it into builtin/ to ship
     run_dir: str = "runs/t2i"  # latents cache, resumable checkpoint, sample grids (git-ignored)
     steps: int = 10_000  # the cosine schedule's length (stage 1)
     batch_size: int = 32  # more steps of a smaller batch learn faster per CPU second here
@@ -137,41 +137,17 @@ def make_pipeline(unet, text_encoder, vae, tokenizer) -> StableDiffusionPipeline
     return pipe
 
 
-def eval_prompts(seed: int) -> list[tuple[str, dict, str]]:
-    """(prompt, attributes the picture must show, group): colour+shape on every combo, and
-    prompts that also name background and position, on training combos."""
-    rng = random.Random(f"eval/{seed}")
-    prompts = []
-    for color, shape in shapes.ALL_COMBOS:
-        group = "heldout" if (color, shape) in shapes.HELD_OUT else "train"
-        prompts += [(f"a {color} {shape}", {"color": color, "shape": shape}, group)] * 2
-    for color, shape in rng.sample(shapes.TRAIN_COMBOS, 20) * 2:
-        background, position = rng.choice(list(shapes.BACKGROUNDS)), rng.choice(list(shapes.POSITIONS))
-        text = f"a {color} {shape} {shapes.POSITION_PHRASES[position]} on a {background} background"
-        prompts.append((text, {"color": color, "shape": shape, "background": background, "position": position}, "full"))
-    return prompts
-
-
 @torch.no_grad()
 def evaluate(pipe: StableDiffusionPipeline, config: T2iConfig) -> tuple[dict, list]:
     """Judge generated pictures with the project's checker: the quality figures of issue 4 §3."""
-    prompts = eval_prompts(config.seed)
+    prompts = scoring.eval_prompts(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     images = []
     for start in range(0, len(prompts), 16):
         chunk = prompts[start:start + 16]
         images += pipe([p for p, _, _ in chunk], num_inference_steps=config.eval_steps,
                        guidance_scale=config.eval_guidance, generator=generator).images
-    scores: dict = {}
-    for (text, named, group), image in zip(prompts, images):
-        judged = checker.judge(image)
-        scores.setdefault(f"{group}/color+shape", []).append(judged.agrees(color=named["color"], shape=named["shape"]))
-        if group == "full":
-            scores.setdefault("full/background", []).append(judged.background == named["background"])
-            scores.setdefault("full/position", []).append(judged.position == named["position"])
-            scores.setdefault("full/all", []).append(judged.agrees(**named))
-        scores.setdefault("clean", []).append(judged.clean)
-    return {key: sum(v) / len(v) for key, v in scores.items()}, images
+    return scoring.score_prompts(prompts, images), images
 
 
 def save_pipeline(pipe: StableDiffusionPipeline, out: Path, extra: dict, samples) -> None:
@@ -194,8 +170,13 @@ def save_pipeline(pipe: StableDiffusionPipeline, out: Path, extra: dict, samples
         staging.rename(out)
 
 
-def main(argv: list[str] | None = None) -> None:
-    config = parse_config(T2iConfig, argv)
+def main(argv: list[str] | None = None) -> Path:
+    return train(parse_config(T2iConfig, argv))
+
+
+def train(config: T2iConfig, on_step=None, should_stop=None) -> Path:
+    """Train; `on_step(step, total, logs)` after every step, `should_stop()` ends the run early with a
+    checkpoint it can resume from. Returns the pipeline folder (written whenever quality improved)."""
     torch.set_num_threads(config.threads)
     accelerator = Accelerator()
     run_dir, out = Path(config.run_dir), Path(config.out)
@@ -279,10 +260,13 @@ def main(argv: list[str] | None = None) -> None:
         ema_update(ema_unet, accelerator.unwrap_model(unet), decay)
         ema_update(ema_text, accelerator.unwrap_model(text_encoder), decay)
         bar.set_postfix(loss=f"{loss.item():.4f}", lr=f"{schedule.get_last_lr()[0]:.1e}")
+        done = step + 1
+        if on_step is not None:
+            on_step(done, config.steps, {"loss": loss.item(), "lr": schedule.get_last_lr()[0]})
+        stop = should_stop is not None and should_stop()
 
         # 4. Now and then: measure with the checker, save a grid, checkpoint, ship when better
-        done = step + 1
-        if accelerator.is_main_process and (done % config.eval_every == 0 or done == config.steps):
+        if accelerator.is_main_process and (done % config.eval_every == 0 or done == config.steps or stop):
             pipe = make_pipeline(ema_unet, ema_text, vae, tokenizer)
             scores, images = evaluate(pipe, config)
             score = scores["train/color+shape"] + scores["full/all"]
@@ -298,6 +282,9 @@ def main(argv: list[str] | None = None) -> None:
                 best = score
                 save_pipeline(pipe, out, extra, samples)
                 accelerator.print(f"saved {out} (score {score:.3f})")
+        if stop:
+            break
+    return out
 
 
 if __name__ == "__main__":

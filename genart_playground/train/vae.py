@@ -19,7 +19,7 @@ from accelerate import Accelerator
 from diffusers import AutoencoderKL
 from tqdm.auto import tqdm
 
-from .. import imaging
+from .. import imaging, metrics
 from ..data import shapes
 from .common import ema_update, load_checkpoint, parse_config, save_checkpoint
 
@@ -29,7 +29,7 @@ class VaeConfig:
     """Train a small AutoencoderKL on the shapes world (or a folder of images)."""
 
     data: str = "shapes"  # "shapes", or a folder of your own images (captions are not used here)
-    out: str = "genart_playground/builtin/shapes-t2i/vae"  # where the EMA model is saved (save_pretrained)
+    out: str = "runs/vae/autoencoder"  # where the EMA model is saved (save_pretrained); copy it into builtin/ to ship
     run_dir: str = "runs/vae"  # resumable checkpoint and sample grids (git-ignored)
     steps: int = 2000  # about 0.35 s a step on one CPU core: the 12-minute budget
     batch_size: int = 16  # flat shapes need few examples per step; more only slows a CPU step
@@ -58,16 +58,10 @@ def build_vae(config: VaeConfig) -> AutoencoderKL:
     )
 
 
-def psnr(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Per image, on the [0, 1] scale."""
-    mse = ((x.clamp(-1, 1) - y.clamp(-1, 1)) / 2).pow(2).flatten(1).mean(1)
-    return 10 * torch.log10(1 / mse.clamp_min(1e-10))
-
-
 @torch.no_grad()
 def evaluate(vae: AutoencoderKL, images: torch.Tensor) -> float:
     recon = torch.cat([vae.decode(vae.encode(chunk).latent_dist.mode()).sample for chunk in images.split(64)])
-    return float(psnr(images, recon).mean())
+    return float(metrics.psnr_per_image(images, recon).mean())
 
 
 @torch.no_grad()
@@ -84,8 +78,13 @@ def batch(dataset, step: int, config: VaeConfig, rank: int) -> torch.Tensor:
     return torch.stack([dataset[int(i)][0] for i in index])
 
 
-def main(argv: list[str] | None = None) -> None:
-    config = parse_config(VaeConfig, argv)
+def main(argv: list[str] | None = None) -> Path:
+    return train(parse_config(VaeConfig, argv))
+
+
+def train(config: VaeConfig, on_step=None, should_stop=None) -> Path:
+    """Train; `on_step(step, total, logs)` after every step, `should_stop()` ends the run early with a
+    checkpoint it can resume from. Returns the saved model's folder."""
     torch.set_num_threads(config.threads)
     accelerator = Accelerator()
     run_dir = Path(config.run_dir)
@@ -126,10 +125,13 @@ def main(argv: list[str] | None = None) -> None:
         schedule.step()
         ema_update(ema, accelerator.unwrap_model(vae), config.ema_decay if step > config.warmup else 0.0)
         bar.set_postfix(loss=f"{loss.item():.4f}")
+        done = step + 1
+        if on_step is not None:
+            on_step(done, config.steps, {"loss": loss.item()})
+        stop = should_stop is not None and should_stop()
 
         # 4. Now and then: PSNR on held-out combos, a sample grid, a resumable checkpoint
-        done = step + 1
-        if accelerator.is_main_process and (done % config.sample_every == 0 or done == config.steps):
+        if accelerator.is_main_process and (done % config.sample_every == 0 or done == config.steps or stop):
             score = evaluate(ema, eval_images)
             accelerator.print(f"step {done}: held-out PSNR {score:.2f} dB, {time.time() - began:.0f} s")
             with torch.no_grad():
@@ -138,6 +140,8 @@ def main(argv: list[str] | None = None) -> None:
             imaging.grid(imaging.to_pil(torch.cat([eval_images[:8], recon])), columns=8).save(run_dir / f"samples_{done:06d}.png")
             save_checkpoint(run_dir / "checkpoint", modules={"vae": accelerator.unwrap_model(vae), "ema": ema},
                             optimizers={"adamw": optimizer}, step=done, extra={"config": asdict(config), "psnr": score})
+        if stop:
+            break
 
     # 5. Save the EMA or the raw model, whichever reconstructs a validation set (not the held-out
     #    figure's images) better, with the measured latent scale
@@ -153,6 +157,7 @@ def main(argv: list[str] | None = None) -> None:
         ema.save_pretrained(config.out, safe_serialization=True)
         accelerator.print(f"saved {config.out}: held-out PSNR {evaluate(ema, eval_images):.2f} dB, "
                           f"scaling_factor {ema.config.scaling_factor:.4f}, wall {time.time() - began:.0f} s")
+    return Path(config.out)
 
 
 if __name__ == "__main__":

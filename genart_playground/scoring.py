@@ -1,0 +1,201 @@
+"""Judging pictures of the shapes world with the project's checker (`data/checker.py`), in one place:
+the training scripts keep their best weights by these scores, `bench/quality.py` prints the
+built-ins' figures with them (each family's `bench`), and the tests hold the shipped weights to
+floors with them.
+"""
+
+import random
+import time
+
+import numpy as np
+import torch
+
+from . import imaging, metrics, settings
+from .data import checker, shapes
+
+ATTRIBUTES = ("color", "shape", "background", "position", "size")
+
+
+# ---- unconditioned samples (GANs): clean pictures, coverage, and what their codes name --------------
+
+def measure(images, named: list[list[str]] | None = None) -> dict:
+    """Fraction of clean pictures, judged by the project's checker, and how many training
+    colour×shape combinations the clean ones cover (mode collapse shows as few). With `named` (each
+    picture's classes from a conditional generator's codes, e.g. ["red circle", "gray"]), also how
+    often the picture shows what its codes name."""
+    judged = [checker.judge(image) for image in images]
+    clean = [j for j in judged if j.clean]
+    seen = {(j.color, j.shape) for j in clean}
+    quality = {
+        "samples": len(judged),
+        "clean_fraction": round(len(clean) / len(judged), 4),
+        "train_combos_covered": len(seen & set(shapes.TRAIN_COMBOS)),
+        "train_combos_total": len(shapes.TRAIN_COMBOS),
+        "heldout_combos_seen": sorted(f"{c} {s}" for c, s in seen & set(shapes.HELDOUT_COMBOS)),
+    }
+    if named:
+        shown = [j.clean and j.agrees(**named_attributes(names)) for j, names in zip(judged, named)]
+        quality["shows_its_codes"] = round(float(np.mean(shown)), 4)
+    return quality
+
+
+def named_attributes(names: list[str]) -> dict:
+    color, shape = names[0].split()  # a conditional generator's codes: "red circle", then the background
+    return {"color": color, "shape": shape, "background": names[1]}
+
+
+# ---- prompted pictures (text to image): do they show what the words name? -----------------------------
+
+def eval_prompts(seed: int) -> list[tuple[str, dict, str]]:
+    """(prompt, attributes the picture must show, group): colour+shape on every combo, and
+    prompts that also name background and position, on training combos."""
+    rng = random.Random(f"eval/{seed}")
+    prompts = []
+    for color, shape in shapes.ALL_COMBOS:
+        group = "heldout" if (color, shape) in shapes.HELD_OUT else "train"
+        prompts += [(f"a {color} {shape}", {"color": color, "shape": shape}, group)] * 2
+    for color, shape in rng.sample(shapes.TRAIN_COMBOS, 20) * 2:
+        background, position = rng.choice(list(shapes.BACKGROUNDS)), rng.choice(list(shapes.POSITIONS))
+        text = f"a {color} {shape} {shapes.POSITION_PHRASES[position]} on a {background} background"
+        prompts.append((text, {"color": color, "shape": shape, "background": background, "position": position}, "full"))
+    return prompts
+
+
+def score_prompts(prompts: list[tuple[str, dict, str]], images) -> dict:
+    """The share of pictures right on each judged attribute, by group (train, heldout, full), and clean."""
+    scores: dict = {}
+    for (_, named, group), image in zip(prompts, images):
+        judged = checker.judge(image)
+        scores.setdefault(f"{group}/color+shape", []).append(judged.agrees(color=named["color"], shape=named["shape"]))
+        if group == "full":
+            scores.setdefault("full/background", []).append(judged.background == named["background"])
+            scores.setdefault("full/position", []).append(judged.position == named["position"])
+            scores.setdefault("full/all", []).append(judged.agrees(**named))
+        scores.setdefault("clean", []).append(judged.clean)
+    return {key: sum(v) / len(v) for key, v in scores.items()}
+
+
+# ---- the built-ins' figures, as bench/quality.py prints them ------------------------------------------
+
+def t2i_figures(n: int, seed: int) -> None:
+    """Colour+shape on every combination (n pictures each), the full captions, and 4 pictures' time."""
+    from diffusers import DPMSolverMultistepScheduler, StableDiffusionPipeline
+
+    from .families import text_to_image
+
+    folder = settings.BUILTIN_DIR / "shapes-t2i"
+    if not (folder / "model_index.json").exists():
+        print("shapes-t2i: not shipped")
+        return
+    defaults = next(spec for spec in text_to_image.MODELS if spec.name == "builtin/shapes-t2i").defaults
+    pipe = StableDiffusionPipeline.from_pretrained(folder, use_safetensors=True)
+    pipe.scheduler = DPMSolverMultistepScheduler.from_config(pipe.scheduler.config)  # "dpm++"
+    pipe.set_progress_bar_config(disable=True)
+    options = dict(num_inference_steps=defaults["steps"], guidance_scale=defaults["guidance"],
+                   width=defaults["width"], height=defaults["height"])
+    generator = torch.Generator().manual_seed(seed)
+
+    def draw(prompts):
+        images = []
+        for start in range(0, len(prompts), 16):
+            images += pipe(prompts[start:start + 16], generator=generator, **options).images
+        return images
+
+    # 1. Colour and shape named: every combo, n images each
+    print(f"text-to-image, {options['num_inference_steps']} DPM-Solver++ steps, guidance {options['guidance_scale']}:")
+    per_combo = {}
+    for color, shape in shapes.ALL_COMBOS:
+        judged = [checker.judge(image) for image in draw([f"a {color} {shape}"] * n)]
+        per_combo[(color, shape)] = np.mean([j.agrees(color=color, shape=shape) for j in judged])
+    train = np.mean([v for k, v in per_combo.items() if k not in shapes.HELD_OUT])
+    print(f"  colour+shape right, training combos ({len(shapes.TRAIN_COMBOS)}×{n}): {train:.1%}")
+    for combo in shapes.HELDOUT_COMBOS:
+        print(f"  colour+shape right, held out '{' '.join(combo)}' ({n}): {per_combo[combo]:.1%}")
+    print(f"  colour+shape right, held-out combos together: "
+          f"{np.mean([per_combo[c] for c in shapes.HELDOUT_COMBOS]):.1%}")
+
+    # 2. Everything named (training combos): background, position, size
+    rng = random.Random(seed)
+    scenes = [shapes.sample_scene(rng, "train") for _ in range(len(shapes.TRAIN_COMBOS) * n)]
+    judged = [checker.judge(image) for image in draw([shapes.full_caption(s) for s in scenes])]
+    for key in ("color", "shape", "background", "position", "size"):
+        print(f"  full captions ({len(scenes)}): {key} right {np.mean([getattr(j, key) == getattr(s, key) for j, s in zip(judged, scenes)]):.1%}")
+    print(f"  full captions: all five right {np.mean([j.agrees(color=s.color, shape=s.shape, background=s.background, position=s.position, size=s.size) for j, s in zip(judged, scenes)]):.1%}, clean {np.mean([j.clean for j in judged]):.1%}")
+
+    # 3. Speed: 4 images at the defaults
+    began = time.perf_counter()
+    pipe(["a red circle"] * 4, generator=torch.Generator().manual_seed(0), **options)
+    print(f"  4 images at the defaults: {time.perf_counter() - began:.2f} s on {torch.get_num_threads()} threads")
+
+
+def vae_figures(n: int, seed: int) -> None:
+    """PSNR on 32·n held-out pictures, and the 512×512 round trip's time."""
+    n = 32 * n
+    from diffusers import AutoencoderKL
+
+    folder = settings.BUILTIN_DIR / "shapes-t2i"
+    if not (folder / "vae" / "config.json").exists():
+        print("shapes-vae: not shipped")
+        return
+    vae = AutoencoderKL.from_pretrained(folder, subfolder="vae", use_safetensors=True).eval()
+    held = shapes.ShapesDataset(n, seed=seed + 1000, split="heldout")
+    x = torch.stack([held[i][0] for i in range(n)])
+    with torch.no_grad():
+        recon = torch.cat([vae.decode(vae.encode(c).latent_dist.mode()).sample for c in x.split(64)]).clamp(-1, 1)
+    psnr = metrics.psnr_per_image(x, recon)
+    print(f"VAE: PSNR on {n} held-out-combo images it was not trained on: mean {psnr.mean():.2f} dB, "
+          f"min {psnr.min():.2f} dB")
+    big = imaging.to_tensor(shapes.render(held.scene(0)).resize((512, 512)))
+    began = time.perf_counter()
+    with torch.no_grad():
+        vae.decode(vae.encode(big).latent_dist.mode())
+    print(f"  512×512 round trip: {time.perf_counter() - began:.2f} s")
+
+
+def gan_figures(n: int, seed: int) -> None:
+    """The checker's figures on 64·n samples, and the walks' smoothness and speed."""
+    n = 64 * n
+    folder = settings.BUILTIN_DIR / "shapes-gan"
+    if not (folder / "config.json").exists():
+        print("shapes-gan: not shipped")
+        return
+    from .networks.gan import Generator
+    from .train import gan as train_gan
+
+    try:
+        generator = Generator.from_pretrained(folder).eval()
+    except (OSError, RuntimeError, ValueError) as error:  # weights from an older network layout
+        print(f"shapes-gan: could not load ({type(error).__name__}: {str(error).splitlines()[0]})")
+        return
+    quality = train_gan.evaluate(generator, n, seed)
+    print(f"GAN: {quality['clean_fraction']:.1%} of {n} samples are one clean shape on a clean background; "
+          f"{quality['train_combos_covered']}/20 training combos covered; held-out combos seen: "
+          f"{', '.join(quality['heldout_combos_seen']) or 'none'}")
+    if "shows_its_codes" in quality:
+        print(f"  clean and showing the colour, shape and background its codes name: {quality['shows_its_codes']:.1%}")
+    walk_figures(generator)
+
+
+def walk_figures(generator, pairs: int = 16, frames: int = 32) -> None:
+    """How smoothly slerp walks change (mean |change| per pixel between frames, 0-255), and the tab's speed."""
+    from . import gan_interpolation
+    from .latents import gaussian, interpolate
+
+    means, largest = [], []
+    for pair in range(pairs):
+        zs = interpolate(gaussian(2 * pair, generator.latent_dim), gaussian(2 * pair + 1, generator.latent_dim), frames,
+                         "slerp")
+        with torch.no_grad():
+            pixels = (generator(zs) + 1) * 127.5
+        change = (pixels[1:] - pixels[:-1]).abs().mean(dim=(1, 2, 3))
+        means.append(change.mean().item())
+        largest.append(change.max().item())
+    print(f"  walks ({pairs} seed pairs, {frames} slerp frames): mean change between frames {np.mean(means):.1f}/255 "
+          f"per pixel; largest step in a walk {np.mean(largest):.0f}/255 on average, {np.max(largest):.0f} at worst")
+    timings = []
+    for _ in range(8):  # the first call loads the generator into the cache
+        began = time.perf_counter()
+        gan_interpolation(0, 1, frames=frames)
+        timings.append(time.perf_counter() - began)
+    print(f"  gan_interpolation(0, 1, frames={frames}) with the GIF: median {np.median(timings[1:]):.3f} s "
+          f"(of {len(timings) - 1}, after a first call of {timings[0]:.2f} s)")
