@@ -52,8 +52,9 @@ def test_switching_gans_keeps_one_in_memory(fresh_cache, two_gans):
         fresh_cache.budget_bytes = 0
     assert all(gone), gone
     assert fresh_cache.loads == 1 + 2 * SWITCHES
-    # A model left behind per switch would add ~30 MB each time; allow noise, not one model.
-    assert max(peaks[1:]) - peaks[0] < 20 * 2**20, [p // 2**20 for p in peaks]
+    # A model left behind per switch would add ~30 MB each time; allow noise, not one model. Measured from
+    # the end of the first round: the allocator's own arenas grow by up to ~20 MB in it, once (seen under load).
+    assert max(peaks[1:]) - peaks[1] < 20 * 2**20, [p // 2**20 for p in peaks]
 
 
 def test_switching_pipelines_leaves_nothing_of_the_old_one(fresh_cache, tiny_t2i, tiny_hub_t2i):

@@ -286,6 +286,14 @@ def on_zero_gpu() -> bool:
     return True
 
 
+def gpu_seconds(*, load: float, per_step: float, steps=None, default_steps: int = 1, count=None,
+                width=None, height=None) -> float:
+    """The one ZeroGPU estimate: loading, plus each step's cost scaled by how many pictures and how many
+    pixels (against 512×512) it works on. None means the model's own setting (its usual value here)."""
+    pixels = ((width or 512) * (height or 512)) / (512 * 512)
+    return load + per_step * (steps or default_steps) * (count or 1) * pixels
+
+
 def gpu(duration):
     """On a ZeroGPU Space, run the function under `spaces.GPU` for `duration(*args, **kwargs)` seconds.
 

@@ -18,7 +18,7 @@ EXAMPLES = [[0, 1, 16, "slerp", 1.0], [7, 42, 24, "lerp", 1.0], [3, 11, 16, "sle
 
 
 def seconds_needed(seed_a, seed_b, model, frames, *rest, **kwargs) -> float:
-    return 10 + 0.05 * (frames or 16)  # one batched forward pass of a small generator
+    return common.gpu_seconds(load=10, per_step=0.05, count=frames or 16)  # one batched pass of a small generator
 
 
 @common.user_errors
@@ -41,7 +41,7 @@ def walk_video(frames):
 
 
 def comparison_seconds_needed(seed_a, seed_b, model, frames, *rest, **kwargs) -> float:
-    return 10 + 0.1 * (frames or 16)  # two walks
+    return common.gpu_seconds(load=10, per_step=0.1, count=frames or 16)  # two walks
 
 
 @common.user_errors

@@ -1,23 +1,21 @@
 """The style-transfer tab: repaint a content image in the style of another image or of a prompt.
 
 The loss curves and the intermediate images appear while the run goes: the adapter runs in a
-worker thread and hands each step over through a queue (`on_step`); the handler, a generator,
-yields a partial update as they come and the final outputs last (what the API returns).
+worker thread and hands each step over (`on_step`, through ui/streaming.py); the handler, a
+generator, yields a partial update as they come and the final outputs last (what the API returns).
 """
 
-import contextvars
-import queue
-import threading
 import time
 
 import gradio as gr
 import pandas as pd
 
-from .. import limits, serving, uploads
+from .. import limits, uploads
 from ..adapters.style_transfer import DEFAULT_STRENGTH, METHODS
 from ..models import registry
 from . import common, explanations
 from .image_input import upload_image
+from .streaming import Streamed
 
 MODEL_TASK = {"gatys": "style_transfer", "img2img": "text_to_image"}
 EXAMPLES = [
@@ -34,9 +32,10 @@ def _own(value):
 
 def seconds_needed(content, style_image, style_prompt, method, model, steps, size, *rest, **kwargs) -> float:
     if method == "img2img":
-        return 20 + 0.2 * (steps or 25)
-    side = (size or 256) / 256
-    return 15 + 0.05 * (steps or 150) * side * side  # each optimisation step is a forward and a backward pass
+        return common.gpu_seconds(load=20, per_step=0.2, steps=steps, default_steps=25)
+    # Each optimisation step is a forward and a backward pass, at (size × size) / 256² of 512²'s cost × 4.
+    return common.gpu_seconds(load=15, per_step=0.2, steps=steps, default_steps=150, width=size or 256,
+                              height=size or 256)
 
 
 LOSS_AXIS = "loss (share of its largest value)"
@@ -75,55 +74,23 @@ def stylise(run, content, style_image, style_prompt, method, model, steps, size,
             progress=gr.Progress()):
     """Yields (result, losses, intermediates, metadata): partial updates while it runs, then the final outputs."""
     report = common.bridge(progress)  # here, in Gradio's thread: it finds the event to watch for a cancel
-    updates = queue.Queue()
-    stopped = threading.Event()  # set when this generator ends early (closed): the worker stops at its next step
-
-    def check_stopped():
-        if stopped.is_set():
-            raise serving.Cancelled("Cancelled.")
-
-    def progress_in_worker(fraction, message=""):
-        check_stopped()
-        report(fraction, message)
-
-    def on_step(step, losses, image):
-        check_stopped()
-        updates.put(("step", (step, losses), image))
-
-    def work():
-        try:
-            result = _transfer(run, content, style_image, style_prompt, method, model, steps, size, strength, seed,
-                               preserve_color, progress=progress_in_worker, on_step=on_step)
-            updates.put(("done", result, None))
-        except BaseException as error:  # noqa: BLE001  (handed to the generator, which raises it)
-            updates.put(("error", error, None))
-
-    # The context carries Gradio's event (progress bar, warnings) into the worker thread.
-    worker = threading.Thread(target=contextvars.copy_context().run, args=(work,), name="style-transfer",
-                              daemon=True)
-    worker.start()
+    stream = Streamed(lambda progress, on_step: _transfer(run, content, style_image, style_prompt, method, model,
+                                                          steps, size, strength, seed, preserve_color,
+                                                          progress=progress, on_step=on_step),
+                      report, name="style-transfer")
     snapshots, last_step, shown, began = [], -1, 0.0, time.monotonic()
-    try:
-        while True:
-            kind, value, image = updates.get()
-            if kind == "error":
-                raise value
-            if kind == "done":
-                result = value
-                break
-            step, losses = value
-            if step <= last_step:
-                snapshots = []  # the run started again (user_errors retries once after running out of memory)
-            last_step = step
-            if image is not None:
-                snapshots.append(common.image_file(image))
-            if time.monotonic() - began < STREAM_AFTER_S:
-                continue
-            if image is not None or time.monotonic() - shown >= PARTIAL_EVERY_S:
-                shown = time.monotonic()
-                yield gr.skip(), loss_curves(losses), list(snapshots), gr.skip()
-    finally:
-        stopped.set()
+    for step, losses, image in stream:
+        if step <= last_step:
+            snapshots = []  # the run started again (user_errors retries once after running out of memory)
+        last_step = step
+        if image is not None:
+            snapshots.append(common.image_file(image))
+        if time.monotonic() - began < STREAM_AFTER_S:
+            continue
+        if image is not None or time.monotonic() - shown >= PARTIAL_EVERY_S:
+            shown = time.monotonic()
+            yield gr.skip(), loss_curves(losses), list(snapshots), gr.skip()
+    result = stream.result
     common.show_warnings(result)
     # img2img's previews are the tab's own (its result has no intermediates): they stay on screen.
     yield (common.recipe_png(result.images[0], result.metadata), loss_curves(result.losses),

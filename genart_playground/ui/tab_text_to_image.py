@@ -24,8 +24,8 @@ def _own(value):
 def seconds_needed(prompt, negative_prompt, model, scheduler, num_images, steps, guidance, width, height,
                    *rest, **kwargs) -> float:
     """ZeroGPU time for one request: loading, plus denoising steps scaled by pixels and images."""
-    pixels = ((width or 512) * (height or 512)) / (512 * 512)
-    return 20 + 0.2 * (steps or 25) * (num_images or 1) * pixels
+    return common.gpu_seconds(load=20, per_step=0.2, steps=steps, default_steps=25, count=num_images,
+                              width=width, height=height)
 
 
 @common.user_errors
@@ -51,8 +51,7 @@ def image_files(images, metadata) -> list[str]:
 def timeline_seconds(prompt, negative_prompt, model, scheduler, steps, guidance, width, height,
                      *rest, **kwargs) -> float:
     """One run, plus decoding two previews per step."""
-    pixels = ((width or 512) * (height or 512)) / (512 * 512)
-    return 20 + 0.4 * (steps or 25) * pixels
+    return common.gpu_seconds(load=20, per_step=0.4, steps=steps, default_steps=25, width=width, height=height)
 
 
 @common.user_errors
@@ -89,8 +88,8 @@ def show_step(step, noisy, predicted, guidance_maps):
 def walk_seconds(prompt, negative_prompt, model, scheduler, steps, guidance, width, height, seed, prompt_b,
                  seed_b, frames, *rest, **kwargs) -> float:
     """One run per frame."""
-    pixels = ((width or 512) * (height or 512)) / (512 * 512)
-    return 20 + 0.2 * (steps or 25) * (frames or 8) * pixels
+    return common.gpu_seconds(load=20, per_step=0.2, steps=steps, default_steps=25, count=frames or 8,
+                              width=width, height=height)
 
 
 @common.user_errors

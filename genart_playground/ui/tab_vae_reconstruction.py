@@ -23,7 +23,7 @@ NONE = "none"  # "Compare with" when there is nothing to compare with
 
 
 def seconds_needed(image, model, *rest, **kwargs) -> float:
-    return 15  # one encode and one decode, whatever the autoencoder
+    return common.gpu_seconds(load=15, per_step=0)  # one encode and one decode, whatever the autoencoder
 
 
 @common.user_errors
@@ -47,7 +47,7 @@ def rounded(metrics: dict) -> dict:
 
 
 def comparison_seconds_needed(*args, **kwargs) -> float:
-    return 25  # two encodes and two decodes
+    return common.gpu_seconds(load=25, per_step=0)  # two encodes and two decodes
 
 
 @common.user_errors
@@ -68,7 +68,7 @@ def compare(run, image, model, compare_model, latent_noise=0.0, seed=0, progress
 
 
 def walk_seconds_needed(image_a, image_b, model, frames, *rest, **kwargs) -> float:
-    return 10 + 2 * (frames or 8)  # one decode per frame
+    return common.gpu_seconds(load=10, per_step=2, count=frames or 8)  # one decode per frame
 
 
 @common.user_errors
