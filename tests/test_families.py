@@ -52,8 +52,11 @@ def test_its_tab_calls_only_the_functions_it_is_given(family):
     fakes = {name: (lambda *args, **kwargs: pytest.fail("a fake was called while building")) for name in family.api}
     with gr.Blocks() as demo:
         with gr.Tabs():
-            controls = family.build_tab(run=fakes)
-    assert controls and all(isinstance(name, str) for name in controls)  # the lesson links' keys
+            settings = family.build_tab(run=fakes)
+    assert settings.controls and all(isinstance(name, str) for name in settings.controls)  # the lesson links' keys
+    for cascade in settings.cascades:  # what a setting fills in when it changes names the tab's own components
+        assert {cascade.source, *cascade.reads} <= set(settings.controls)
+        assert all(settings.component(name) is not None for name in cascade.writes)
     api_names = {fn.api_name for fn in demo.fns.values() if fn.api_name and fn.api_visibility != "private"}
     assert family.id in api_names
     tabs = [block for block in demo.blocks.values() if isinstance(block, gr.Tab)]
@@ -203,7 +206,7 @@ def test_the_explanation_covers_every_control(family):
     """Every setting of the tab (the lesson links' keys) is named in bold in its "How it works" text."""
     with gr.Blocks():
         with gr.Tabs():
-            controls = family.build_tab(run={name: None for name in family.api})
-    missing = [component.label for name, component in controls.items()
+            settings = family.build_tab(run={name: None for name in family.api})
+    missing = [component.label for name, component in settings.controls.items()
                if name != "model" and not re.search(rf"\*\*{re.escape(component.label)}\.?\*\*", family.explanation)]
     assert not missing, f"{family.id}'s explanation does not name {missing}"

@@ -49,18 +49,6 @@ def test_a_replaced_preprocess_is_the_one_gradio_calls():
     assert image.preprocess(None) == "mine"
 
 
-def test_the_wiring_and_a_listener_after_success():
-    with gr.Blocks() as demo:
-        box, out = gr.Number(), gr.Number()
-        box.change(lambda x: x, box, out)
-        fn = next(f for f in gradio_internals.event_functions(demo) if f.outputs)
-        assert fn.targets == [(gradio_internals.block_id(box), "change")]
-        assert [gradio_internals.block_id(c) for c in fn.outputs] == [gradio_internals.block_id(out)]
-        gradio_internals.run_after_success(fn, lambda x: x, out, box)
-    after = [f for f in gradio_internals.event_functions(demo) if f.trigger_after == fn._id]
-    assert len(after) == 1 and after[0].trigger_only_on_success
-
-
 def test_files_named_by_waiting_events_are_spared(tmp_path):
     from types import SimpleNamespace
 

@@ -56,33 +56,45 @@ def test_an_unlisted_model_is_left_out(tmp_path):
     assert values == {"seed_a": 0}
 
 
+def style_settings():
+    with gr.Blocks():
+        with gr.Tabs():
+            return tab_style_transfer.build_tab(run={"style_transfer": None})
+
+
 def test_a_style_recipe_survives_the_method_and_model_cascades(tmp_path):
     """img2img's recipe names a method, a model, strength, steps and size; the tab's own events for a
     new method and model would reset those to their defaults, unless they take the recipe's."""
     content = Image.new("RGB", (64, 64), (200, 40, 40))
     result = gp.style_transfer(content, "a blue square on a black background", method="img2img", steps=3,
                                size=64, strength=0.35, seed=4)
-    path = png_of(result, tmp_path)
-    *updates, pending = tab_style_transfer.load_settings(path, "gatys", "builtin/random-filters")
-    filled = {name: update["value"] for name, update in zip(tab_style_transfer.SETTINGS, updates) if "value" in update}
+    settings = style_settings()
+    values = settings.from_recipe(common.tab_recipe(png_of(result, tmp_path), "style_transfer"))
+    updates, pending = settings.apply(values, {"method": "gatys", "model": "builtin/random-filters"})
+    filled = {name: update["value"] for name, update in updates.items()}
     assert filled == {"method": "img2img", "style_prompt": "a blue square on a black background",
                       "model": "builtin/shapes-t2i", "steps": 3, "size": 64, "strength": 0.35, "seed": 4,
                       "preserve_color": False}
-    assert pending == filled  # the method changes, so its events must see the recipe
-    # What the tab's cascade then does: the recipe's strength and model, then its steps and size.
-    _, _, strength, model = tab_style_transfer.method_changed("img2img", pending)
-    assert (strength["value"], model["value"]) == (0.35, "builtin/shapes-t2i")
-    assert tab_style_transfer.model_changed("img2img", "builtin/shapes-t2i", pending) == (3, 64, None)
+    assert pending is not None  # the method changes, so its events must see the recipe
+    # What the tab's cascades then do: the recipe's strength and model, then its steps and size.
+    updates, pending = settings.cascade("method", {"method": "img2img"}, pending)
+    assert (updates["strength"]["value"], updates["model"]["value"]) == (0.35, "builtin/shapes-t2i")
+    assert updates["style_prompt"]["visible"] and not updates["style_image"]["visible"]
+    updates, pending = settings.cascade("model", {"method": "img2img", "model": "builtin/shapes-t2i"}, pending)
+    assert (updates["steps"]["value"], updates["size"]["value"]) == (3, 64) and pending is None
     # Without a recipe the same events give the method's and the model's own settings.
-    _, _, strength, _ = tab_style_transfer.method_changed("img2img", None)
-    assert strength["value"] == tab_style_transfer.DEFAULT_STRENGTH["img2img"]
-    assert tab_style_transfer.model_changed("img2img", "builtin/shapes-t2i", None)[2] is None
+    updates, _ = settings.cascade("method", {"method": "img2img"}, None)
+    assert updates["strength"]["value"] == tab_style_transfer.DEFAULT_STRENGTH["img2img"]
+    updates, _ = settings.cascade("model", {"method": "img2img", "model": "builtin/shapes-t2i"}, None)
+    assert updates["steps"]["value"] == tab_style_transfer.model_settings("img2img", "builtin/shapes-t2i")["steps"]
 
 
 def test_a_style_recipe_of_the_current_method_and_model_leaves_no_pending_state(tmp_path):
     content = Image.new("RGB", (64, 64), (200, 40, 40))
     result = gp.style_transfer(content, Image.new("RGB", (64, 64), (0, 0, 255)), method="gatys", steps=2, size=64)
-    *_, pending = tab_style_transfer.load_settings(png_of(result, tmp_path), "gatys", "builtin/random-filters")
+    settings = style_settings()
+    values = settings.from_recipe(common.tab_recipe(png_of(result, tmp_path), "style_transfer"))
+    _, pending = settings.apply(values, {"method": "gatys", "model": "builtin/random-filters"})
     assert pending is None  # nothing will cascade, so nothing may linger for a later model change
 
 

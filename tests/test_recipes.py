@@ -139,17 +139,25 @@ def test_the_downloaded_png_still_carries_the_recipe(api_client, tiny_t2i, no_ne
 
 
 def test_dropping_a_png_restores_the_text_to_image_settings(tmp_path, tiny_t2i):
-    from genart_playground.ui import tab_text_to_image
+    import gradio as gr
+
+    from genart_playground.ui import common, tab_text_to_image
 
     path = tmp_path / "recipe.png"
     path.write_bytes(recipes.png_with_recipe(picture(), {**T2I_METADATA, "model": tiny_t2i}))
-    *updates, pending = tab_text_to_image.load_settings(str(path), "builtin/shapes-t2i")
-    values = dict(zip(tab_text_to_image.SETTINGS, (update.get("value") for update in updates)))
-    assert values == {"prompt": T2I_METADATA["prompt"], "negative_prompt": "blurry", "model": tiny_t2i,
-                      "scheduler": "euler", "steps": 20, "guidance": 4.0, "width": 64, "height": 48, "seed": 42}
+    with gr.Blocks():
+        with gr.Tabs():
+            settings = tab_text_to_image.build_tab(run={})
+    values = settings.from_recipe(common.tab_recipe(str(path), "text_to_image"))
+    updates, pending = settings.apply(values, {"model": "builtin/shapes-t2i"})
+    assert {name: update["value"] for name, update in updates.items()} == {
+        "prompt": T2I_METADATA["prompt"], "negative_prompt": "blurry", "model": tiny_t2i, "scheduler": "euler",
+        "steps": 20, "guidance": 4.0, "width": 64, "height": 48, "seed": 42}
     # The model changes, so its change event must keep the recipe's steps and size, not the model's own.
-    assert pending["steps"] == 20
-    assert tab_text_to_image.model_changed(tiny_t2i, pending) == (20, 4.0, 64, 48, "euler", None)
+    updates, pending = settings.cascade("model", {"model": tiny_t2i}, pending)
+    assert [updates[name]["value"] for name in ("steps", "guidance", "width", "height", "scheduler")] == \
+        [20, 4.0, 64, 48, "euler"]
+    assert pending is None
 
 
 def test_the_diffusers_snippet_reproduces_the_pixels(tiny_t2i, tmp_path, monkeypatch):

@@ -131,7 +131,7 @@ def test_the_tab_names_its_new_controls_like_the_adapter():
     from genart_playground.ui import tab_vae_reconstruction
 
     with gr.Blocks():
-        controls = tab_vae_reconstruction.build_tab(run=RUN["vae_reconstruction"])
+        controls = tab_vae_reconstruction.build_tab(run=RUN["vae_reconstruction"]).controls
     assert {"model", "latent_noise", "seed"} <= set(controls)
     assert controls["latent_noise"].value == 0.0 and controls["latent_noise"].info
     assert controls["seed"].info

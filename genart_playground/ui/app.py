@@ -28,11 +28,11 @@ def build_demo() -> gr.Blocks:
         link = gr.Textbox(label="Lesson link", interactive=False, buttons=["copy"], max_lines=1, elem_id="lesson-link",
                           info="This tab with its settings: share it and the app opens just so.")
         with gr.Tabs() as tabs:
-            # Each tab returns its settings controls by adapter argument name (the lesson links' keys).
-            controls = {family.id: family.build_tab(run=common.package_functions(family))
-                        for family in families.FAMILIES if family.tab}
+            # Each tab returns its settings (ui/settings_flow.TabSettings), named as the function's arguments.
+            tab_settings = {family.id: family.build_tab(run=common.package_functions(family))
+                            for family in families.FAMILIES if family.tab}
         # The URL names the tab and its settings (?tab=...&seed=...): filled in on load, kept in step after.
-        lesson_links.attach(demo, tabs, controls, link)
+        lesson_links.attach(demo, tabs, tab_settings, link)
     # Every model-heavy event shares concurrency_id="gpu": CONCURRENCY runs at a time, QUEUE_SIZE may wait.
     demo.queue(default_concurrency_limit=settings.CONCURRENCY, max_size=settings.QUEUE_SIZE)
     return demo

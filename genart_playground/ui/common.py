@@ -229,17 +229,6 @@ def recipe_values(recipe: dict, names, *, model_task: str) -> dict:
     return values
 
 
-def restore_from_png(box: gr.File, task: str, controls: dict, *, model_task: str) -> None:
-    """Wire `box` so a PNG of this tab fills `controls` ({name: component}, names as in the recipe)."""
-    names = list(controls)
-
-    def load(path):
-        values = recipe_values(tab_recipe(path, task), names, model_task=model_task)
-        return [gr.update(value=values[name]) if name in values else gr.update() for name in names]
-
-    box.upload(load, box, [controls[name] for name in names], api_visibility="private")
-
-
 def example_image(name: str) -> str:
     return str(EXAMPLE_IMAGES / name)
 

@@ -7,8 +7,10 @@ that fails on a Gradio version where it no longer holds. Written against gradio 
   iterates copies of `blocks.temp_file_sets` and spares the files queued requests are waiting with.
 - `files_in_use`: the file paths in the data of the events waiting in, or running from, the queue.
 - `replace_preprocess`: a component's `preprocess` swapped for the app's own.
-- `event_functions` / `run_after_success`: the page's wiring (`demo.fns`, each one's targets and
-  outputs), and a listener added after one of them by its id (`EventListener(trigger_after=...)`).
+
+Replaced by public APIs since: walking `demo.fns` and adding listeners by hand (`EventListener(
+trigger_after=...)`) to keep a lesson link's values through a tab's own events, and finding the
+"Load settings" box by its label; settings now reach a tab one way (ui/settings_flow.py).
 """
 
 import asyncio
@@ -115,27 +117,10 @@ def install_delete_pass():
     return original
 
 
-# Components and wiring ---------------------------------------------------------------------------
+# Components ---------------------------------------------------------------------------
 
 def replace_preprocess(component, preprocess):
     """The component with its `preprocess` replaced (not a subclass: Gradio writes a .pyi stub next to
     the source file of every Component subclass it sees defined)."""
     component.preprocess = preprocess
     return component
-
-
-def event_functions(demo) -> list:
-    """The page's event functions; each has `_id`, `targets` [(block id, event name)], `outputs`."""
-    return list(demo.fns.values())
-
-
-def block_id(component) -> int:
-    return component._id
-
-
-def run_after_success(fn, listener, inputs, outputs, **options) -> None:
-    """Run `listener` after the event function `fn` succeeds, whatever triggered it."""
-    from gradio.events import EventListener
-
-    EventListener("success", trigger_after=fn._id, trigger_only_on_success=True, has_trigger=False
-                  ).listener(None, listener, inputs, outputs, **options)

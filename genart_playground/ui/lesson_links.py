@@ -257,38 +257,42 @@ def _json(value):
         return None
 
 
-def attach(demo, tabs_block, controls: Mapping[str, Mapping[str, Any]], link_box) -> None:
+def attach(demo, tabs_block, tabs: Mapping[str, Any], link_box) -> None:
     """Wire lesson links into a built page; call it inside `with demo:`.
 
-    `tabs_block` is the gr.Tabs, `controls` {tab id: {setting name: component}} (each tab's gr.Tab
-    has that id), `link_box` the textbox that shows the link. None of these events is an API
-    endpoint or waits in the "gpu" queue: the page load's is a cheap check, the rest run in the browser.
+    `tabs_block` is the gr.Tabs, `tabs` {tab id: the tab's settings (ui/settings_flow.TabSettings)}
+    (each tab's gr.Tab has that id), `link_box` the textbox that shows the link. A link's values reach
+    its tab the way a recipe's do (`TabSettings.apply`): the tab's cascades keep them. None of these
+    events is an API endpoint or waits in the "gpu" queue: the page load's is a cheap check, the rest
+    run in the browser.
     """
     import gradio as gr
 
+    controls = {tab: dict(tab_settings.controls) for tab, tab_settings in tabs.items()}
     settings = settings_of(controls)
     default_tab = next(iter(controls))
     order = [(tab, name) for tab in settings for name in settings[tab]]
-    outputs = [tabs_block, *(controls[tab][name] for tab, name in order), link_box]
+    pendings = [tabs[tab].pending for tab in tabs]
+    outputs = [tabs_block, *(controls[tab][name] for tab, name in order), link_box, *pendings]
 
     def open_link(request: gr.Request):
         query = {key: value for key, value in (request.query_params.items() if request else []) if _ours(key)}
         if not query:  # a plain visit: the page as it is
-            return [gr.update()] * (len(outputs) - 1) + ["", None]
+            return [gr.update()] * (len(outputs) - 1 - len(pendings)) + [""] + [gr.update()] * len(pendings)
         link = parse(query, settings, default_tab)
         if (message := link.warning()) is not None:
             gr.Warning(message)
-        updates = [gr.update(value=link.values[name]) if tab == link.tab and name in link.values else gr.update()
-                   for tab, name in order]
-        shown = {name: setting.default for name, setting in settings[link.tab].items()} | link.values
-        return [gr.Tabs(selected=link.tab), *updates, query_string(link.tab, shown, settings[link.tab]),
-                {"tab": link.tab, "values": link.values}]
+        page = {name: setting.default for name, setting in settings[link.tab].items()}
+        updates, pending = tabs[link.tab].apply(link.values, page)
+        shown = page | link.values
+        return [gr.Tabs(selected=link.tab),
+                *(updates.get(name, gr.update()) if tab == link.tab else gr.update() for tab, name in order),
+                query_string(link.tab, shown, settings[link.tab]),
+                *(pending if tab == link.tab else gr.update() for tab in tabs)]
 
     private = {"api_visibility": "private", "show_progress": "hidden"}
-    wanted = gr.State(None)  # the link's values, until the user changes a setting
-    demo.load(open_link, None, [*outputs, wanted], concurrency_limit=None, **private
+    demo.load(open_link, None, outputs, concurrency_limit=None, **private
               ).then(None, link_box, link_box, js=_LOADED_JS % json.dumps(sorted(GRADIO_KEYS)), queue=False, **private)
-    _keep_links_values(demo, controls, settings, wanted)
 
     for tab_id, tab_settings in settings.items():
         components = [controls[tab_id][name] for name in tab_settings]
@@ -299,53 +303,3 @@ def attach(demo, tabs_block, controls: Mapping[str, Mapping[str, Any]], link_box
             tab.select(None, [*components, link_box], link_box, js=js, queue=False, **private)
         for component in components:
             component.change(None, [*components, link_box], link_box, js=js, queue=False, **private)
-
-
-def _keep_links_values(demo, controls, settings, wanted) -> None:
-    """Keep a link's values when a tab's own events would reset them.
-
-    A tab may fill settings in when another changes: a new model brings its own steps and size, a
-    new style method its own strength and model. Filling in the link's model would then overwrite
-    the link's steps. So after each such event (found in the page's own wiring: a setting's change
-    writes another setting of the same tab), the link's values for what it wrote are put back; a
-    setting the user changes by hand ends that.
-    """
-    import gradio as gr
-
-    from . import common
-    from .gradio_internals import block_id, event_functions, run_after_success
-
-    owner = {block_id(component): (tab, name) for tab in settings for name, component in controls[tab].items()
-             if name in settings[tab]}
-    cascades = []
-    for fn in event_functions(demo):
-        sources = {owner[target][0] for target, event in fn.targets if event == "change" and target in owner}
-        written = [component for component in fn.outputs
-                   if owner.get(block_id(component), (None,))[0] in sources
-                   and (block_id(component), "change") not in fn.targets]
-        if written:
-            cascades.append((fn, written))
-
-    for fn, written in cascades:
-        names = [owner[block_id(component)] for component in written]
-
-        def put_back(link, names=names):
-            if not link:
-                return [gr.update()] * len(names)
-            return [gr.update(value=link["values"][name]) if tab == link["tab"] and name in link["values"]
-                    else gr.update() for tab, name in names]
-
-        run_after_success(fn, put_back, wanted, written, api_visibility="private", show_progress="hidden",
-                          concurrency_limit=None)
-
-    def forget():
-        return None
-
-    if cascades:
-        quiet = {"api_visibility": "private", "show_progress": "hidden", "queue": False}
-        for component in (controls[tab][name] for tab in settings for name in settings[tab]):
-            component.input(forget, None, wanted, **quiet)
-        # Loading a PNG's settings is the user's choice too: its values, not the link's, must stay.
-        for block in demo.blocks.values():
-            if isinstance(block, gr.File) and block.label == common.RECIPE_BOX_LABEL:
-                block.upload(forget, None, wanted, **quiet)

@@ -13,6 +13,7 @@ import pandas as pd
 from .. import imaging, limits, uploads
 from ..latents import METHODS, expected_norm
 from . import common, explanations
+from .settings_flow import TabSettings, restore_from_png
 
 EXAMPLES = [[0, 1, 16, "slerp", 1.0], [7, 42, 24, "lerp", 1.0], [3, 11, 16, "slerp", 0.7]]
 
@@ -137,7 +138,9 @@ def build_tab(run: dict):
                       concurrency_id="gpu")
         gr.Examples(EXAMPLES, [seed_a, seed_b, frames, method, truncation], label="Example walks",
                     cache_examples=False)
-    controls = {"seed_a": seed_a, "seed_b": seed_b, "model": model, "frames": frames, "method": method,
-                "truncation": truncation}
-    common.restore_from_png(recipe_file, "gan_interpolation", controls, model_task="gan_interpolation")
-    return controls
+        controls = {"seed_a": seed_a, "seed_b": seed_b, "model": model, "frames": frames, "method": method,
+                    "truncation": truncation}
+        settings = TabSettings(controls)
+        settings.wire()
+        restore_from_png(recipe_file, "gan_interpolation", settings, model_task="gan_interpolation")
+    return settings

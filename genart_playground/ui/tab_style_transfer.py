@@ -15,6 +15,7 @@ from ..adapters.style_transfer import DEFAULT_STRENGTH, METHODS
 from ..models import registry
 from . import common, explanations
 from .image_input import upload_image
+from .settings_flow import Cascade, TabSettings, restore_from_png
 from .streaming import Streamed
 
 MODEL_TASK = {"gatys": "style_transfer", "img2img": "text_to_image"}
@@ -97,49 +98,37 @@ def stylise(run, content, style_image, style_prompt, method, model, steps, size,
            [common.image_file(image) for image in result.intermediates] or snapshots, result.metadata)
 
 
-def model_settings(method, model):
+def model_settings(method, model) -> dict:
     """The chosen model's own steps and size, shown in the boxes; nothing loads."""
     try:
         defaults = registry.resolve(MODEL_TASK.get(method, "style_transfer"), common.model_name(model)).defaults
     except ValueError:
         defaults = {}
-    return defaults.get("steps"), defaults.get("size", defaults.get("width"))
+    return {"steps": defaults.get("steps"), "size": defaults.get("size", defaults.get("width"))}
 
 
-def model_changed(method, model, pending):
-    """The model's own steps and size, or a loaded recipe's when the change came from loading it."""
-    steps, size = model_settings(method, model)
-    if pending and pending.get("model") == common.model_name(model):
-        return pending.get("steps", steps), pending.get("size", size), None
-    return steps, size, pending
-
-
-def method_changed(method, pending=None):
-    """Each method takes its own kind of style and its own kind of model (a loaded recipe's, if any)."""
+def method_settings(method) -> dict:
+    """Each method takes its own kind of style (an image or a prompt), its own strength and its own kind of model."""
     task = MODEL_TASK.get(method, "style_transfer")
     choices = common.model_choices(task)
     img2img = method == "img2img"
-    strength, model = DEFAULT_STRENGTH.get(method, 0.5), common.default_choice(task, choices)
-    if pending and pending.get("method") == method:
-        strength, model = pending.get("strength", strength), pending.get("model", model)
-    return (gr.update(visible=not img2img), gr.update(visible=img2img), gr.update(value=strength),
-            gr.update(choices=choices, value=model))
+    return {"style_image": {"visible": not img2img}, "style_prompt": {"visible": img2img},
+            "strength": DEFAULT_STRENGTH.get(method, 0.5),
+            "model": {"choices": choices, "value": common.default_choice(task, choices)}}
 
 
+# A new method brings its kind of style, its strength and its kind of model; a new model its steps and size.
+CASCADES = [Cascade("method", ("method",), ("style_image", "style_prompt", "strength", "model"), method_settings),
+            Cascade("model", ("method", "model"), ("steps", "size"), model_settings)]
 SETTINGS = ["method", "style_prompt", "model", "steps", "size", "strength", "seed", "preserve_color"]
 
 
-def load_settings(path, current_method, current_model):
-    """A PNG's recipe into the controls. A new method or model would make the tab fill in its own
-    strength, model, steps and size; `pending` hands those events the recipe's instead."""
-    recipe = common.tab_recipe(path, "style_transfer")
+def recipe_settings(recipe: dict) -> dict:
+    """A recipe's values for the controls: img2img's style prompt is the recipe's `style`."""
     values = common.recipe_values(recipe, SETTINGS, model_task=MODEL_TASK.get(recipe.get("method"), "style_transfer"))
     if values and recipe.get("method") == "img2img" and recipe.get("style"):
         values["style_prompt"] = recipe["style"]  # the prompt img2img drew towards
-    cascades = (values.get("method", current_method) != current_method
-                or values.get("model", common.model_name(current_model)) != common.model_name(current_model))
-    updates = [gr.update(value=values[name]) if name in values else gr.update() for name in SETTINGS]
-    return updates + [values if cascades else None]
+    return values
 
 
 def build_tab(run: dict):
@@ -159,12 +148,12 @@ def build_tab(run: dict):
                 method = gr.Radio(label="Method", choices=list(METHODS), value="gatys",
                                   info="gatys: match a style image's textures; img2img: redraw towards a prompt.")
                 model = common.model_dropdown("style_transfer", label="Model")
-                own_steps, own_size = model_settings("gatys", model.value)
+                own = model_settings("gatys", model.value)
                 with gr.Row():
-                    steps = gr.Number(label="Steps", value=own_steps, precision=0, minimum=0,
+                    steps = gr.Number(label="Steps", value=own["steps"], precision=0, minimum=0,
                                       maximum=max(limits.MAX_STYLE_STEPS, limits.MAX_STEPS),
                                       info="Optimisation or denoising steps; 0 or empty: the model's own.")
-                    size = gr.Number(label="Size", value=own_size, precision=0, minimum=0,
+                    size = gr.Number(label="Size", value=own["size"], precision=0, minimum=0,
                                      maximum=max(limits.MAX_STYLE_SIZE, limits.MAX_SIZE),
                                      info="Longest side of the result in pixels; 0 or empty: the model's own.")
                 with gr.Row():
@@ -188,13 +177,6 @@ def build_tab(run: dict):
                 code, card = common.recipe_panel()
                 recipe_file = common.recipe_file()
 
-        pending = gr.State(None)  # a loaded recipe's settings, until the method and model changes it caused have run
-        method.change(method_changed, [method, pending], [style_image, style_prompt, strength, model],
-                      api_visibility="private")
-        model.change(model_changed, [method, model, pending], [steps, size, pending], api_visibility="private")
-        recipe_file.upload(load_settings, [recipe_file, method, model],
-                           [method, style_prompt, model, steps, size, strength, seed, preserve_color, pending],
-                           api_visibility="private")
         run_button.click(common.bind(stylise, run, seconds=seconds_needed), [content, style_image, style_prompt, method, model, steps, size, strength, seed,
                             preserve_color],
                   [result, losses, intermediates, metadata], api_name="style_transfer", concurrency_id="gpu"
@@ -202,5 +184,9 @@ def build_tab(run: dict):
         gr.Examples([[common.example_image(c), common.example_image(s) if s else None, p, m]
                      for c, s, p, m in EXAMPLES],
                     [content, style_image, style_prompt, method], label="Examples", cache_examples=False)
-    return {"method": method, "style_prompt": style_prompt, "model": model, "steps": steps, "size": size,
-            "strength": strength, "seed": seed, "preserve_color": preserve_color}
+        settings = TabSettings({"method": method, "style_prompt": style_prompt, "model": model, "steps": steps,
+                                "size": size, "strength": strength, "seed": seed, "preserve_color": preserve_color},
+                               CASCADES, shown={"style_image": style_image}, from_recipe=recipe_settings)
+        settings.wire()
+        restore_from_png(recipe_file, "style_transfer", settings, model_task="style_transfer")
+    return settings

@@ -6,6 +6,7 @@ from .. import limits
 from ..diffusion import SCHEDULERS
 from ..models import registry
 from . import common, explanations
+from .settings_flow import Cascade, TabSettings, restore_from_png
 
 MODEL_DEFAULT = "model default"
 EXAMPLE_PROMPTS = [
@@ -116,35 +117,18 @@ def recipe_settings(recipe: dict) -> dict:
     return settings
 
 
-def load_settings(path, current_model):
-    """A PNG's recipe into the controls. When it names another model, the model's change event
-    would then reset steps, guidance and size to that model's own; `pending` hands it the recipe's."""
-    recipe = common.tab_recipe(path, "text_to_image")
-    if not recipe:
-        return [gr.update()] * len(SETTINGS) + [None]
-    settings = recipe_settings(recipe)
-    changes_model = "model" in settings and settings["model"] != common.model_name(current_model)
-    updates = [gr.update(value=settings[name]) if name in settings else gr.update() for name in SETTINGS]
-    return updates + [settings if changes_model else None]
-
-
-def model_changed(model, pending):
-    """The model's own settings, or the loaded recipe's when the change came from loading one."""
-    own = model_settings(model)
-    if pending and pending.get("model") == common.model_name(model):
-        own = tuple(pending.get(name, value) for name, value in
-                    zip(["steps", "guidance", "width", "height", "scheduler"], own))
-    return (*own, None)
-
-
-def model_settings(model):
-    """Show the chosen model's own settings (steps, guidance, size) in the boxes; nothing loads."""
+def model_settings(model) -> dict:
+    """The chosen model's own settings (steps, guidance, size, scheduler), shown in the boxes; nothing loads."""
     try:
         defaults = registry.resolve("text_to_image", common.model_name(model)).defaults
     except ValueError:
         defaults = {}
-    return (defaults.get("steps"), defaults.get("guidance"), defaults.get("width"), defaults.get("height"),
-            defaults.get("scheduler") or MODEL_DEFAULT)
+    return {"steps": defaults.get("steps"), "guidance": defaults.get("guidance"), "width": defaults.get("width"),
+            "height": defaults.get("height"), "scheduler": defaults.get("scheduler") or MODEL_DEFAULT}
+
+
+# A new model brings its own steps, guidance, size and scheduler.
+CASCADES = [Cascade("model", ("model",), ("steps", "guidance", "width", "height", "scheduler"), model_settings)]
 
 
 def build_tab(run: dict):
@@ -163,19 +147,19 @@ def build_tab(run: dict):
                 negative_prompt = gr.Textbox(label="Negative prompt", value="", max_length=limits.MAX_PROMPT_CHARS,
                                              info="What to steer away from (ignored when guidance is 0).")
                 model = common.model_dropdown("text_to_image")
-                own_steps, own_guidance, own_width, own_height, own_scheduler = model_settings(model.value)
+                own = model_settings(model.value)
                 with gr.Row():
-                    steps = gr.Number(label="Steps", value=own_steps, precision=0, minimum=0,
+                    steps = gr.Number(label="Steps", value=own["steps"], precision=0, minimum=0,
                                       maximum=limits.MAX_STEPS, info="Denoising steps; 0 or empty: the model's own.")
-                    guidance = gr.Number(label="Guidance", value=own_guidance, minimum=0,
+                    guidance = gr.Number(label="Guidance", value=own["guidance"], minimum=0,
                                          maximum=limits.MAX_GUIDANCE, step=0.5,
                                          info="How hard to follow the prompt; 0 turns it off.")
                     scheduler = gr.Dropdown(label="Scheduler", choices=[MODEL_DEFAULT, *SCHEDULERS],
-                                            value=own_scheduler, info="The sampler that takes the denoising steps.")
+                                            value=own["scheduler"], info="The sampler that takes the denoising steps.")
                 with gr.Row():
-                    width = gr.Number(label="Width", value=own_width, precision=0, minimum=0, maximum=limits.MAX_SIZE,
+                    width = gr.Number(label="Width", value=own["width"], precision=0, minimum=0, maximum=limits.MAX_SIZE,
                                       step=8, info="A multiple of 8; 0 or empty: the model's own.")
-                    height = gr.Number(label="Height", value=own_height, precision=0, minimum=0,
+                    height = gr.Number(label="Height", value=own["height"], precision=0, minimum=0,
                                        maximum=limits.MAX_SIZE, step=8,
                                        info="A multiple of 8; 0 or empty: the model's own.")
                 with gr.Row():
@@ -237,9 +221,6 @@ def build_tab(run: dict):
                                       height="auto", interactive=False)
             walk_metadata = gr.JSON(label="Walk recipe")
 
-        pending = gr.State(None)  # a loaded recipe's settings, until the model change it caused has run
-        model.change(model_changed, [model, pending], [steps, guidance, width, height, scheduler, pending],
-                     api_visibility="private")
         inputs = [prompt, negative_prompt, model, scheduler, num_images, steps, guidance, width, height, seed]
         # The code and card follow from the metadata in a second, private step: the API's outputs stay as they were.
         for event in (run_button.click(generate_, inputs, [gallery, metadata], api_name="text_to_image", concurrency_id="gpu"),
@@ -261,10 +242,11 @@ def build_tab(run: dict):
                        api_name="diffusion_walk", concurrency_id="gpu"
                        ).success(common.show_recipe_with_diffusers, walk_metadata, [*code, card],
                                  api_visibility="private")
-        recipe_file.upload(load_settings, [recipe_file, model],
-                           [prompt, negative_prompt, model, scheduler, steps, guidance, width, height, seed, pending],
-                           api_visibility="private")
         gr.Examples(EXAMPLE_PROMPTS, [prompt, seed], label="Prompts the built-in model knows", cache_examples=False)
-    return {"prompt": prompt, "negative_prompt": negative_prompt, "model": model, "scheduler": scheduler,
-            "num_images": num_images, "steps": steps, "guidance": guidance, "width": width, "height": height,
-            "seed": seed}
+        settings = TabSettings({"prompt": prompt, "negative_prompt": negative_prompt, "model": model,
+                                "scheduler": scheduler, "num_images": num_images, "steps": steps, "guidance": guidance,
+                                "width": width, "height": height, "seed": seed},
+                               CASCADES, from_recipe=recipe_settings)
+        settings.wire()
+        restore_from_png(recipe_file, "text_to_image", settings, model_task="text_to_image")
+    return settings

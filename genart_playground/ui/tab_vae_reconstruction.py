@@ -16,6 +16,7 @@ from ..adapters.vae_walk import MAX_WALK_FRAMES
 from ..models import registry
 from ..models.loading import availability
 from . import common, explanations
+from .settings_flow import TabSettings, restore_from_png
 from .image_input import upload_image
 
 EXAMPLES = ["shapes.png", "stripes.png", "photo_like.png"]
@@ -171,6 +172,8 @@ def build_tab(run: dict):
                        ).success(common.show_recipe, walk_metadata, [code, card], api_visibility="private")
         gr.Examples([[common.example_image(name)] for name in EXAMPLES], [image], label="Example images",
                     cache_examples=False)
-    controls = {"model": model, "latent_noise": latent_noise, "seed": seed}
-    common.restore_from_png(recipe_file, "vae_reconstruction", controls, model_task="vae_reconstruction")
-    return controls
+        controls = {"model": model, "latent_noise": latent_noise, "seed": seed}
+        settings = TabSettings(controls)
+        settings.wire()
+        restore_from_png(recipe_file, "vae_reconstruction", settings, model_task="vae_reconstruction")
+    return settings

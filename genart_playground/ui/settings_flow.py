@@ -1,0 +1,113 @@
+"""How settings reach a tab: one way, whether they come from a PNG's recipe or a lesson link.
+
+Each tab declares its settings (controls named as the function's arguments) and its cascades: which
+setting fills in which others when it changes (a model brings its own steps and size; a style
+method its own strength and kind of model). `apply` turns values to set into updates for the
+controls and a `pending` state; the cascades, wired once by `TabSettings.wire`, then fill in what
+the values did not name and keep what they did. A change the user makes by hand clears `pending`.
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import gradio as gr
+
+
+@dataclass(frozen=True)
+class Cascade:
+    """A setting whose change fills in others."""
+
+    source: str  # the setting that changes
+    reads: tuple[str, ...]  # the settings `fill` reads, by name, in `fill`'s argument order
+    writes: tuple[str, ...]  # what it fills in: settings, or other components of the tab (`TabSettings.shown`)
+    fill: Callable[..., dict]  # fill(*values of `reads`) -> {name in writes: value, or a dict of gr.update options}
+
+
+@dataclass
+class TabSettings:
+    """What a tab hands the app: its settings (the lesson links' keys, the recipes' names), the
+    cascades between them, and how a recipe names them."""
+
+    controls: dict[str, Any]  # name -> component: the settings a recipe or a link can set
+    cascades: list[Cascade] = field(default_factory=list)
+    shown: dict[str, Any] = field(default_factory=dict)  # other components a cascade writes (visibility, say)
+    from_recipe: Callable[[dict], dict] | None = None  # a recipe -> the values it sets, by setting name
+    pending: Any = None  # gr.State: values a cascade must keep, set by `apply`
+
+    def items(self):
+        return self.controls.items()
+
+    def component(self, name: str):
+        return self.controls.get(name, self.shown.get(name))
+
+    def wire(self) -> None:
+        """Inside the tab's Blocks: the pending state and each cascade's change event."""
+        self.pending = gr.State(None)
+        quiet = {"api_visibility": "private", "show_progress": "hidden"}
+        for cascade in self.cascades:
+            reads = [self.component(name) for name in cascade.reads]
+            writes = [self.component(name) for name in cascade.writes]
+            self.controls[cascade.source].change(self._handler(cascade), [*reads, self.pending],
+                                                 [*writes, self.pending], **quiet)
+        for component in self.controls.values():  # the user's own change: a recipe's or a link's values are done
+            component.input(_forget, None, self.pending, queue=False, **quiet)
+
+    def _handler(self, cascade: Cascade):
+        def handler(*args):
+            *values, pending = args
+            updates, pending = self.cascade(cascade, dict(zip(cascade.reads, values)), pending)
+            return [*(updates[name] for name in cascade.writes), pending]
+        return handler
+
+    def cascade(self, cascade: Cascade | str, values: Mapping[str, Any], pending) -> tuple[dict, dict | None]:
+        """What a cascade's change event writes, given the values it reads: the filled-in defaults, except
+        where `pending` (from `apply`) holds a recipe's or a link's value; and what stays pending."""
+        if isinstance(cascade, str):
+            cascade = next(c for c in self.cascades if c.source == cascade)
+        filled = cascade.fill(*(values[name] for name in cascade.reads))
+        kept = dict((pending or {}).get("values", {}))
+        updates = {}
+        for name in cascade.writes:
+            update = _update(filled.get(name, {}))
+            if name in kept:
+                update["value"] = kept.pop(name)
+            updates[name] = update
+        return updates, ({"values": kept} if kept else None)
+
+    def written(self) -> set[str]:
+        return {name for cascade in self.cascades for name in cascade.writes}
+
+    def apply(self, values: Mapping[str, Any], current: Mapping[str, Any]) -> tuple[dict, dict | None]:
+        """Values to set (checked already) -> ({name: gr.update}, pending). `current` holds the controls'
+        present values: a cascade fires only where its source really changes."""
+        updates = {name: gr.update(value=value) for name, value in values.items() if name in self.controls}
+        fires = any(cascade.source in values and values[cascade.source] != current.get(cascade.source)
+                    for cascade in self.cascades)
+        keep = {name: value for name, value in values.items() if name in self.written()}
+        return updates, ({"values": keep} if fires and keep else None)
+
+
+def _update(value) -> dict:
+    return gr.update(**value) if isinstance(value, dict) else gr.update(value=value)
+
+
+def _forget():
+    return None
+
+
+def restore_from_png(box, task: str, settings: TabSettings, *, model_task: str) -> None:
+    """Wire `box` so a PNG this tab made sets its settings (through `apply`, the cascades keeping them)."""
+    from . import common
+
+    names = list(settings.controls)
+
+    def load(path, *current):
+        recipe = common.tab_recipe(path, task)
+        values = settings.from_recipe(recipe) if (recipe and settings.from_recipe) else \
+            common.recipe_values(recipe, names, model_task=model_task)
+        updates, pending = settings.apply(values, dict(zip(names, current)))
+        return [updates.get(name, gr.update()) for name in names] + [pending]
+
+    box.upload(load, [box, *settings.controls.values()], [*settings.controls.values(), settings.pending],
+               api_visibility="private")
