@@ -29,8 +29,14 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-TABS = ("text_to_image", "style_transfer", "gan_interpolation", "vae_reconstruction")
-TINY_NAMES = {"text-to-image": "bench/tiny-t2i", "vae": "bench/tiny-vae", "gan": "bench/tiny-gan"}
+sys.path.insert(0, str(ROOT))  # run from a checkout without installing
+
+from genart_playground import families  # noqa: E402  (light: no torch, no gradio)
+from genart_playground.families.base import IMAGE, MODEL  # noqa: E402
+
+# Every family with an example call is part of the load, through its tab's endpoint.
+LOADED = [family for family in families.FAMILIES if family.example is not None and family.example.endpoint]
+TABS = tuple(family.id for family in LOADED)
 BUSY = "busy"
 
 
@@ -48,26 +54,24 @@ def make_picture(path: Path, seed: int) -> str:
     return str(path)
 
 
-def make_workload(n: int, models: dict[str, str | None], folder: Path, *, light: bool = True):
-    """n requests, (api_name, args), cycling through the four tabs; seeds and pictures change every
-    time, so no two outputs are the same file. `light` keeps the costly settings (steps, sizes) small."""
+def make_workload(n: int, models: dict[str, str | None], folder: Path):
+    """n requests, (api_name, args), cycling through the families' example calls (families/*.py); their
+    seeds and pictures change every time, so no two outputs are the same file."""
     from gradio_client import handle_file
 
     requests = []
     for i in range(n):
-        tab = TABS[i % len(TABS)]
-        if tab == "text_to_image":
-            args = ("a red circle on the left", "", models["text-to-image"], "model default", 1, None, None,
-                    None, None, i)
-        elif tab == "style_transfer":
-            args = (handle_file(make_picture(folder / f"{i}-content.png", 2 * i)),
-                    handle_file(make_picture(folder / f"{i}-style.png", 2 * i + 1)), "", "gatys",
-                    models["style"], 3 if light else 20, 32 if light else 64, 0.6, i, False)
-        elif tab == "gan_interpolation":
-            args = (i, i + 1, models["gan"], 4 if light else 8, "slerp", 1.0)
-        else:
-            args = (handle_file(make_picture(folder / f"{i}-content.png", 2 * i)), models["vae"])
-        requests.append((tab, args))
+        family = LOADED[i % len(LOADED)]
+        args = []
+        for position, value in enumerate(family.example.endpoint):
+            if value == MODEL:
+                value = models[family.id]
+            elif value == IMAGE:
+                value = handle_file(make_picture(folder / f"{i}-{position}.png", 2 * i + position))
+            elif position == family.example.seed_input:
+                value = i
+            args.append(value)
+        requests.append((family.id, tuple(args)))
     return requests
 
 
@@ -233,17 +237,16 @@ def measure(url: str, pid: int, temp: Path, requests, *, clients: int, warmup: i
 # The server (a child process) ----------------------------------------------------------------
 
 def build_tiny_models(folder: Path) -> dict[str, str]:
-    sys.path.insert(0, str(ROOT / "tests"))
-    from conftest import build_tiny_gan, build_tiny_pipeline, build_tiny_vae  # the tests' tiny models
+    """Each family's tiny model (the one its contract tests use), registered as bench/tiny-<family>."""
+    from dataclasses import replace
 
-    from genart_playground.models.registry import ModelSpec, register
+    from genart_playground.models.registry import register
 
-    register(ModelSpec(TINY_NAMES["text-to-image"], "text-to-image", "diffusers-pipeline",
-                       str(build_tiny_pipeline(folder / "t2i")),
-                       defaults={"steps": 2, "guidance": 3.0, "width": 32, "height": 32}))
-    register(ModelSpec(TINY_NAMES["vae"], "vae", "autoencoder", str(build_tiny_vae(folder / "vae"))))
-    register(ModelSpec(TINY_NAMES["gan"], "gan", "gan-generator", str(build_tiny_gan(folder / "gan"))))
-    return {**TINY_NAMES, "style": "builtin/random-filters"}
+    names = {}
+    for family in LOADED:
+        spec = family.make_tiny(folder / family.id)
+        names[family.id] = register(replace(spec, name=f"bench/tiny-{family.id}")).name
+    return names
 
 
 def serve(args) -> None:
@@ -305,8 +308,7 @@ def run(*, models: str = "tiny", clients: int = 20, requests: int = 200, warmup:
         server, url = start_server(temp, models=models, clients=clients, delete_cache_age=delete_cache_age,
                                    threads=threads)
         try:
-            workload = make_workload(warmup + requests, models_for(models), work / "pictures",
-                                     light=models == "tiny")
+            workload = make_workload(warmup + requests, models_for(models), work / "pictures")
             summary = measure(url, server.pid, temp, workload, clients=clients, warmup=warmup,
                               settle=sum(delete_cache(delete_cache_age)) + 2, download_dir=work / "downloads")
         finally:
@@ -318,9 +320,8 @@ def run(*, models: str = "tiny", clients: int = 20, requests: int = 200, warmup:
 
 
 def models_for(kind: str) -> dict[str, str | None]:
-    if kind == "tiny":
-        return {**TINY_NAMES, "style": "builtin/random-filters"}
-    return {"text-to-image": None, "style": None, "gan": None, "vae": None}  # the configured defaults
+    """The model each family's requests name: its tiny one, or None (the configured default)."""
+    return {family.id: f"bench/tiny-{family.id}" if kind == "tiny" else None for family in LOADED}
 
 
 def main() -> None:

@@ -177,8 +177,7 @@ def no_network_attempts():
 # Tiny models
 # ---------------------------------------------------------------------------------------------
 
-from genart_playground.testing import (build_tiny_gan, build_tiny_pipeline, build_tiny_sd3,  # noqa: E402,F401
-                                       build_tiny_taesd, build_tiny_vae, write_clip_tokenizer_files)
+from genart_playground.testing import build_tiny_sd3, build_tiny_taesd  # noqa: E402
 
 TINY_T2I_DEFAULTS = {"steps": 2, "guidance": 3.0, "width": 32, "height": 32, "scheduler": None}
 HUB_COMMIT = hashlib.sha1(b"tiny-org/tiny-sd").hexdigest()  # any 40-hex string names a snapshot
@@ -220,19 +219,25 @@ def populate_hub_cache(cache_dir: Path, repo_id: str, source: Path, commit: str 
     return snapshot
 
 
-@pytest.fixture(scope="session")
-def tiny_t2i_folder(tmp_path_factory) -> Path:
-    return build_tiny_pipeline(tmp_path_factory.mktemp("models") / "tiny-t2i")
+def _tiny(family_id: str, folder: Path):
+    """The family's own tiny model (its `tiny` factory), registered for the session."""
+    from genart_playground import families
 
-
-@pytest.fixture(scope="session")
-def tiny_t2i(tiny_t2i_folder) -> str:
-    from genart_playground.models.registry import ModelSpec
-
-    name = _register(ModelSpec("tests/tiny-t2i", "text-to-image", "diffusers-pipeline", str(tiny_t2i_folder),
-                               defaults=dict(TINY_T2I_DEFAULTS), description="Tiny random SD pipeline (tests)."))
+    name = _register(families.by_id(family_id).make_tiny(folder))
     yield name
     _unregister(name)
+
+
+@pytest.fixture(scope="session")
+def tiny_t2i(tmp_path_factory) -> str:
+    yield from _tiny("text_to_image", tmp_path_factory.mktemp("models") / "tiny-t2i")
+
+
+@pytest.fixture(scope="session")
+def tiny_t2i_folder(tiny_t2i) -> Path:
+    from genart_playground.models import registry
+
+    return Path(registry.resolve("text_to_image", tiny_t2i).source)
 
 
 @pytest.fixture(scope="session")
@@ -272,8 +277,7 @@ def _registered(name: str, task: str, kind: str, folder: Path, description: str)
 
 @pytest.fixture(scope="session")
 def tiny_vae(tmp_path_factory) -> str:
-    folder = build_tiny_vae(tmp_path_factory.mktemp("models") / "tiny-vae")
-    yield from _registered("tests/tiny-vae", "vae", "autoencoder", folder, "Tiny random AutoencoderKL, 4× down (tests).")
+    yield from _tiny("vae_reconstruction", tmp_path_factory.mktemp("models") / "tiny-vae")
 
 
 @pytest.fixture(scope="session")
@@ -284,8 +288,7 @@ def tiny_taesd(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def tiny_gan(tmp_path_factory) -> str:
-    folder = build_tiny_gan(tmp_path_factory.mktemp("models") / "tiny-gan")
-    yield from _registered("tests/tiny-gan", "gan", "gan-generator", folder, "Tiny random DCGAN generator, 64×64 (tests).")
+    yield from _tiny("gan_interpolation", tmp_path_factory.mktemp("models") / "tiny-gan")
 
 
 @pytest.fixture

@@ -46,6 +46,7 @@ class Example:
     options: dict = field(default_factory=dict)  # keyword options; the test adds model=<the tiny model>
     refused: dict = field(default_factory=dict)  # {option: value} changes that must be refused before any model loads
     endpoint: tuple = ()  # the tab's endpoint inputs, in order (IMAGE, MODEL filled in by the test)
+    seed_input: int | None = None  # which endpoint input is a seed: a load test varies it (with the images)
 
 
 @dataclass(frozen=True)

@@ -78,5 +78,5 @@ FAMILY = Family(
     bench="genart_playground.scoring:gan_figures",
     example=Example(args=(3, 4), options={"frames": 4, "method": "slerp"},
                     refused={"frames": 10_000, "method": "teleport", "truncation": 0.0},
-                    endpoint=(3, 4, MODEL, 4, "slerp", 1.0)),
+                    endpoint=(3, 4, MODEL, 4, "slerp", 1.0), seed_input=0),
 )
