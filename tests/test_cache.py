@@ -214,3 +214,25 @@ def test_the_runtime_is_dropped_with_its_pipeline(fresh_cache, tiny_t2i):
     rt = diffusion.runtime(fresh_cache.load("text_to_image", tiny_t2i))
     assert rt.image_to_image().unet is rt.pipe.unet
     assert fresh_cache.loads == 2
+
+
+# --- models built on other models -------------------------------------------------------------------
+
+def test_a_model_loads_the_models_it_requires_first(fresh_cache, tiny_vae, tiny_gan, tmp_path):
+    from genart_playground.models import registry
+
+    base = registry.resolve("gan_interpolation", tiny_gan)
+    spec = registry.register(registry.ModelSpec("tests/needs-vae", "gan_interpolation", "gan-generator", base.source,
+                                                requires=(tiny_vae,)))
+    missing = registry.register(registry.ModelSpec("tests/needs-gone", "gan_interpolation", "gan-generator",
+                                                   base.source, requires=("tests/gone-vae",)))
+    gone = registry.register(registry.ModelSpec("tests/gone-vae", "vae_reconstruction", "autoencoder",
+                                                str(tmp_path / "gone")))
+    try:
+        assert loading.availability(spec) == "local" and loading.availability(missing) == "missing"
+        fresh_cache.load("gan_interpolation", spec.name)
+        assert list(fresh_cache.loaded()) == [tiny_vae, spec.name]  # the requirement first
+    finally:
+        for name in (spec.name, missing.name, gone.name):
+            fresh_cache.evict(name)
+            registry.unregister(name)

@@ -33,6 +33,8 @@ class ModelCache:
 
     def load(self, task: str, name: str | None = None, *, progress=None):
         spec = registry.resolve(task, name)
+        for required in spec.requires:  # the models this one is built on (a token transformer's autoencoder)
+            self.load(registry.family_of(required), required, progress=progress)
         with self._lock:
             entry = self._touch(spec.name)
             if entry is not None:

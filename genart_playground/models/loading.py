@@ -151,7 +151,13 @@ def hub_reachable() -> bool:
 
 
 def availability(spec: ModelSpec) -> str:
-    """'built-in', 'local', 'cached', 'download' or 'missing': can it run now, and from where."""
+    """'built-in', 'local', 'cached', 'download' or 'missing': can it run now, and from where. A model
+    whose required models cannot run cannot run either."""
+    from . import registry
+
+    for required in spec.requires:
+        if availability(registry.resolve(registry.family_of(required), required)) == "missing":
+            return "missing"
     if _kind(spec).config_file is None:
         return "built-in"
     if spec.is_local:

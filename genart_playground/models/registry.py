@@ -93,6 +93,13 @@ def resolve(family: str, name: str | None = None) -> ModelSpec:
     return spec
 
 
+def family_of(name: str) -> str:
+    """The family of a registered model."""
+    if name not in _REGISTRY:
+        raise ValueError(f"Model {name!r} is not in the registry.")
+    return _REGISTRY[name].family
+
+
 def models_for(family: str) -> list[ModelSpec]:
     family = _family_id(family)
     return [spec for spec in _REGISTRY.values() if spec.family == family]
