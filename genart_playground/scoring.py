@@ -118,9 +118,11 @@ def t2i_figures(n: int, seed: int) -> None:
     rng = random.Random(seed)
     scenes = [shapes.sample_scene(rng, "train") for _ in range(len(shapes.TRAIN_COMBOS) * n)]
     judged = [checker.judge(image) for image in draw([shapes.full_caption(s) for s in scenes])]
-    for key in ("color", "shape", "background", "position", "size"):
-        print(f"  full captions ({len(scenes)}): {key} right {np.mean([getattr(j, key) == getattr(s, key) for j, s in zip(judged, scenes)]):.1%}")
-    print(f"  full captions: all five right {np.mean([j.agrees(color=s.color, shape=s.shape, background=s.background, position=s.position, size=s.size) for j, s in zip(judged, scenes)]):.1%}, clean {np.mean([j.clean for j in judged]):.1%}")
+    for key in ATTRIBUTES:
+        right = np.mean([getattr(j, key) == getattr(s, key) for j, s in zip(judged, scenes)])
+        print(f"  full captions ({len(scenes)}): {key} right {right:.1%}")
+    all_five = np.mean([j.agrees(**{key: getattr(s, key) for key in ATTRIBUTES}) for j, s in zip(judged, scenes)])
+    print(f"  full captions: all five right {all_five:.1%}, clean {np.mean([j.clean for j in judged]):.1%}")
 
     # 3. Speed: 4 images at the defaults
     began = time.perf_counter()

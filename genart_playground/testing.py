@@ -95,7 +95,8 @@ def build_tiny_sd3(folder: Path) -> Path:
     """A StableDiffusion3Pipeline: an SD3Transformer2DModel (a diffusion transformer over 1×1 latent
     patches), two small CLIP text encoders, no T5 (`text_encoder_3=None`), rectified flow."""
     import torch
-    from diffusers import AutoencoderKL, FlowMatchEulerDiscreteScheduler, SD3Transformer2DModel, StableDiffusion3Pipeline
+    from diffusers import (AutoencoderKL, FlowMatchEulerDiscreteScheduler, SD3Transformer2DModel,
+                           StableDiffusion3Pipeline)
     from transformers import CLIPTextConfig, CLIPTextModelWithProjection, CLIPTokenizer
 
     vocab_file, merges_file = write_clip_tokenizer_files(folder.parent / f"{folder.name}-tokenizer-files")

@@ -130,7 +130,8 @@ def pytest_collection_modifyitems(config, items):
         module = item.module.__name__.rpartition(".")[2]
         if module == "test_browser":
             item.add_marker(pytest.mark.browser)
-        if {"served_app", "api_client"} & set(getattr(item, "fixturenames", ())) or module in {"test_soak", "test_public"}:
+        serves = {"served_app", "api_client"} & set(getattr(item, "fixturenames", ()))
+        if serves or module in {"test_soak", "test_public"}:  # these two start servers of their own
             item.add_marker(pytest.mark.server)
         if module in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)

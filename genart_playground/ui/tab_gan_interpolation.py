@@ -129,13 +129,14 @@ def build_tab(run: dict):
             strips = gr.Image(label="Frames: lerp (top row), slerp (bottom row)", type="filepath", format="png",
                               interactive=False, elem_classes="pixel-art")
 
-        walk = run_button.click(common.bind(interpolate, run, seconds=seconds_needed), [seed_a, seed_b, model, frames, method, truncation],
-                         [gallery, animation, metadata], api_name="gan_interpolation", concurrency_id="gpu")
+        walk = run_button.click(common.bind(interpolate, run, seconds=seconds_needed),
+                                [seed_a, seed_b, model, frames, method, truncation], [gallery, animation, metadata],
+                                api_name="gan_interpolation", concurrency_id="gpu")
         walk.success(common.show_recipe, metadata, [code, card], api_visibility="private")
         walk.success(walk_video, gallery, video, api_visibility="private")
-        compare.click(common.bind(compare_paths, run, seconds=comparison_seconds_needed), [seed_a, seed_b, model, frames, truncation],
-                      [strips, pair_animation, pair_video, norms], api_name="gan_path_comparison",
-                      concurrency_id="gpu")
+        compare.click(common.bind(compare_paths, run, seconds=comparison_seconds_needed),
+                      [seed_a, seed_b, model, frames, truncation], [strips, pair_animation, pair_video, norms],
+                      api_name="gan_path_comparison", concurrency_id="gpu")
         gr.Examples(EXAMPLES, [seed_a, seed_b, frames, method, truncation], label="Example walks",
                     cache_examples=False)
         controls = {"seed_a": seed_a, "seed_b": seed_b, "model": model, "frames": frames, "method": method,

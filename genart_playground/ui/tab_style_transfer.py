@@ -177,10 +177,10 @@ def build_tab(run: dict):
                 code, card = common.recipe_panel()
                 recipe_file = common.recipe_file()
 
-        run_button.click(common.bind(stylise, run, seconds=seconds_needed), [content, style_image, style_prompt, method, model, steps, size, strength, seed,
-                            preserve_color],
-                  [result, losses, intermediates, metadata], api_name="style_transfer", concurrency_id="gpu"
-                  ).success(common.show_recipe, metadata, [code, card], api_visibility="private")
+        run_button.click(common.bind(stylise, run, seconds=seconds_needed),
+                         [content, style_image, style_prompt, method, model, steps, size, strength, seed, preserve_color],
+                         [result, losses, intermediates, metadata], api_name="style_transfer", concurrency_id="gpu"
+                         ).success(common.show_recipe, metadata, [code, card], api_visibility="private")
         gr.Examples([[common.example_image(c), common.example_image(s) if s else None, p, m]
                      for c, s, p, m in EXAMPLES],
                     [content, style_image, style_prompt, method], label="Examples", cache_examples=False)

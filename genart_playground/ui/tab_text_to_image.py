@@ -35,9 +35,9 @@ def generate(run, prompt, negative_prompt, model, scheduler, num_images, steps, 
     report = common.bridge(progress)
     report(0.0, "Loading the model")
     result = run["text_to_image"](prompt, model=common.model_name(model), negative_prompt=negative_prompt or "",
-                              num_images=num_images, steps=_own(steps), guidance=guidance,
-                              width=_own(width), height=_own(height), seed=seed,
-                              scheduler=_own(scheduler), progress=report)
+                                  num_images=num_images, steps=_own(steps), guidance=guidance,
+                                  width=_own(width), height=_own(height), seed=seed,
+                                  scheduler=_own(scheduler), progress=report)
     common.show_warnings(result)
     return image_files(result.images, result.metadata), result.metadata
 
@@ -60,9 +60,10 @@ def timeline(run, prompt, negative_prompt, model, scheduler, steps, guidance, wi
              progress=gr.Progress()):
     report = common.bridge(progress)
     report(0.0, "Loading the model")
-    result = run["denoising_timeline"](prompt, model=common.model_name(model), negative_prompt=negative_prompt or "",
-                                steps=_own(steps), guidance=guidance, width=_own(width), height=_own(height),
-                                seed=seed, scheduler=_own(scheduler), progress=report)
+    result = run["denoising_timeline"](prompt, model=common.model_name(model),
+                                       negative_prompt=negative_prompt or "", steps=_own(steps), guidance=guidance,
+                                       width=_own(width), height=_own(height), seed=seed,
+                                       scheduler=_own(scheduler), progress=report)
     common.show_warnings(result)
     # The per-step pictures go to galleries: Gradio keeps them in its cache, and the step slider
     # reads their paths back, so moving it needs no model call.
@@ -99,9 +100,9 @@ def walk(run, prompt, negative_prompt, model, scheduler, steps, guidance, width,
     report = common.bridge(progress)
     report(0.0, "Loading the model")
     result = run["diffusion_walk"](prompt, prompt_b or None, seed_a=seed, seed_b=seed_b, frames=frames,
-                            model=common.model_name(model), negative_prompt=negative_prompt or "", steps=_own(steps),
-                            guidance=guidance, width=_own(width), height=_own(height), scheduler=_own(scheduler),
-                            progress=report)
+                                   model=common.model_name(model), negative_prompt=negative_prompt or "",
+                                   steps=_own(steps), guidance=guidance, width=_own(width), height=_own(height),
+                                   scheduler=_own(scheduler), progress=report)
     common.show_warnings(result)
     return common.walk_outputs(result)
 
@@ -157,8 +158,8 @@ def build_tab(run: dict):
                     scheduler = gr.Dropdown(label="Scheduler", choices=[MODEL_DEFAULT, *SCHEDULERS],
                                             value=own["scheduler"], info="The sampler that takes the denoising steps.")
                 with gr.Row():
-                    width = gr.Number(label="Width", value=own["width"], precision=0, minimum=0, maximum=limits.MAX_SIZE,
-                                      step=8, info="A multiple of 8; 0 or empty: the model's own.")
+                    width = gr.Number(label="Width", value=own["width"], precision=0, minimum=0,
+                                      maximum=limits.MAX_SIZE, step=8, info="A multiple of 8; 0 or empty: the model's own.")
                     height = gr.Number(label="Height", value=own["height"], precision=0, minimum=0,
                                        maximum=limits.MAX_SIZE, step=8,
                                        info="A multiple of 8; 0 or empty: the model's own.")
@@ -223,7 +224,8 @@ def build_tab(run: dict):
 
         inputs = [prompt, negative_prompt, model, scheduler, num_images, steps, guidance, width, height, seed]
         # The code and card follow from the metadata in a second, private step: the API's outputs stay as they were.
-        for event in (run_button.click(generate_, inputs, [gallery, metadata], api_name="text_to_image", concurrency_id="gpu"),
+        for event in (run_button.click(generate_, inputs, [gallery, metadata], api_name="text_to_image",
+                                       concurrency_id="gpu"),
                       prompt.submit(generate_, inputs, [gallery, metadata], api_visibility="private",
                                     concurrency_id="gpu")):
             event.success(common.show_recipe_with_diffusers, metadata, [*code, card], api_visibility="private")
