@@ -80,7 +80,8 @@ def visible(scheduler, latents: torch.Tensor) -> torch.Tensor:
     """Sigma-parameterised schedulers (Euler) carry x0 + σ·ε, far outside the decoder's range early on;
     scaled as the UNet would see them, they look like the latents the other schedulers carry."""
     sigmas, index = getattr(scheduler, "sigmas", None), getattr(scheduler, "step_index", None)
-    if float(getattr(scheduler, "init_noise_sigma", 1.0)) > 1 and sigmas is not None and index is not None and index < len(sigmas):
+    sigma_scaled = float(getattr(scheduler, "init_noise_sigma", 1.0)) > 1  # rectified flow has no such scale
+    if sigma_scaled and sigmas is not None and index is not None and index < len(sigmas):
         return latents / float(sigmas[index] ** 2 + 1) ** 0.5
     return latents
 
