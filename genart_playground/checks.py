@@ -44,6 +44,10 @@ def check_seed(name: str, value) -> int:
 def check_prompt(name: str, value, *, allow_empty: bool = True) -> str:
     if not isinstance(value, str):
         raise ValueError(f"`{name}` must be text, got {type(value).__name__}.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: JSON allows "\ud800", text encoders and PNG chunks do not
+        raise ValueError(f"`{name}` must be valid Unicode text (it holds a lone surrogate).") from None
     if len(value) > limits.MAX_PROMPT_CHARS:
         raise ValueError(f"`{name}` must be at most {limits.MAX_PROMPT_CHARS} characters, got {len(value)}.")
     if not allow_empty and not value.strip():
@@ -66,6 +70,9 @@ def check_image(name: str, image) -> Image.Image:
         raise ValueError(f"`{name}` must be at least 8×8 pixels, got {width}×{height}.")
     if width * height > limits.MAX_UPLOAD_PIXELS:
         raise ValueError(f"`{name}` has {width}×{height} pixels; the limit is {limits.MAX_UPLOAD_PIXELS:,} pixels.")
+    if max(width, height) > limits.MAX_ASPECT * min(width, height):
+        raise ValueError(f"`{name}` is {width}×{height}; its longer side may be at most {limits.MAX_ASPECT} times its "
+                         "shorter side.")
     return image
 
 

@@ -18,5 +18,12 @@ MAX_FRAMES = 64 if _PUBLIC else 128
 MAX_STYLE_SIZE = 384 if _PUBLIC else 768  # longest side of the image style transfer optimises
 MAX_STYLE_STEPS = 300 if _PUBLIC else 1000
 MAX_UPLOAD_PIXELS = 4096 * 4096  # refused before decoding: a decompression bomb stops here
+MAX_ASPECT = 8  # longest side ÷ shortest, refused before decoding: an 8×2,097,152 sliver is within the pixel cap
+#                 but every resize keeps its short side at 8 px, so it stays many times over the model's cap
 MAX_MODEL_PIXELS = 1024 * 1024  # larger uploads are resized down to this, and the result says so
 MAX_UPLOAD_BYTES = 20 * 2**20
+# Request bodies, refused with HTTP 413 before they are read whole (ui/body_limit.py). JSON: the longest
+# legitimate request (prompts of MAX_PROMPT_CHARS, a recipe, a pasted image as a data: URL) is far below.
+MAX_BODY_BYTES = 4 * 2**20
+MAX_UPLOAD_FILES = 2  # files in one upload request: each image box sends its own
+MAX_UPLOAD_REQUEST_BYTES = MAX_UPLOAD_FILES * MAX_UPLOAD_BYTES + 2**20  # the files and the form around them

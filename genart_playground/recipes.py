@@ -8,6 +8,8 @@ is what `read_recipe` reads back. No torch here: the UI builds these from the me
 import io
 import json
 import re
+import struct
+import zlib
 from pathlib import Path
 
 from PIL import Image
@@ -128,16 +130,78 @@ def png_with_recipe(image: Image.Image, metadata: dict) -> bytes:
     return buffer.getvalue()
 
 
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+MAX_TEXT_BYTES = 2**20  # one text chunk, once inflated: a recipe is a few KB; a zlib bomb stops here
+
+
+def _inflate(data: bytes) -> bytes:
+    inflater = zlib.decompressobj()
+    text = inflater.decompress(data, MAX_TEXT_BYTES)
+    if inflater.unconsumed_tail:
+        raise ValueError(f"A text chunk of the PNG inflates to more than {MAX_TEXT_BYTES // 1024} KB.")
+    return text
+
+
+def _text_chunk(kind: bytes, data: bytes) -> tuple[str, str] | None:
+    key, _, rest = data.partition(b"\0")
+    if kind == b"tEXt":
+        return key.decode("latin-1"), rest.decode("latin-1")
+    if kind == b"zTXt":
+        return key.decode("latin-1"), _inflate(rest[1:]).decode("latin-1")
+    if kind == b"iTXt" and len(rest) >= 2:
+        compressed, rest = rest[0], rest[2:]
+        _, _, rest = rest.partition(b"\0")  # language tag
+        _, _, text = rest.partition(b"\0")  # translated keyword
+        return key.decode("latin-1"), (_inflate(text) if compressed else text).decode("utf-8", errors="replace")
+    return None
+
+
+def png_text(data: bytes) -> dict[str, str]:
+    """A PNG's text chunks, read from its bytes without decoding a pixel; its size checked against the
+    upload cap first (PIL's `.text` decodes the whole image, every frame of an APNG)."""
+    from . import limits
+
+    if not data.startswith(_PNG_SIGNATURE):
+        return {}
+    text, offset = {}, len(_PNG_SIGNATURE)
+    while offset + 8 <= len(data):
+        length, kind = struct.unpack(">I4s", data[offset:offset + 8])
+        chunk = data[offset + 8:offset + 8 + length]
+        offset += 12 + length
+        if kind == b"IHDR" and len(chunk) >= 8:
+            width, height = struct.unpack(">II", chunk[:8])
+            if width * height > limits.MAX_UPLOAD_PIXELS:
+                raise ValueError(f"The PNG is {width}×{height} = {width * height:,} pixels; the limit is "
+                                 f"{limits.MAX_UPLOAD_PIXELS:,} pixels.")
+        elif kind in (b"tEXt", b"zTXt", b"iTXt"):
+            try:
+                found = _text_chunk(kind, chunk)
+            except zlib.error:
+                continue  # a damaged chunk: the other one may still be read
+            if found:
+                text.setdefault(*found)
+        elif kind == b"IEND":
+            break
+    return text
+
+
 def read_recipe(path_or_image) -> dict | None:
     """The metadata a PNG carries: our JSON chunk, else its AUTOMATIC1111 `parameters` parsed,
-    else None (no recipe, or not an image)."""
+    else None (no recipe, or not a PNG). A path or bytes is read without decoding its pixels; a PNG
+    over the upload pixel cap, or whose text inflates past MAX_TEXT_BYTES, is a ValueError."""
     if isinstance(path_or_image, (str, Path, bytes)):
-        source = io.BytesIO(path_or_image) if isinstance(path_or_image, bytes) else path_or_image
-        try:
-            with Image.open(source) as image:
-                text = dict(getattr(image, "text", None) or image.info)
-        except (OSError, ValueError):
-            return None
+        from . import limits
+
+        if isinstance(path_or_image, bytes):
+            data = path_or_image
+        else:
+            try:
+                if Path(path_or_image).stat().st_size > limits.MAX_UPLOAD_BYTES:
+                    raise ValueError(f"The file is over {limits.MAX_UPLOAD_BYTES // 2**20} MB.")
+                data = Path(path_or_image).read_bytes()
+            except OSError:
+                return None
+        text = png_text(data)
     else:
         text = dict(getattr(path_or_image, "text", None) or path_or_image.info)
     if isinstance(text.get(JSON_KEY), str):

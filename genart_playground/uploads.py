@@ -24,6 +24,12 @@ def _side() -> int:
     return int(limits.MAX_UPLOAD_PIXELS ** 0.5)
 
 
+def _check_aspect(width: int, height: int) -> None:
+    if max(width, height) > limits.MAX_ASPECT * min(width, height):
+        raise ValueError(f"The image is {width}×{height}; its longer side may be at most {limits.MAX_ASPECT} times its "
+                         f"shorter side. Crop it and upload it again.")
+
+
 def _too_many_pixels(pixels: int, size: str = "") -> ValueError:
     return ValueError(f"The image is {size}{pixels:,} pixels; the limit is {limits.MAX_UPLOAD_PIXELS:,} pixels "
                       f"({_side()}×{_side()}). Scale it down and upload it again.")
@@ -90,6 +96,7 @@ def _open(source) -> Image.Image:
         width, height = source.size
         if width * height > limits.MAX_UPLOAD_PIXELS:
             raise _too_many_pixels(width * height, f"{width}×{height} = ")
+        _check_aspect(width, height)
         return source
     if not isinstance(source, (str, os.PathLike, bytes, bytearray)):
         raise ValueError(f"An image must be a file path, bytes or a PIL image, got {type(source).__name__}.")
@@ -100,6 +107,11 @@ def _open(source) -> Image.Image:
     if width * height > limits.MAX_UPLOAD_PIXELS:
         image.close()
         raise _too_many_pixels(width * height, f"{width}×{height} = ")
+    try:
+        _check_aspect(width, height)
+    except ValueError:
+        image.close()
+        raise
 
     # 2. Decode the first frame into memory; a damaged file is a clear error, not a half image
     frames = getattr(image, "n_frames", 1)

@@ -2,9 +2,11 @@
 
 import gradio as gr
 import huggingface_hub.constants as hf_constants
+from starlette.middleware import Middleware
 
 from .. import families, limits, serving, settings
-from . import common, lesson_links
+from . import common, gradio_internals, lesson_links
+from .body_limit import BodyLimit
 
 TITLE = "GenArt Playground"
 INTRO = ("# GenArt Playground\n"
@@ -33,6 +35,8 @@ def build_demo() -> gr.Blocks:
                             for family in families.FAMILIES if family.tab}
         # The URL names the tab and its settings (?tab=...&seed=...): filled in on load, kept in step after.
         lesson_links.attach(demo, tabs, tab_settings, link)
+    # Every event's inputs, with or without an api_name: a malformed value gets a message, never `error: null`.
+    gradio_internals.guard_inputs(demo)
     # Every model-heavy event shares concurrency_id="gpu": CONCURRENCY runs at a time, QUEUE_SIZE may wait.
     demo.queue(default_concurrency_limit=settings.CONCURRENCY, max_size=settings.QUEUE_SIZE)
     return demo
@@ -49,6 +53,8 @@ def launch_options() -> dict:
         "blocked_paths": [str(settings.PACKAGE_DIR), hf_constants.HF_HOME],
         "theme": gr.themes.Soft(),
         "css": CSS,
+        # Bodies over limits.MAX_BODY_BYTES (uploads: MAX_UPLOAD_REQUEST_BYTES) get HTTP 413 unread.
+        "app_kwargs": {"middleware": [Middleware(BodyLimit)]},
     }
 
 

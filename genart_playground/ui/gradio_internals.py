@@ -117,7 +117,86 @@ def install_delete_pass():
     return original
 
 
+# Uploads ------------------------------------------------------------------------------------------
+
+NOT_UPLOADED = "Upload the file to this app first: only files sent through its upload route are read."
+
+
+def upload_folder() -> Path:
+    """Where Gradio keeps what its upload route wrote (and its cache of outputs and examples)."""
+    from gradio import utils
+
+    return Path(utils.get_upload_folder()).resolve()
+
+
+def check_uploaded(path) -> str:
+    """`path` if Gradio's upload route (or its own cache) wrote it; else one message that says nothing
+    of the path: whether it exists, how big it is."""
+    try:
+        resolved = Path(path).resolve()
+    except (OSError, RuntimeError, TypeError, ValueError):
+        raise ValueError(NOT_UPLOADED) from None
+    if not resolved.is_relative_to(upload_folder()) or not resolved.is_file():
+        raise ValueError(NOT_UPLOADED)
+    return str(resolved)
+
+
 # Components ---------------------------------------------------------------------------
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:40] + "…"
+
+
+def _expected(component) -> tuple[tuple, str] | None:
+    """The Python types a control's value may arrive as, and how to say so; None: leave it to Gradio."""
+    import gradio as gr
+
+    if isinstance(component, (gr.Number, gr.Slider)):
+        low, high = getattr(component, "minimum", None), getattr(component, "maximum", None)
+        span = f" from {low} to {high}" if low is not None and high is not None else ""
+        return (int, float), f"a number{span}"
+    if isinstance(component, gr.Checkbox):
+        return (bool,), "true or false"
+    if isinstance(component, (gr.Radio, gr.Dropdown)) and not getattr(component, "multiselect", False):
+        return (str, int, float), "one of its choices"
+    if isinstance(component, gr.Textbox):
+        return (str,), "text"
+    return None
+
+
+def guard_inputs(blocks) -> None:
+    """Every input control of the page checks the value's type before Gradio's own preprocess, and any
+    error in a preprocess becomes a message naming the control: Gradio would answer `error: null`
+    (a TypeError comparing "many" with a number, a ValueError from int(NaN))."""
+    import math
+
+    import gradio as gr
+
+    for component in list(blocks.blocks.values()):
+        if not isinstance(component, gr.components.Component) or getattr(component, "_genart_guarded", False):
+            continue
+        label = component.label or type(component).__name__
+        expected = _expected(component)
+        original = component.preprocess
+
+        def preprocess(payload, original=original, label=label, expected=expected):
+            if payload is not None and expected is not None:
+                types, what = expected
+                number = isinstance(payload, (int, float)) and not isinstance(payload, bool)
+                if isinstance(payload, bool) and bool not in types or not isinstance(payload, types) or \
+                        (number and not math.isfinite(payload)):
+                    raise gr.Error(f"`{label}` must be {what}, got {_short(payload)}.", print_exception=False)
+            try:
+                return original(payload)
+            except gr.Error:
+                raise
+            except Exception as error:  # noqa: BLE001  (any failure to read an input: say which, never blank)
+                raise gr.Error(f"`{label}` could not be read: {type(error).__name__}.", print_exception=False) \
+                    from None
+        replace_preprocess(component, preprocess)
+        component._genart_guarded = True
+
 
 def replace_preprocess(component, preprocess):
     """The component with its `preprocess` replaced (not a subclass: Gradio writes a .pyi stub next to

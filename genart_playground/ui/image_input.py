@@ -9,7 +9,7 @@ import base64
 
 import gradio as gr
 
-from .gradio_internals import replace_preprocess
+from .gradio_internals import check_uploaded, replace_preprocess
 
 
 def upload_image(**options) -> gr.Image:
@@ -26,4 +26,7 @@ def _unopened(payload):
         return base64.b64decode(payload.url.split(",", 1)[1])  # a pasted image, not a file yet
     if payload.path is None:
         raise gr.Error("The image upload has no file.", print_exception=False)
-    return str(payload.path)
+    try:  # a {"path": ...} sent without Gradio's `meta` skips its own check: the server's disk is not an input
+        return check_uploaded(payload.path)
+    except ValueError as error:
+        raise gr.Error(str(error), print_exception=False) from None

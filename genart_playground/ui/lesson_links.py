@@ -13,6 +13,7 @@ The parsing and checking are plain functions of plain data (`Setting`, `parse`, 
 client-side events that keep the address bar and the "Lesson link" box in step with the page.
 """
 
+import html
 import json
 import math
 from collections.abc import Mapping
@@ -21,6 +22,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 TAB_KEY = "tab"
+WARNING_ITEMS = 3  # what the warning names, at most, of what a link could not apply
+KEY_LIMIT = 30  # characters of an unknown key the warning shows
 # Query keys Gradio's own frontend reads (API page, settings, deep links, theme): never ours, never warned about.
 GRADIO_KEYS = {"view", "lang", "ui", "deep_link", "write_token"}
 _TRUE = {"true", "1", "yes", "on"}
@@ -50,10 +53,15 @@ class LessonLink:
     ignored: list[str] = field(default_factory=list)    # "key=value (reason)", in the URL's order
 
     def warning(self) -> str | None:
+        """One sentence naming what was left out: at most WARNING_ITEMS of them, each short, as text (the
+        toast shows HTML, and a link's keys and values are anybody's words)."""
         if not self.ignored:
             return None
+        named = [html.escape(item) for item in self.ignored[:WARNING_ITEMS]]
+        more = len(self.ignored) - len(named)
+        tail = f"; and {more} more" if more else ""
         return "This lesson link's " + ("setting was" if len(self.ignored) == 1 else "settings were") + \
-            " not applied: " + "; ".join(self.ignored) + "."
+            " not applied: " + "; ".join(named) + tail + "."
 
 
 # Checking ------------------------------------------------------------------------------------
@@ -110,6 +118,7 @@ def _ours(key: str) -> bool:
 
 
 def _quoted(key: str, text: str, limit: int = 40) -> str:
+    key = key if len(key) <= KEY_LIMIT else key[:KEY_LIMIT] + "…"
     text = text if len(text) <= limit else text[:limit] + "…"
     return f"{key}={text}"
 

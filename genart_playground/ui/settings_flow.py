@@ -14,6 +14,9 @@ from typing import Any
 import gradio as gr
 
 
+RECIPE_CONCURRENCY = 2  # "Load settings from a PNG" events running at once, across all tabs
+
+
 @dataclass(frozen=True)
 class Cascade:
     """A setting whose change fills in others."""
@@ -98,16 +101,25 @@ def _forget():
 
 def restore_from_png(box, task: str, settings: TabSettings, *, model_task: str) -> None:
     """Wire `box` so a PNG this tab made sets its settings (through `apply`, the cascades keeping them)."""
-    from . import common
+    from . import common, gradio_internals
 
     names = list(settings.controls)
 
     def load(path, *current):
-        recipe = common.tab_recipe(path, task)
+        if path:
+            try:
+                path = gradio_internals.check_uploaded(path)
+            except ValueError as error:
+                raise gr.Error(str(error), print_exception=False) from None
+        try:
+            recipe = common.tab_recipe(path, task)
+        except ValueError as error:  # a PNG over the pixel cap, a text chunk that inflates too far
+            raise gr.Error(str(error), print_exception=False) from None
         values = settings.from_recipe(recipe) if (recipe and settings.from_recipe) else \
             common.recipe_values(recipe, names, model_task=model_task)
         updates, pending = settings.apply(values, dict(zip(names, current)))
         return [updates.get(name, gr.update()) for name in names] + [pending]
 
+    # Reading a recipe is cheap but not free (a 20 MB file): a few at a time, beside the model queue.
     box.upload(load, [box, *settings.controls.values()], [*settings.controls.values(), settings.pending],
-               api_visibility="private")
+               api_visibility="private", concurrency_limit=RECIPE_CONCURRENCY, concurrency_id="recipes")
