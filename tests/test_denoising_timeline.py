@@ -178,16 +178,16 @@ def test_the_api_refuses_bad_input_with_its_message(api_client, tiny_t2i):
 def test_the_step_slider_reads_pictures_already_made():
     from genart_playground.ui.tab_text_to_image import show_step
 
-    noisy = [("n1.png", None), ("n2.png", None)]
-    predicted = [("p1.png", None), ("p2.png", None)]
-    assert show_step(2, noisy, predicted, None) == ("n2.png", "p2.png", None)
-    assert show_step(1, noisy, predicted, [("g1.png", None), ("g2.png", None)]) == ("n1.png", "p1.png", "g1.png")
-    assert show_step(5, noisy, predicted, None) == (None, None, None)
+    steps = {"noisy": ["n1.png", "n2.png"], "predicted": ["p1.png", "p2.png"], "guidance": []}
+    assert show_step(2, steps) == ("n2.png", "p2.png", None)
+    assert show_step(1, {**steps, "guidance": ["g1.png", "g2.png"]}) == ("n1.png", "p1.png", "g1.png")
+    assert show_step(5, steps) == (None, None, None)
+    assert show_step(1, None) == (None, None, None)  # no timeline made yet in this session
 
 
 def test_the_step_slider_spans_the_timeline_and_starts_at_its_end():
     from genart_playground.ui.tab_text_to_image import last_step
 
-    update = last_step([("n1.png", None), ("n2.png", None), ("n3.png", None)])
+    update = last_step({"noisy": ["n1.png", "n2.png", "n3.png"]})
     assert (update["maximum"], update["value"], update["interactive"]) == (3, 3, True)
-    assert last_step([("n1.png", None)])["interactive"] is False  # one step: nothing to move through
+    assert last_step({"noisy": ["n1.png"]})["interactive"] is False  # one step: nothing to move through

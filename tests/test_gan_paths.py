@@ -107,8 +107,10 @@ def test_comparison_handler_reports_progress_in_order(tiny_gan):
 def test_walk_video_encodes_the_frames_shown(tiny_gan):
     from genart_playground.ui import tab_gan_interpolation
 
-    frames, gif, metadata = tab_gan_interpolation.interpolate(RUN["gan_interpolation"], 0, 1, tiny_gan, 5, "slerp", 1.0)
-    video = tab_gan_interpolation.walk_video([(path, None) for path in frames])
+    frames, gif, metadata, made = tab_gan_interpolation.interpolate(RUN["gan_interpolation"], 0, 1, tiny_gan, 5,
+                                                                    "slerp", 1.0)
+    assert made == frames  # the state the MP4 step reads: the files this server wrote
+    video = tab_gan_interpolation.walk_video(made)
     assert len(mp4_frames(video)) == 5
     assert tab_gan_interpolation.walk_video([]) is None
 

@@ -82,3 +82,29 @@ def test_an_upload_waiting_behind_slow_work_survives_the_sweep(served_app, api_c
     slow.result(timeout=120)
     recon, *_ = waiting.result(timeout=120)
     assert Image.open(recon).size == (32, 32)
+
+
+def test_a_file_components_data_model_is_what_gradio_validates_with():
+    from gradio import blocks
+
+    box = gradio_internals.accept_bare_paths(gr.File(type="filepath"))
+    assert "block.data_model" in inspect.getsource(blocks.Blocks.preprocess_data)
+    assert box.data_model.model_validate({"path": "/x.png"}, context={"validate_meta": True}).path == "/x.png"
+    with pytest.raises(Exception, match="meta"):  # Gradio's own model refuses it, and the client sees error: null
+        gr.File(type="filepath").data_model.model_validate({"path": "/x.png"}, context={"validate_meta": True})
+
+
+def test_only_files_in_the_upload_folder_pass(tmp_path):
+    inside = gradio_internals.upload_folder() / "genart-test-inside.txt"
+    inside.parent.mkdir(parents=True, exist_ok=True)
+    inside.write_text("x")
+    outside = tmp_path / "outside.txt"
+    outside.write_text("x")
+    try:
+        assert gradio_internals.check_uploaded(inside) == str(inside.resolve())
+        for path in (outside, "/etc/passwd", inside.parent / ".." / "etc" / "passwd", "/no/such/file"):
+            with pytest.raises(ValueError) as error:
+                gradio_internals.check_uploaded(path)
+            assert str(error.value) == gradio_internals.NOT_UPLOADED
+    finally:
+        inside.unlink()

@@ -184,11 +184,30 @@ def recipe_panel(*, diffusers: bool = False) -> tuple:
     return (code, *extra, card)
 
 
+MAX_RECIPE_BYTES = 64 * 2**10  # a recipe is a few KB; the "Show code" step reads it back from the page
+
+
+def _checked_recipe(metadata) -> dict:
+    """The recipe the page sends back for "Show code": a dict of at most MAX_RECIPE_BYTES, or a message."""
+    import json
+
+    if not isinstance(metadata, dict):
+        raise gr.Error("The recipe must be a JSON object.", print_exception=False)
+    if len(json.dumps(metadata, default=str)) > MAX_RECIPE_BYTES:
+        raise gr.Error(f"The recipe is over {MAX_RECIPE_BYTES // 1024} KB; a result's recipe is a few KB.",
+                       print_exception=False)
+    return metadata
+
+
 def show_recipe(metadata):
     """A result's metadata -> the code snippet and the reproducibility card."""
     if not metadata:
         return "", recipes.reproducibility_card({})
-    return recipes.code_snippet(metadata), recipes.reproducibility_card(metadata)
+    metadata = _checked_recipe(metadata)
+    try:
+        return recipes.code_snippet(metadata), recipes.reproducibility_card(metadata)
+    except ValueError as error:  # a task no family writes code for
+        raise gr.Error(str(error), print_exception=False) from None
 
 
 def show_recipe_with_diffusers(metadata):
@@ -203,7 +222,9 @@ RECIPE_BOX_LABEL = "Load settings from a PNG"
 
 def recipe_file() -> gr.File:
     """The "Load settings from a PNG" box: an image this app made puts its settings back."""
-    return gr.File(label=RECIPE_BOX_LABEL, file_types=[".png"], type="filepath", height=80)
+    # A hand-written {"path": ...} reaches the handler, which refuses what the upload route did not write.
+    return gradio_internals.accept_bare_paths(gr.File(label=RECIPE_BOX_LABEL, file_types=[".png"], type="filepath",
+                                                      height=80))
 
 
 def tab_recipe(path, task: str) -> dict:

@@ -141,7 +141,30 @@ def check_uploaded(path) -> str:
     return str(resolved)
 
 
+def accept_bare_paths(component):
+    """A gr.File whose payload may lack Gradio's `meta` key. Gradio's own check of such a payload answers
+    `error: null`; let through, it reaches the app's handler, which refuses any path the upload route
+    did not write (`check_uploaded`) with a message. (Gradio's File reads no file while preprocessing.)"""
+    from gradio.data_classes import FileData
+    from pydantic import model_validator
+
+    class BarePathFileData(FileData):
+        @model_validator(mode="before")
+        @classmethod
+        def _add_meta(cls, data):
+            if isinstance(data, dict) and "meta" not in data:
+                data = {**data, "meta": {"_type": "gradio.FileData"}}
+            return data
+
+    component.data_model = BarePathFileData
+    return component
+
+
 # Components ---------------------------------------------------------------------------
+
+MAX_CHOICE_CHARS = 200  # a model name or a choice; longer is refused before Gradio quotes it in its error
+MAX_MESSAGE_CHARS = 300
+
 
 def _short(value) -> str:
     text = repr(value)
@@ -183,14 +206,19 @@ def guard_inputs(blocks) -> None:
         def preprocess(payload, original=original, label=label, expected=expected):
             if payload is not None and expected is not None:
                 types, what = expected
+                if what == "one of its choices" and isinstance(payload, str) and len(payload) > MAX_CHOICE_CHARS:
+                    raise gr.Error(f"`{label}` must be {what}, got {_short(payload)}.", print_exception=False)
                 number = isinstance(payload, (int, float)) and not isinstance(payload, bool)
                 if isinstance(payload, bool) and bool not in types or not isinstance(payload, types) or \
                         (number and not math.isfinite(payload)):
                     raise gr.Error(f"`{label}` must be {what}, got {_short(payload)}.", print_exception=False)
             try:
                 return original(payload)
-            except gr.Error:
-                raise
+            except gr.Error as error:  # Gradio's own message may quote the whole value: keep it short
+                message = str(error)
+                if len(message) <= MAX_MESSAGE_CHARS:
+                    raise
+                raise gr.Error(message[:MAX_MESSAGE_CHARS] + "…", print_exception=False) from None
             except Exception as error:  # noqa: BLE001  (any failure to read an input: say which, never blank)
                 raise gr.Error(f"`{label}` could not be read: {type(error).__name__}.", print_exception=False) \
                     from None

@@ -30,15 +30,19 @@ def interpolate(run, seed_a, seed_b, model, frames, method, truncation, progress
                                       truncation=truncation, progress=report)
     common.show_warnings(result)
     frames = common.frame_pngs(result)  # captioned with the classes a conditional generator's codes name
-    return list(zip(frames, result.labels)) or frames, common.write_output(result.gif, ".gif"), result.metadata
+    # The last output is server-side state (gr.State): the MP4 step reads the frames this server wrote,
+    # not paths a client sends back.
+    return (list(zip(frames, result.labels)) or frames, common.write_output(result.gif, ".gif"), result.metadata,
+            frames)
 
 
 @common.user_errors
-def walk_video(frames):
-    """The frames just shown, as an MP4: encoding only, no model (the walk's own outputs stay as they were)."""
+def walk_video(frames: list[str]):
+    """The frames just made, as an MP4: encoding only, no model (the walk's own outputs stay as they were).
+    `frames` is the walk's server-side state: the files this server wrote, never a client's paths."""
     if not frames:
         return None
-    return common.write_output(imaging.mp4_bytes([uploads.open_image(path) for path, _ in frames]), ".mp4")
+    return common.write_output(imaging.mp4_bytes([uploads.open_image(path) for path in frames]), ".mp4")
 
 
 def comparison_seconds_needed(seed_a, seed_b, model, frames, *rest, **kwargs) -> float:
@@ -129,11 +133,13 @@ def build_tab(run: dict):
             strips = gr.Image(label="Frames: lerp (top row), slerp (bottom row)", type="filepath", format="png",
                               interactive=False, elem_classes="pixel-art")
 
+        made = gr.State([])  # the walk's frame files, kept on the server for the MP4 step
         walk = run_button.click(common.bind(interpolate, run, seconds=seconds_needed),
-                                [seed_a, seed_b, model, frames, method, truncation], [gallery, animation, metadata],
-                                api_name="gan_interpolation", concurrency_id="gpu")
+                                [seed_a, seed_b, model, frames, method, truncation],
+                                [gallery, animation, metadata, made], api_name="gan_interpolation",
+                                concurrency_id="gpu")
         walk.success(common.show_recipe, metadata, [code, card], api_visibility="private")
-        walk.success(walk_video, gallery, video, api_visibility="private")
+        walk.success(walk_video, made, video, api_visibility="private")
         compare.click(common.bind(compare_paths, run, seconds=comparison_seconds_needed),
                       [seed_a, seed_b, model, frames, truncation], [strips, pair_animation, pair_video, norms],
                       api_name="gan_path_comparison", concurrency_id="gpu")

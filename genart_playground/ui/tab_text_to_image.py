@@ -65,26 +65,29 @@ def timeline(run, prompt, negative_prompt, model, scheduler, steps, guidance, wi
                                        width=_own(width), height=_own(height), seed=seed,
                                        scheduler=_own(scheduler), progress=report)
     common.show_warnings(result)
-    # The per-step pictures go to galleries: Gradio keeps them in its cache, and the step slider
-    # reads their paths back, so moving it needs no model call.
-    return ([common.image_file(image) for image in result.noisy],
-            [common.image_file(image) for image in result.predicted],
-            [common.image_file(image) for image in result.guidance_maps], common.write_output(result.gif, ".gif"),
-            result.metadata)
+    # The per-step pictures go to galleries, and their files to server-side state (gr.State): the step
+    # slider shows them from there, so moving it needs no model call and reads no path a client sends.
+    steps = {"noisy": [common.image_file(image) for image in result.noisy],
+             "predicted": [common.image_file(image) for image in result.predicted],
+             "guidance": [common.image_file(image) for image in result.guidance_maps]}
+    return (steps["noisy"], steps["predicted"], steps["guidance"], common.write_output(result.gif, ".gif"),
+            result.metadata, steps)
 
 
-def last_step(noisy):
-    """The step slider spans the timeline just made, and starts at its end: the finished image."""
-    last = len(noisy or [])
+def last_step(steps):
+    """The step slider spans the timeline just made (`steps`, its server-side state), and starts at its
+    end: the finished image."""
+    last = len((steps or {}).get("noisy", []))
     return gr.update(maximum=max(last, 2), value=max(last, 1), interactive=last > 1)
 
 
-def show_step(step, noisy, predicted, guidance_maps):
-    """Step `step` (from 1) of a timeline already made: its pictures, from the galleries' files."""
-    def pick(gallery):
+def show_step(step, steps):
+    """Step `step` (from 1) of a timeline already made: its pictures, from the files the timeline wrote."""
+    def pick(files):
         index = int(step or 1) - 1
-        return gallery[index][0] if gallery and 0 <= index < len(gallery) else None
-    return pick(noisy), pick(predicted), pick(guidance_maps)
+        return files[index] if files and 0 <= index < len(files) else None
+    steps = steps or {}
+    return pick(steps.get("noisy")), pick(steps.get("predicted")), pick(steps.get("guidance"))
 
 
 def walk_seconds(prompt, negative_prompt, model, scheduler, steps, guidance, width, height, seed, prompt_b,
@@ -232,13 +235,15 @@ def build_tab(run: dict):
         step_pictures = [noisy_image, predicted_image, guidance_image]
         galleries = [noisy_steps, predicted_steps, guidance_steps]
         timeline_inputs = [prompt, negative_prompt, model, scheduler, steps, guidance, width, height, seed]
-        timeline_event = timeline_run.click(timeline_, timeline_inputs, [*galleries, timeline_gif, timeline_metadata],
+        made = gr.State(None)  # the timeline's step files, kept on the server for the step slider
+        timeline_event = timeline_run.click(timeline_, timeline_inputs,
+                                            [*galleries, timeline_gif, timeline_metadata, made],
                                             api_name="denoising_timeline", concurrency_id="gpu")
         timeline_event.success(common.show_recipe_with_diffusers, timeline_metadata, [*code, card],
                                api_visibility="private")
-        timeline_event.success(last_step, noisy_steps, step, api_visibility="private"
-                               ).success(show_step, [step, *galleries], step_pictures, api_visibility="private")
-        step.input(show_step, [step, *galleries], step_pictures, api_visibility="private")
+        timeline_event.success(last_step, made, step, api_visibility="private"
+                               ).success(show_step, [step, made], step_pictures, api_visibility="private")
+        step.input(show_step, [step, made], step_pictures, api_visibility="private")
         walk_run.click(walk_, [*timeline_inputs, prompt_b, seed_b, walk_frames],
                        [walk_animation, walk_video, walk_gallery, walk_metadata],
                        api_name="diffusion_walk", concurrency_id="gpu"
