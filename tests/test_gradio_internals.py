@@ -35,7 +35,9 @@ def test_the_queue_keeps_its_events_where_files_in_use_reads_them():
     assert "event_queue_per_concurrency_id" in inspect.getsource(Queue.__init__)
     assert "active_jobs" in inspect.getsource(Queue.__init__)
     assert "self.queue" in inspect.getsource(EventQueue.__init__)
-    assert "self.data" in inspect.getsource(Event.__init__)
+    assert "self.data" in inspect.getsource(Event.__init__) and "self.alive" in inspect.getsource(Event.__init__)
+    # A client that closes its stream: Gradio marks its running job not alive (the app's cancel check reads it).
+    assert "job.alive = False" in inspect.getsource(Queue.clean_events)
 
 
 def test_blocks_keep_their_temporary_files_in_sets():

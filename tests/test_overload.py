@@ -175,3 +175,33 @@ def test_a_cancelled_job_stops_within_two_steps_and_the_next_starts_at_once(clie
     assert len(follow_up.result(timeout=30)[0]) == 1
     assert steps_after_cancel - steps_at_cancel <= 2  # the cancelled job's steps once cancel was asked
     assert probes.unet.calls == steps_after_cancel + 2  # and none later: only the follow-up's two
+
+
+def test_an_abandoned_job_stops_instead_of_running_to_the_end(small_app, client, probes, tiny_t2i):
+    """A /queue/join whose results nobody reads: its client closes the stream (a closed tab), and the
+    job stops instead of running its 100 steps to the end."""
+    import uuid
+
+    import httpx
+
+    base, session = small_app.local_url.rstrip("/"), uuid.uuid4().hex
+    fn_index = next(i for i, fn in small_app.fns.items() if fn.api_name == "text_to_image")
+    probes.unet.delay = 0.1
+    httpx.post(f"{base}/gradio_api/queue/join", json={"data": list(t2i_args(tiny_t2i, steps=100)),
+                                                      "fn_index": fn_index, "session_hash": session}, timeout=30)
+    with httpx.stream("GET", f"{base}/gradio_api/queue/data", params={"session_hash": session}, timeout=30) as stream:
+        lines = stream.iter_lines()
+        next(lines)
+        probes.unet.wait_for_calls(3)
+    # The stream is closed: Gradio notices at its next check (about a second) and the job at its next step.
+    deadline = time.monotonic() + 10
+    steps = probes.unet.calls
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        if probes.unet.calls == steps:
+            break
+        steps = probes.unet.calls
+    assert probes.unet.calls < 50, "the abandoned job ran on"
+    probes.unet.delay = 0.0
+    gallery, metadata = client.predict(*t2i_args(tiny_t2i, steps=2), api_name="/text_to_image")
+    assert len(gallery) == 1 and probes.in_flight.running == 0

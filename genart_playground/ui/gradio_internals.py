@@ -45,13 +45,29 @@ def cancellation_check():
     up once, on the event loop, and then reads the task's cancel request at every step.
     """
     event_id = current_event_id()
-    task = None
+    task, event = None, None
     if event_id:
         try:
             task = anyio.from_thread.run_sync(event_task, event_id)
         except RuntimeError:
             task = None  # not in one of Gradio's worker threads (a test calling the handler directly)
-    return (lambda: task.cancelling() > 0) if task is not None else (lambda: False)
+        event = running_event(event_id)
+
+    def cancelled() -> bool:
+        # A cancel (/cancel, the Stop button) cancels the task; an abandoned job (its client closed the
+        # stream: a closed tab, a /queue/join nobody reads) is marked not alive by Gradio's clean_events.
+        return (task is not None and task.cancelling() > 0) or (event is not None and not event.alive)
+    return cancelled
+
+
+def running_event(event_id: str):
+    """Gradio's Event for a running job (it has `alive`), found among the queue's active jobs; None elsewhere."""
+    blocks = LocalContext.blocks.get(None)
+    queue = getattr(blocks, "_queue", None)
+    if queue is None:
+        return None
+    return next((event for job in list(queue.active_jobs) if job for event in list(job) if event._id == event_id),
+                None)
 
 
 # The temporary-file sweep --------------------------------------------------------------------------
