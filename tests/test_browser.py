@@ -112,6 +112,20 @@ def test_first_example_runs_in_the_browser(page, app_url, tmp_path, tab_id, tab_
     page.screenshot(path=str(screenshot_path(tmp_path, tab_id)), full_page=True)
 
 
+def test_a_link_with_html_in_its_keys_shows_no_link_image_or_form(page, app_url):
+    """Issue 13 §6: unknown keys are shown as text, not HTML: no link, image or form the app did not put there."""
+    from urllib.parse import quote
+
+    evil = ('<a href="https://evil.example/login" style="font-size:40px">Session expired</a>'
+            '<img src="https://evil.example/pixel.png"><form action="https://evil.example/">'
+            '<input name=pw placeholder=password></form>')
+    page.goto(f"{app_url}?{quote(evil)}=1")
+    warning = page.get_by_text("not applied", exact=False)
+    expect(warning).to_contain_text("<a href=")  # shown, as text
+    assert page.locator('a[href*="evil.example"], img[src*="evil.example"], form[action*="evil.example"], '
+                        'input[name="pw"]').count() == 0
+
+
 def test_lesson_link_opens_its_tab_with_its_settings(page, app_url):
     page.goto(f"{app_url}?tab=gan_interpolation&seed_a=5&frames=9000&colour=red")
     expect(page.get_by_role("tab", name="GAN interpolation", exact=True)).to_have_attribute("aria-selected", "true")
