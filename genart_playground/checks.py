@@ -76,6 +76,18 @@ def check_image(name: str, image) -> Image.Image:
     return image
 
 
+def check_work(what: str, *, steps: int, count: int, width: int, height: int, device: str) -> None:
+    """On a public deployment, refuse a request whose work (steps × pictures × pixels) is over what one
+    request may take on this device, before any model work; elsewhere, nothing."""
+    if not limits.PUBLIC:
+        return
+    work, budget = steps * count * width * height, limits.MAX_PUBLIC_WORK.get(device, limits.MAX_PUBLIC_WORK["cpu"])
+    if work > budget:
+        raise ValueError(f"This {what} is {steps} steps × {count} × {width}×{height} px of work; a request on this "
+                         f"public server ({device}) may take at most {budget:,} step-pixels. Use fewer steps, "
+                         "pictures or frames, or a smaller size.")
+
+
 class OutputError(RuntimeError):
     """A model produced pixels that are no image (NaN or infinity): reported, never shown."""
 

@@ -196,6 +196,16 @@ def check_options(model, negative_prompt, steps, guidance, width, height, schedu
     return Options(spec, negative_prompt, steps, guidance, width, height, scheduler)
 
 
+def check_work(what: str, options: Options, count: int) -> None:
+    """A public server's bound on one request's work, from the settings alone (the model's own size where
+    none is given, 512 when the registry does not say), before the model loads."""
+    from .devices import pick_device
+
+    side = options.spec.defaults.get("width") or 512
+    checks.check_work(what, steps=options.steps, count=count, width=options.width or side,
+                      height=options.height or options.spec.defaults.get("height") or side, device=pick_device().type)
+
+
 def load_pipeline(options: Options, progress=None):
     """The cached pipeline's runtime (its lock, original scheduler, denoiser, siblings), with the
     options' size filled in from the model where the caller left it out."""

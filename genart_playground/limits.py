@@ -5,13 +5,17 @@ GENART_PUBLIC=1 (public Spaces) lowers the caps that cost the most compute.
 
 from . import settings
 
-_PUBLIC = settings.PUBLIC
+_PUBLIC = PUBLIC = settings.PUBLIC
 
 MAX_PROMPT_CHARS = 1000
 MAX_SEED = 2**32 - 1  # the range AUTOMATIC1111 and most tools show and accept
 MAX_IMAGES = 4 if _PUBLIC else 8
 MAX_STEPS = 50 if _PUBLIC else 150
 MAX_GUIDANCE = 30.0
+# Public deployments also bound one request's whole work, steps × images × pixels, by where it runs: each
+# cap alone still let one request (768², 4 images, 50 steps) hold a CPU Space for about 41 minutes.
+# CPU: 25 steps of one 512² picture (about a minute of SD-Turbo-sized work); a GPU, 50 steps of 4 at 768².
+MAX_PUBLIC_WORK = {"cpu": 25 * 512 * 512, "mps": 100 * 512 * 512, "cuda": 50 * 4 * 768 * 768}
 MIN_SIZE = 32
 MAX_SIZE = 768 if _PUBLIC else 1536  # width or height of a generated image, in pixels
 MAX_FRAMES = 64 if _PUBLIC else 128
@@ -22,8 +26,9 @@ MAX_ASPECT = 8  # longest side ÷ shortest, refused before decoding: an 8×2,097
 #                 but every resize keeps its short side at 8 px, so it stays many times over the model's cap
 MAX_MODEL_PIXELS = 1024 * 1024  # larger uploads are resized down to this, and the result says so
 MAX_UPLOAD_BYTES = 20 * 2**20
-# Request bodies, refused with HTTP 413 before they are read whole (ui/body_limit.py). JSON: the longest
+# Request bodies, refused with HTTP 413 before they are read whole (ui/request_limits.py). JSON: the longest
 # legitimate request (prompts of MAX_PROMPT_CHARS, a recipe, a pasted image as a data: URL) is far below.
 MAX_BODY_BYTES = 4 * 2**20
+MAX_JOBS_PER_VISITOR = 1  # public only: model jobs one visitor may have waiting or running (ui/request_limits.py)
 MAX_UPLOAD_FILES = 2  # files in one upload request: each image box sends its own
 MAX_UPLOAD_REQUEST_BYTES = MAX_UPLOAD_FILES * MAX_UPLOAD_BYTES + 2**20  # the files and the form around them

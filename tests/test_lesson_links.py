@@ -133,3 +133,10 @@ def test_link_events_are_private_and_outside_the_gpu_queue(served_app, api_clien
     assert all(fn.api_visibility == "private" and fn.concurrency_id != "gpu" for fn in ours)
     endpoints = api_client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     assert not any(word in name for name in endpoints for word in ("open_link", "put_back", "lambda"))
+
+
+def test_the_page_load_and_the_settings_boxes_never_wait_in_the_queue(served_app):
+    """While the queue is full, a page still loads with its link applied, and a model's settings still show."""
+    light = [fn for fn in served_app.fns.values()
+             if fn.name == "open_link" or getattr(fn.fn, "__name__", "") in ("handler", "_forget")]
+    assert light and all(not fn.queue for fn in light)

@@ -205,3 +205,52 @@ def test_an_abandoned_job_stops_instead_of_running_to_the_end(small_app, client,
     probes.unet.delay = 0.0
     gallery, metadata = client.predict(*t2i_args(tiny_t2i, steps=2), api_name="/text_to_image")
     assert len(gallery) == 1 and probes.in_flight.running == 0
+
+
+def test_a_public_visitor_has_one_model_job_at_a_time(small_app, probes, tiny_t2i, monkeypatch):
+    """Public: a second model job from the same visitor (by the proxy's X-Forwarded-For) gets HTTP 429
+    while the first waits or runs; another visitor's is queued as usual."""
+    import uuid
+
+    import httpx
+
+    from genart_playground import settings
+    from genart_playground.ui.request_limits import BUSY_VISITOR
+
+    monkeypatch.setattr(settings, "PUBLIC", True)
+    base = small_app.local_url.rstrip("/")
+    fn_index = next(i for i, fn in small_app.fns.items() if fn.api_name == "text_to_image")
+
+    def join(visitor):
+        return httpx.post(f"{base}/gradio_api/queue/join", headers={"x-forwarded-for": visitor}, timeout=30,
+                          json={"data": list(t2i_args(tiny_t2i)), "fn_index": fn_index,
+                                "session_hash": uuid.uuid4().hex})
+
+    probes.in_flight.released.clear()  # the first job holds its model call
+    try:
+        assert join("203.0.113.7").status_code == 200
+        probes.unet.wait_for_calls(1)
+        second = join("203.0.113.7")
+        assert second.status_code == 429 and second.json()["error"] == BUSY_VISITOR
+        assert join("198.51.100.2").status_code == 200  # another visitor
+        status = httpx.post(f"{base}/gradio_api/call/text_to_image", json={"data": list(t2i_args(tiny_t2i))},
+                            headers={"x-forwarded-for": "203.0.113.7"}, timeout=30)
+        assert status.status_code == 429  # the /call route too
+    finally:
+        probes.in_flight.released.set()
+    deadline = time.monotonic() + 30
+    while probes.in_flight.running and time.monotonic() < deadline:
+        time.sleep(0.05)
+    monkeypatch.setattr(settings, "PUBLIC", False)
+
+
+def test_public_work_is_bounded_by_steps_images_and_pixels(tiny_t2i, monkeypatch, fresh_cache):
+    from genart_playground import limits, text_to_image
+
+    monkeypatch.setattr(limits, "PUBLIC", True)
+    # Each setting within its own cap, the whole far over a CPU's budget.
+    with pytest.raises(ValueError, match="step-pixels"):
+        text_to_image("a red circle", model=tiny_t2i, steps=limits.MAX_STEPS, num_images=limits.MAX_IMAGES,
+                      width=512, height=512)
+    assert fresh_cache.loads == 0  # refused before any model work
+    text_to_image("a red circle", model=tiny_t2i, steps=2)  # a small one runs

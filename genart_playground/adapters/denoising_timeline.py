@@ -12,7 +12,7 @@ from ..devices import make_generator
 from ..models import loading, registry
 from ..models.cache import cache
 from ..results import TimelineResult, base_metadata
-from ..diffusion import check_options, decode_latents, denoise, load_pipeline, output_warnings, to_pil
+from ..diffusion import check_options, check_work, decode_latents, denoise, load_pipeline, output_warnings, to_pil
 
 # TAESD decodes Stable Diffusion 1.x/2.x latents in milliseconds: the latents an SD VAE scales by
 # 0.18215. Other latents (SDXL's, scaled by 0.13025; the built-in model's) need their own VAE.
@@ -93,6 +93,7 @@ def denoising_timeline(prompt, *, model=None, negative_prompt="", steps=None, gu
     prompt = checks.check_prompt("prompt", prompt)
     seed = checks.check_seed("seed", seed)
     options = check_options(model, negative_prompt, steps, guidance, width, height, scheduler)
+    check_work("timeline", options, 2)  # a run, and two previews decoded per step
 
     # 2. Get the cached pipeline, its lock, and a decoder for the previews
     rt, options = load_pipeline(options, progress)

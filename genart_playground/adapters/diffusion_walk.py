@@ -6,7 +6,7 @@ import torch
 from .. import checks, imaging, limits
 from ..devices import make_generator
 from ..results import InterpolationResult, base_metadata
-from ..diffusion import check_options, denoise, load_pipeline, output_warnings, to_pil
+from ..diffusion import check_options, check_work, denoise, load_pipeline, output_warnings, to_pil
 from ..latents import interpolate
 
 
@@ -39,6 +39,7 @@ def diffusion_walk(prompt_a, prompt_b=None, *, seed_a=0, seed_b=None, frames=8, 
         raise ValueError("`prompt_b` or `seed_b` must differ from A's; with both the same every frame is one image.")
     frames = checks.check_int("frames", frames, 2, limits.MAX_FRAMES)
     options = check_options(model, negative_prompt, steps, guidance, width, height, scheduler)
+    check_work("walk", options, frames)  # one full run per frame
 
     # 2. Get the cached pipeline and its lock
     rt, options = load_pipeline(options, progress)

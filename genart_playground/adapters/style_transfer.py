@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from .. import checks, diffusion, imaging, limits, uploads
+from .. import checks, devices, diffusion, imaging, limits, uploads
 from ..devices import make_generator
 from ..models import registry
 from ..models.cache import cache
@@ -205,6 +205,9 @@ def _gatys(content, style, *, model, steps, size, strength, seed, preserve_color
                                   0.0, 1.0)
     content_size = _check_shape("content", content, size)
     style_size = _check_shape("style", style, size)
+    # Each optimisation step is a forward and a backward pass (about three of a denoising step's work).
+    checks.check_work("style transfer", steps=3 * steps, count=1, width=content_size[0], height=content_size[1],
+                      device=devices.pick_device().type)
 
     # Steps 2-4 run with gradients on, even when the caller is in inference mode: weights loaded
     # and images made in inference mode cannot take part in a backward pass.
@@ -269,6 +272,9 @@ def _img2img(content, style, *, model, steps, size, strength, seed, preserve_col
     if size is not None:
         size = checks.check_size("size", size)
     guidance = spec.defaults.get("guidance", 7.5)
+    side = size or spec.defaults.get("width") or 512
+    checks.check_work("style transfer", steps=int(steps * strength), count=1, width=side, height=side,
+                      device=devices.pick_device().type)
 
     # 2. Get the cached pipeline's runtime: its image-to-image sibling (the same weights) and its lock
     rt = diffusion.runtime(cache.load("text_to_image", spec.name, progress=progress))

@@ -17,6 +17,7 @@ def text_to_image(prompt, *, model=None, negative_prompt="", num_images=1, steps
     num_images = checks.check_int("num_images", num_images, 1, limits.MAX_IMAGES)
     seed = checks.check_seed("seed", seed)
     options = check_options(model, negative_prompt, steps, guidance, width, height, scheduler)
+    diffusion.check_work("request", options, num_images)
 
     # 2. Get the cached pipeline's runtime: its lock keeps one run at a time on the weights
     rt, options = load_pipeline(options, progress)

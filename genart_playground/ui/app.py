@@ -6,7 +6,7 @@ from starlette.middleware import Middleware
 
 from .. import families, limits, serving, settings
 from . import common, gradio_internals, lesson_links
-from .body_limit import BodyLimit
+from .request_limits import BodyLimit, OneJobPerVisitor
 
 TITLE = "GenArt Playground"
 INTRO = ("# GenArt Playground\n"
@@ -54,7 +54,8 @@ def launch_options() -> dict:
         "theme": gr.themes.Soft(),
         "css": CSS,
         # Bodies over limits.MAX_BODY_BYTES (uploads: MAX_UPLOAD_REQUEST_BYTES) get HTTP 413 unread.
-        "app_kwargs": {"middleware": [Middleware(BodyLimit)]},
+        # Public: one model job per visitor at a time (HTTP 429 for a second while the first waits or runs).
+        "app_kwargs": {"middleware": [Middleware(BodyLimit), Middleware(OneJobPerVisitor)]},
     }
 
 

@@ -70,6 +70,25 @@ def running_event(event_id: str):
                 None)
 
 
+def jobs_of(blocks, visitor: str, concurrency_id: str) -> int:
+    """How many events of `concurrency_id` the visitor has waiting in the queue or running now."""
+    from .request_limits import visitor_of
+
+    queue = getattr(blocks, "_queue", None)
+    if queue is None:
+        return 0
+    waiting = queue.event_queue_per_concurrency_id.get(concurrency_id)
+    events = list(waiting.queue) if waiting is not None else []
+    events += [event for job in list(queue.active_jobs) if job for event in list(job)]
+
+    def sender(event) -> str:
+        request = getattr(event, "request", None)
+        headers = {key.lower().encode(): value.encode() for key, value in getattr(request, "headers", {}).items()}
+        client = getattr(request, "client", None)
+        return visitor_of(headers, (client.host, client.port) if client else None)
+    return sum(1 for event in events if event.concurrency_id == concurrency_id and sender(event) == visitor)
+
+
 # The temporary-file sweep --------------------------------------------------------------------------
 
 def _paths(value, found: set[str]) -> None:

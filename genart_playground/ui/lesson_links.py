@@ -300,7 +300,8 @@ def attach(demo, tabs_block, tabs: Mapping[str, Any], link_box) -> None:
                 *(pending if tab == link.tab else gr.update() for tab in tabs)]
 
     private = {"api_visibility": "private", "show_progress": "hidden"}
-    demo.load(open_link, None, outputs, concurrency_limit=None, **private
+    # Outside the queue: a page loads, and its link applies, even while the model queue is full.
+    demo.load(open_link, None, outputs, queue=False, **private
               ).then(None, link_box, link_box, js=_LOADED_JS % json.dumps(sorted(GRADIO_KEYS)), queue=False, **private)
 
     for tab_id, tab_settings in settings.items():

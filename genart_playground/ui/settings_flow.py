@@ -51,8 +51,9 @@ class TabSettings:
         for cascade in self.cascades:
             reads = [self.component(name) for name in cascade.reads]
             writes = [self.component(name) for name in cascade.writes]
+            # Outside the queue: a model's own settings show at once, even while the model queue is full.
             self.controls[cascade.source].change(self._handler(cascade), [*reads, self.pending],
-                                                 [*writes, self.pending], **quiet)
+                                                 [*writes, self.pending], queue=False, **quiet)
         for component in self.controls.values():  # the user's own change: a recipe's or a link's values are done
             component.input(_forget, None, self.pending, queue=False, **quiet)
 
