@@ -32,3 +32,4 @@ MAX_BODY_BYTES = 4 * 2**20
 MAX_JOBS_PER_VISITOR = 1  # public only: model jobs one visitor may have waiting or running (ui/request_limits.py)
 MAX_UPLOAD_FILES = 2  # files in one upload request: each image box sends its own
 MAX_UPLOAD_REQUEST_BYTES = MAX_UPLOAD_FILES * MAX_UPLOAD_BYTES + 2**20  # the files and the form around them
+MAX_CACHE_BYTES = 2 * 2**30  # uploads and outputs kept on disk together; past it the oldest unused go first

@@ -157,3 +157,66 @@ def test_the_recipe_box_refuses_a_bomb_with_a_message(served_app, still_serves, 
     data = [upload(served_app, path), *(component.value for component in served_app.fns[fn].inputs[1:])]
     message = join(served_app, fn, data)
     assert not message["success"] and "pixels; the limit is" in message["output"]["error"]
+
+
+# 9. Disk ----------------------------------------------------------------------------------------------
+
+def test_an_upload_of_too_many_files_is_refused(served_app, still_serves, tmp_path):
+    picture = tmp_path / "p.png"
+    Image.new("RGB", (8, 8)).save(picture)
+    files = [("files", (f"{i}.png", picture.read_bytes(), "image/png")) for i in range(limits.MAX_UPLOAD_FILES + 2)]
+    response = httpx.post(served_app.local_url.rstrip("/") + "/gradio_api/upload", files=files, timeout=60)
+    assert response.status_code == 413 and f"at most {limits.MAX_UPLOAD_FILES} files" in response.json()["error"]
+    files = files[:limits.MAX_UPLOAD_FILES]
+    assert httpx.post(served_app.local_url.rstrip("/") + "/gradio_api/upload", files=files, timeout=60).status_code == 200
+
+
+def test_an_upload_cut_off_mid_body_leaves_nothing_behind(served_app):
+    import socket
+    import time
+    from urllib.parse import urlparse
+
+    from genart_playground.ui import gradio_internals
+
+    folder = gradio_internals.upload_folder()
+    before = {path for path in folder.glob("*") if path.is_file()}
+    url = urlparse(served_app.local_url)
+    boundary = "genartboundary"
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"cut.png\"\r\n"
+            f"Content-Type: image/png\r\n\r\n").encode()
+    with socket.create_connection((url.hostname, url.port)) as connection:
+        connection.sendall((f"POST /gradio_api/upload HTTP/1.1\r\nHost: {url.hostname}\r\n"
+                            f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+                            f"Content-Length: {5 * 2**20}\r\n\r\n").encode() + head + b"x" * 2**20)
+        time.sleep(1.0)  # the server has begun writing the file
+    deadline = time.monotonic() + 10
+    while not ({path for path in folder.glob("*") if path.is_file()} - before) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    partial = {path for path in folder.glob("*") if path.is_file()} - before
+    assert partial, "the cut-off upload left no file to clean up (Gradio changed how it writes uploads?)"
+    time.sleep(1.1)
+    gradio_internals.delete_files_created_by_app(served_app, 1)
+    assert not any(path.exists() for path in partial)
+
+
+def test_the_kept_files_stay_under_their_budget_oldest_first(tmp_path, monkeypatch):
+    import os
+    import time
+    from types import SimpleNamespace
+
+    from genart_playground.ui import gradio_internals
+
+    monkeypatch.setattr(limits, "MAX_CACHE_BYTES", 2500)
+    paths = []
+    for i in range(4):
+        path = tmp_path / f"{i}.bin"
+        path.write_bytes(b"x" * 1000)
+        os.utime(path, (time.time() - 100 + i, time.time() - 100 + i))
+        paths.append(path)
+        time.sleep(0.01)
+    queue = SimpleNamespace(event_queue_per_concurrency_id={"gpu": SimpleNamespace(queue=[
+        SimpleNamespace(data=SimpleNamespace(data=[{"path": str(paths[0])}]))])}, active_jobs=[])
+    blocks = SimpleNamespace(_queue=queue, blocks={}, temp_file_sets=[{str(p) for p in paths}])
+    gradio_internals.delete_files_created_by_app(blocks, 3600)  # none is old enough by age
+    # Over 2,500 bytes: the oldest unused go, the one a waiting request holds stays.
+    assert [path.exists() for path in paths] == [True, False, False, True]

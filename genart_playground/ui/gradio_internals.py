@@ -4,7 +4,8 @@ that fails on a Gradio version where it no longer holds. Written against gradio 
 - `event_task`: the asyncio task that runs an event (Gradio names it "...<gradio-sep><event id>"),
   found from the event id in `LocalContext`, to see a cancel while the handler's thread runs on.
 - `delete_files_created_by_app`: Gradio's delete_cache pass (`route_utils`), replaced so that it
-  iterates copies of `blocks.temp_file_sets` and spares the files queued requests are waiting with.
+  iterates copies of `blocks.temp_file_sets`, spares the files queued requests are waiting with,
+  removes partial uploads and keeps the whole under limits.MAX_CACHE_BYTES.
 - `files_in_use`: the file paths in the data of the events waiting in, or running from, the queue.
 - `replace_preprocess`: a component's `preprocess` swapped for the app's own.
 
@@ -14,6 +15,7 @@ trigger_after=...)`) to keep a lesson link's values through a tab's own events, 
 """
 
 import asyncio
+import logging
 import os
 import time
 from pathlib import Path
@@ -21,6 +23,7 @@ from pathlib import Path
 import anyio.from_thread
 from gradio.context import LocalContext
 
+logger = logging.getLogger(__name__)
 TASK_NAME_SEPARATOR = "<gradio-sep>"  # gradio.utils.set_task_name
 
 
@@ -128,10 +131,11 @@ def delete_files_created_by_app(blocks, age: int | None) -> None:
     keep = set(files_in_use(blocks))
     for component in list(blocks.blocks.values()):
         keep.update(getattr(component, "keep_in_cache", set()))
+    kept = lambda file: file in keep or str(Path(file)) in keep  # noqa: E731
     now = time.time()
     for files in list(blocks.temp_file_sets):
         for file in list(files):  # list() copies the set in one step, under the GIL
-            if file in keep or str(Path(file)) in keep:
+            if kept(file):
                 continue
             try:
                 if age is None or now - Path(file).lstat().st_ctime > age:
@@ -139,6 +143,53 @@ def delete_files_created_by_app(blocks, age: int | None) -> None:
                     files.discard(file)
             except FileNotFoundError:
                 files.discard(file)
+    # Gradio runs this pass in a `while True` with no `try`: an error would end the schedule for good.
+    for step in (lambda: _remove_partial_uploads(now, age), lambda: _keep_under_budget(blocks, kept)):
+        try:
+            step()
+        except Exception:  # noqa: BLE001
+            logger.exception("the temporary-file sweep skipped a step")
+
+
+def _remove_partial_uploads(now: float, age: int | None) -> None:
+    """Files left at the top of the upload folder: the upload route writes each file there while it
+    arrives and moves it into a folder of its own once whole, so one still there past `age` is the
+    remains of an upload cut off mid-body (Gradio removes them only on a parse error)."""
+    folder = upload_folder()
+    for path in list(folder.glob("*")) if folder.is_dir() else []:
+        try:
+            if path.is_file() and not path.is_symlink() and (age is None or now - path.lstat().st_mtime > age):
+                path.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def _keep_under_budget(blocks, kept) -> None:
+    """The files Gradio keeps (uploads, outputs) over limits.MAX_CACHE_BYTES together: the oldest go first,
+    except those a queued or running request uses."""
+    from .. import limits
+
+    files = []
+    for file_set in list(blocks.temp_file_sets):
+        for file in list(file_set):
+            try:
+                stat = Path(file).lstat()
+            except FileNotFoundError:
+                file_set.discard(file)
+                continue
+            files.append((stat.st_ctime, stat.st_size, file, file_set))
+    total = sum(size for _, size, _, _ in files)
+    for _, size, file, file_set in sorted(files, key=lambda entry: entry[0]):
+        if total <= limits.MAX_CACHE_BYTES:
+            break
+        if kept(file):
+            continue
+        try:
+            os.remove(file)
+        except FileNotFoundError:
+            pass
+        file_set.discard(file)
+        total -= size
 
 
 def install_delete_pass():

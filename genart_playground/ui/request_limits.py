@@ -39,13 +39,15 @@ class BodyLimit:
         if length is not None and (not length.isdigit() or int(length) > limit):
             return await _refuse(send, limit)
         received, over, started = 0, False, False
+        parts = _PartCounter(headers.get(b"content-type", b""))
 
         async def counted_receive():
             nonlocal received, over
             message = await receive()
             if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
+                body = message.get("body", b"")
+                received += len(body)
+                if received > limit or parts.feed(body) > limits.MAX_UPLOAD_FILES:
                     over = True
                     raise BodyTooLarge()
             return message
@@ -69,8 +71,27 @@ class BodyLimit:
                 await _refuse(send, limit)
 
 
+class _PartCounter:
+    """How many parts (files) a multipart body has begun so far: its boundary lines, counted as they stream."""
+
+    def __init__(self, content_type: bytes):
+        found = re.search(rb'boundary="?([^";]+)"?', content_type) if content_type.lower().startswith(
+            b"multipart/") else None
+        self.marker = b"--" + found.group(1) if found else None
+        self.count, self.tail = 0, b""
+
+    def feed(self, chunk: bytes) -> int:
+        if self.marker is None:
+            return 0
+        data = self.tail + chunk
+        self.count += data.count(self.marker) - self.tail.count(self.marker)
+        self.tail = data[-(len(self.marker) - 1):]
+        return self.count - 1 if self.count else 0  # the last boundary closes the body; it opens no part
+
+
 async def _refuse(send, limit: int) -> None:
-    body = json.dumps({"error": f"The request body is over {limit // 2**20} MB, this server's limit."}).encode()
+    body = json.dumps({"error": f"The request is over this server's limits: a body of at most {limit // 2**20} "
+                                f"MB, and at most {limits.MAX_UPLOAD_FILES} files in one upload."}).encode()
     await send({"type": "http.response.start", "status": 413,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
