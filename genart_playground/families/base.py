@@ -68,7 +68,7 @@ class Family:
 
     def run(self) -> dict[str, Callable]:
         """The functions the tab calls, by api name: what `build_tab(run=...)` is given in the app."""
-        return {name: resolve_ref(ref) for name, ref in self.api.items() if callable(resolve_ref(ref))}
+        return {name: resolve_ref(ref) for name, ref in self.api.items()}
 
     def build_tab(self, run: dict[str, Callable] | None = None):
         return resolve_ref(f"{self.tab}:build_tab")(run=run if run is not None else self.run())

@@ -38,9 +38,6 @@ class TabSettings:
     from_recipe: Callable[[dict], dict] | None = None  # a recipe -> the values it sets, by setting name
     pending: Any = None  # gr.State: values a cascade must keep, set by `apply`
 
-    def items(self):
-        return self.controls.items()
-
     def component(self, name: str):
         return self.controls.get(name, self.shown.get(name))
 
