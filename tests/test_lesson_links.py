@@ -107,9 +107,9 @@ def test_settings_are_read_from_the_app_controls():
     captured = {}
     original = lesson_links.attach
 
-    def spy(demo, tabs, controls, link):
-        captured.update(controls)
-        return original(demo, tabs, controls, link)
+    def spy(demo, tabs, tab_settings, link, notice):
+        captured.update({tab: settings.controls for tab, settings in tab_settings.items()})
+        return original(demo, tabs, tab_settings, link, notice)
 
     lesson_links.attach = spy
     try:

@@ -180,8 +180,9 @@ def test_bad_options_are_refused(kwargs, message):
     (np.zeros((32, 32, 3)), stripes(), "`content` must be an image, got ndarray"),
     (Image.new("RGB", (4, 4)), stripes(), "`content` must be at least 8×8"),
     (house(), None, "`style` must be an image, got nothing"),
-    (house(), Image.new("RGB", (600, 10)), "`style` is too elongated"),
-    (Image.new("RGB", (400, 9)), stripes(), "`content` is too elongated"),
+    (house(), Image.new("RGB", (600, 80)), "`style` is too elongated"),  # 128 × 17 px at the default size
+    (Image.new("RGB", (400, 50)), stripes(), "`content` is too elongated"),
+    (Image.new("RGB", (400, 9)), stripes(), "longer side may be at most 8 times its shorter side"),
 ])
 def test_bad_images_are_refused(content, style, message):
     with pytest.raises(ValueError, match=message):

@@ -29,12 +29,14 @@ def build_demo() -> gr.Blocks:
         gr.Markdown(INTRO)
         link = gr.Textbox(label="Lesson link", interactive=False, buttons=["copy"], max_lines=1, elem_id="lesson-link",
                           info="This tab with its settings: share it and the app opens just so.")
+        notice = gr.Textbox(label="Lesson link notice", interactive=False, visible=False, lines=2,
+                            elem_id="lesson-link-notice")
         with gr.Tabs() as tabs:
             # Each tab returns its settings (ui/settings_flow.TabSettings), named as the function's arguments.
             tab_settings = {family.id: family.build_tab(run=common.package_functions(family))
                             for family in families.FAMILIES if family.tab}
         # The URL names the tab and its settings (?tab=...&seed=...): filled in on load, kept in step after.
-        lesson_links.attach(demo, tabs, tab_settings, link)
+        lesson_links.attach(demo, tabs, tab_settings, link, notice)
     # Every event's inputs, with or without an api_name: a malformed value gets a message, never `error: null`.
     gradio_internals.guard_inputs(demo)
     # Every model-heavy event shares concurrency_id="gpu": CONCURRENCY runs at a time, QUEUE_SIZE may wait.

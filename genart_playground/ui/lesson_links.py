@@ -52,12 +52,12 @@ class LessonLink:
     values: dict[str, Any] = field(default_factory=dict)
     ignored: list[str] = field(default_factory=list)    # "key=value (reason)", in the URL's order
 
-    def warning(self) -> str | None:
-        """One sentence naming what was left out: at most WARNING_ITEMS of them, each short, as text (the
-        toast shows HTML, and a link's keys and values are anybody's words)."""
+    def warning(self, *, escape: bool = True) -> str | None:
+        """One sentence naming what was left out: at most WARNING_ITEMS of them, each short; escaped for
+        HTML unless `escape` is False (for a plain-text box). A link's keys and values are anybody's words."""
         if not self.ignored:
             return None
-        named = [html.escape(item) for item in self.ignored[:WARNING_ITEMS]]
+        named = [html.escape(item) if escape else item for item in self.ignored[:WARNING_ITEMS]]
         more = len(self.ignored) - len(named)
         tail = f"; and {more} more" if more else ""
         return "This lesson link's " + ("setting was" if len(self.ignored) == 1 else "settings were") + \
@@ -266,11 +266,13 @@ def _json(value):
         return None
 
 
-def attach(demo, tabs_block, tabs: Mapping[str, Any], link_box) -> None:
+def attach(demo, tabs_block, tabs: Mapping[str, Any], link_box, notice) -> None:
     """Wire lesson links into a built page; call it inside `with demo:`.
 
     `tabs_block` is the gr.Tabs, `tabs` {tab id: the tab's settings (ui/settings_flow.TabSettings)}
-    (each tab's gr.Tab has that id), `link_box` the textbox that shows the link. A link's values reach
+    (each tab's gr.Tab has that id), `link_box` the textbox that shows the link, `notice` a plain-text box
+    that names what a link could not apply (the page load runs outside the queue, where no toast reaches
+    the page; and plain text shows a link's words as they are, never as HTML or Markdown). A link's values reach
     its tab the way a recipe's do (`TabSettings.apply`): the tab's cascades keep them. None of these
     events is an API endpoint or waits in the "gpu" queue: the page load's is a cheap check, the rest
     run in the browser.
@@ -282,21 +284,21 @@ def attach(demo, tabs_block, tabs: Mapping[str, Any], link_box) -> None:
     default_tab = next(iter(controls))
     order = [(tab, name) for tab in settings for name in settings[tab]]
     pendings = [tabs[tab].pending for tab in tabs]
-    outputs = [tabs_block, *(controls[tab][name] for tab, name in order), link_box, *pendings]
+    outputs = [tabs_block, *(controls[tab][name] for tab, name in order), link_box, notice, *pendings]
 
     def open_link(request: gr.Request):
         query = {key: value for key, value in (request.query_params.items() if request else []) if _ours(key)}
         if not query:  # a plain visit: the page as it is
-            return [gr.update()] * (len(outputs) - 1 - len(pendings)) + [""] + [gr.update()] * len(pendings)
+            return [gr.update()] * (len(outputs) - 2 - len(pendings)) + ["", gr.update()] + [gr.update()] * len(pendings)
         link = parse(query, settings, default_tab)
-        if (message := link.warning()) is not None:
-            gr.Warning(message)
+        message = link.warning(escape=False)
         page = {name: setting.default for name, setting in settings[link.tab].items()}
         updates, pending = tabs[link.tab].apply(link.values, page)
         shown = page | link.values
         return [gr.Tabs(selected=link.tab),
                 *(updates.get(name, gr.update()) if tab == link.tab else gr.update() for tab, name in order),
                 query_string(link.tab, shown, settings[link.tab]),
+                gr.update(value=message or "", visible=message is not None),
                 *(pending if tab == link.tab else gr.update() for tab in tabs)]
 
     private = {"api_visibility": "private", "show_progress": "hidden"}
