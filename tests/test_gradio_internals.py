@@ -18,6 +18,7 @@ def test_the_event_id_and_the_task_name_gradio_uses():
     from gradio.context import LocalContext
 
     assert LocalContext.event_id.get(None) is None  # a ContextVar, unset outside an event
+    assert LocalContext.blocks.get(None) is None  # the running app, where running_event finds the queue
     assert gradio_internals.TASK_NAME_SEPARATOR in inspect.getsource(utils.set_task_name)
 
 
