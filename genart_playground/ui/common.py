@@ -188,26 +188,23 @@ MAX_RECIPE_BYTES = 64 * 2**10  # a recipe is a few KB; the "Show code" step read
 
 
 def _checked_recipe(metadata) -> dict:
-    """The recipe the page sends back for "Show code": a dict of at most MAX_RECIPE_BYTES, or a message."""
+    """The recipe the page sends back for "Show code": a dict of at most MAX_RECIPE_BYTES."""
     import json
 
     if not isinstance(metadata, dict):
-        raise gr.Error("The recipe must be a JSON object.", print_exception=False)
+        raise ValueError("The recipe must be a JSON object.")
     if len(json.dumps(metadata, default=str)) > MAX_RECIPE_BYTES:
-        raise gr.Error(f"The recipe is over {MAX_RECIPE_BYTES // 1024} KB; a result's recipe is a few KB.",
-                       print_exception=False)
+        raise ValueError(f"The recipe is over {MAX_RECIPE_BYTES // 1024} KB; a result's recipe is a few KB.")
     return metadata
 
 
+@user_errors  # an oversized recipe, or a task no family writes code for: a message
 def show_recipe(metadata):
     """A result's metadata -> the code snippet and the reproducibility card."""
     if not metadata:
         return "", recipes.reproducibility_card({})
     metadata = _checked_recipe(metadata)
-    try:
-        return recipes.code_snippet(metadata), recipes.reproducibility_card(metadata)
-    except ValueError as error:  # a task no family writes code for
-        raise gr.Error(str(error), print_exception=False) from None
+    return recipes.code_snippet(metadata), recipes.reproducibility_card(metadata)
 
 
 def show_recipe_with_diffusers(metadata):

@@ -63,13 +63,21 @@ def cancellation_check():
     return cancelled
 
 
-def running_event(event_id: str):
-    """Gradio's Event for a running job (it has `alive`), found among the queue's active jobs; None elsewhere."""
-    blocks = LocalContext.blocks.get(None)
+def _events(blocks, *, waiting: bool = True) -> list:
+    """Gradio's Events that run now (its active jobs) and, with `waiting`, those queued; each has `_id`,
+    `data`, `request`, `concurrency_id` and `alive`. Lists are copied in one step each, under the GIL."""
     queue = getattr(blocks, "_queue", None)
     if queue is None:
-        return None
-    return next((event for job in list(queue.active_jobs) if job for event in list(job) if event._id == event_id),
+        return []
+    events = [event for job in list(queue.active_jobs) if job for event in list(job)]
+    if waiting:
+        events += [event for line in list(queue.event_queue_per_concurrency_id.values()) for event in list(line.queue)]
+    return events
+
+
+def running_event(event_id: str):
+    """Gradio's Event for a running job (it has `alive`), found among the queue's active jobs; None elsewhere."""
+    return next((event for event in _events(LocalContext.blocks.get(None), waiting=False) if event._id == event_id),
                 None)
 
 
@@ -77,19 +85,12 @@ def jobs_of(blocks, visitor: str, concurrency_id: str) -> int:
     """How many events of `concurrency_id` the visitor has waiting in the queue or running now."""
     from .request_limits import visitor_of
 
-    queue = getattr(blocks, "_queue", None)
-    if queue is None:
-        return 0
-    waiting = queue.event_queue_per_concurrency_id.get(concurrency_id)
-    events = list(waiting.queue) if waiting is not None else []
-    events += [event for job in list(queue.active_jobs) if job for event in list(job)]
-
     def sender(event) -> str:
         request = getattr(event, "request", None)
         headers = {key.lower().encode(): value.encode() for key, value in getattr(request, "headers", {}).items()}
         client = getattr(request, "client", None)
         return visitor_of(headers, (client.host, client.port) if client else None)
-    return sum(1 for event in events if event.concurrency_id == concurrency_id and sender(event) == visitor)
+    return sum(1 for event in _events(blocks) if event.concurrency_id == concurrency_id and sender(event) == visitor)
 
 
 # The temporary-file sweep --------------------------------------------------------------------------
@@ -107,13 +108,8 @@ def _paths(value, found: set[str]) -> None:
 
 def files_in_use(blocks) -> set[str]:
     """Paths named in the inputs of every event that waits in the queue or runs now."""
-    queue = getattr(blocks, "_queue", None)
-    if queue is None:
-        return set()
-    events = [event for waiting in list(queue.event_queue_per_concurrency_id.values()) for event in list(waiting.queue)]
-    events += [event for job in list(queue.active_jobs) if job for event in list(job)]
     found: set[str] = set()
-    for event in events:
+    for event in _events(blocks):
         _paths(getattr(event.data, "data", None), found)
     return {str(Path(path)) for path in found}
 

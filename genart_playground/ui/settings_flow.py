@@ -103,16 +103,10 @@ def restore_from_png(box, task: str, settings: TabSettings, *, model_task: str) 
 
     names = list(settings.controls)
 
+    @common.user_errors  # a path the upload route did not write, a PNG over the pixel cap: a message
     def load(path, *current):
-        if path:
-            try:
-                path = gradio_internals.check_uploaded(path)
-            except ValueError as error:
-                raise gr.Error(str(error), print_exception=False) from None
-        try:
-            recipe = common.tab_recipe(path, task)
-        except ValueError as error:  # a PNG over the pixel cap, a text chunk that inflates too far
-            raise gr.Error(str(error), print_exception=False) from None
+        path = gradio_internals.check_uploaded(path) if path else path
+        recipe = common.tab_recipe(path, task)
         values = settings.from_recipe(recipe) if (recipe and settings.from_recipe) else \
             common.recipe_values(recipe, names, model_task=model_task)
         updates, pending = settings.apply(values, dict(zip(names, current)))
