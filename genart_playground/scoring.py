@@ -1,7 +1,6 @@
-"""Judging pictures of the shapes world with the project's checker (`data/checker.py`), in one place:
-the training scripts keep their best weights by these scores, `bench/quality.py` prints the
-built-ins' figures with them (each family's `bench`), and the tests hold the shipped weights to
-floors with them.
+"""The built-ins' quality figures, as `bench/quality.py` prints them (each family's `bench`), measured
+with the project's metrics package (genart_playground/metrics), the same one the training scripts keep
+their best weights by and the evaluation lab reports.
 """
 
 import random
@@ -11,68 +10,8 @@ import numpy as np
 import torch
 
 from . import imaging, metrics, settings
-from .data import checker, shapes
-
-ATTRIBUTES = ("color", "shape", "background", "position", "size")
-
-
-# ---- unconditioned samples (GANs): clean pictures, coverage, and what their codes name --------------
-
-def measure(images, named: list[list[str]] | None = None) -> dict:
-    """Fraction of clean pictures, judged by the project's checker, and how many training
-    colour×shape combinations the clean ones cover (mode collapse shows as few). With `named` (each
-    picture's classes from a conditional generator's codes, e.g. ["red circle", "gray"]), also how
-    often the picture shows what its codes name."""
-    judged = [checker.judge(image) for image in images]
-    clean = [j for j in judged if j.clean]
-    seen = {(j.color, j.shape) for j in clean}
-    quality = {
-        "samples": len(judged),
-        "clean_fraction": round(len(clean) / len(judged), 4),
-        "train_combos_covered": len(seen & set(shapes.TRAIN_COMBOS)),
-        "train_combos_total": len(shapes.TRAIN_COMBOS),
-        "heldout_combos_seen": sorted(f"{c} {s}" for c, s in seen & set(shapes.HELDOUT_COMBOS)),
-    }
-    if named:
-        shown = [j.clean and j.agrees(**named_attributes(names)) for j, names in zip(judged, named)]
-        quality["shows_its_codes"] = round(float(np.mean(shown)), 4)
-    return quality
-
-
-def named_attributes(names: list[str]) -> dict:
-    color, shape = names[0].split()  # a conditional generator's codes: "red circle", then the background
-    return {"color": color, "shape": shape, "background": names[1]}
-
-
-# ---- prompted pictures (text to image): do they show what the words name? -----------------------------
-
-def eval_prompts(seed: int) -> list[tuple[str, dict, str]]:
-    """(prompt, attributes the picture must show, group): colour+shape on every combo, and
-    prompts that also name background and position, on training combos."""
-    rng = random.Random(f"eval/{seed}")
-    prompts = []
-    for color, shape in shapes.ALL_COMBOS:
-        group = "heldout" if (color, shape) in shapes.HELD_OUT else "train"
-        prompts += [(f"a {color} {shape}", {"color": color, "shape": shape}, group)] * 2
-    for color, shape in rng.sample(shapes.TRAIN_COMBOS, 20) * 2:
-        background, position = rng.choice(list(shapes.BACKGROUNDS)), rng.choice(list(shapes.POSITIONS))
-        text = f"a {color} {shape} {shapes.POSITION_PHRASES[position]} on a {background} background"
-        prompts.append((text, {"color": color, "shape": shape, "background": background, "position": position}, "full"))
-    return prompts
-
-
-def score_prompts(prompts: list[tuple[str, dict, str]], images) -> dict:
-    """The share of pictures right on each judged attribute, by group (train, heldout, full), and clean."""
-    scores: dict = {}
-    for (_, named, group), image in zip(prompts, images):
-        judged = checker.judge(image)
-        scores.setdefault(f"{group}/color+shape", []).append(judged.agrees(color=named["color"], shape=named["shape"]))
-        if group == "full":
-            scores.setdefault("full/background", []).append(judged.background == named["background"])
-            scores.setdefault("full/position", []).append(judged.position == named["position"])
-            scores.setdefault("full/all", []).append(judged.agrees(**named))
-        scores.setdefault("clean", []).append(judged.clean)
-    return {key: sum(v) / len(v) for key, v in scores.items()}
+from .data import shapes
+from .metrics import world
 
 
 # ---- the built-ins' figures, as bench/quality.py prints them ------------------------------------------
@@ -105,8 +44,8 @@ def t2i_figures(n: int, seed: int) -> None:
     print(f"text-to-image, {options['num_inference_steps']} DPM-Solver++ steps, guidance {options['guidance_scale']}:")
     per_combo = {}
     for color, shape in shapes.ALL_COMBOS:
-        judged = [checker.judge(image) for image in draw([f"a {color} {shape}"] * n)]
-        per_combo[(color, shape)] = np.mean([j.agrees(color=color, shape=shape) for j in judged])
+        judged = world.judge(draw([f"a {color} {shape}"] * n))
+        per_combo[(color, shape)] = world.consistency(judged, [{"color": color, "shape": shape}] * n)["all"]
     train = np.mean([v for k, v in per_combo.items() if k not in shapes.HELD_OUT])
     print(f"  colour+shape right, training combos ({len(shapes.TRAIN_COMBOS)}×{n}): {train:.1%}")
     for combo in shapes.HELDOUT_COMBOS:
@@ -117,12 +56,11 @@ def t2i_figures(n: int, seed: int) -> None:
     # 2. Everything named (training combos): background, position, size
     rng = random.Random(seed)
     scenes = [shapes.sample_scene(rng, "train") for _ in range(len(shapes.TRAIN_COMBOS) * n)]
-    judged = [checker.judge(image) for image in draw([shapes.full_caption(s) for s in scenes])]
-    for key in ATTRIBUTES:
-        right = np.mean([getattr(j, key) == getattr(s, key) for j, s in zip(judged, scenes)])
-        print(f"  full captions ({len(scenes)}): {key} right {right:.1%}")
-    all_five = np.mean([j.agrees(**{key: getattr(s, key) for key in ATTRIBUTES}) for j, s in zip(judged, scenes)])
-    print(f"  full captions: all five right {all_five:.1%}, clean {np.mean([j.clean for j in judged]):.1%}")
+    judged = world.judge(draw([shapes.full_caption(s) for s in scenes]))
+    right = world.consistency(judged, [{key: getattr(s, key) for key in world.ATTRIBUTES} for s in scenes])
+    for key in world.ATTRIBUTES:
+        print(f"  full captions ({len(scenes)}): {key} right {right[key]:.1%}")
+    print(f"  full captions: all five right {right['all']:.1%}, clean {world.clean_fraction(judged):.1%}")
 
     # 3. Speed: 4 images at the defaults
     began = time.perf_counter()
@@ -201,3 +139,25 @@ def walk_figures(generator, pairs: int = 16, frames: int = 32) -> None:
         timings.append(time.perf_counter() - began)
     print(f"  gan_interpolation(0, 1, frames={frames}) with the GIF: median {np.median(timings[1:]):.3f} s "
           f"(of {len(timings) - 1}, after a first call of {timings[0]:.2f} s)")
+
+
+def evaluation_figures(n: int, seed: int) -> None:
+    """The evaluation lab's report cards of the built-in generators (the model cards carry them): the
+    standard and held-out prompt sets at n samples per prompt (at most 8), the GAN as many samples."""
+    from .adapters.evaluate import evaluate
+
+    runs = [("builtin/shapes-t2i", "text_to_image", "standard"), ("builtin/shapes-t2i", "text_to_image", "heldout"),
+            ("builtin/shapes-gan", "gan_interpolation", None)]
+    for model, task, prompts in runs:
+        folder = settings.BUILTIN_DIR / model.split("/")[1]
+        if not folder.exists():
+            print(f"{model}: not shipped")
+            continue
+        began = time.perf_counter()
+        per_prompt = min(n, 8)
+        result = evaluate(model, task=task, prompts=prompts, samples_per_prompt=per_prompt, seed=seed)
+        wall = time.perf_counter() - began
+        print(f"evaluate({model!r}, task={task!r}, prompts={prompts!r}, samples_per_prompt={per_prompt}, "
+              f"seed={seed}): {len(result.images)} pictures in {wall:.1f} s on {torch.get_num_threads()} threads")
+        print("  " + ", ".join(f"{key} {value:.4g}" for key, value in result.metrics.items()))
+        print(f"  {result.mode_collapse['verdict']}")

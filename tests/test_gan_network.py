@@ -11,7 +11,7 @@ from safetensors.torch import load_file
 from genart_playground import settings
 from genart_playground.data import shapes
 from genart_playground.networks.gan import Discriminator, Generator, code_labels, code_weights, minibatch_stddev
-from genart_playground import scoring
+from genart_playground.metrics import world
 from genart_playground.train import gan as train_gan
 
 TINY_RUN = ["--width", "8", "--latent_dim", "8", "--batch_size", "8", "--dataset_size", "64", "--eval_samples", "8",
@@ -152,7 +152,7 @@ def test_measure_counts_clean_pictures_and_the_combos_they_cover():
     scenes = [shapes.sample_scene(random.Random(i), "train", color=c, shape=sh)
               for i, (c, sh) in enumerate([("red", "circle"), ("red", "circle"), ("blue", "square")])]
     noise = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
-    quality = scoring.measure([shapes.render(scene) for scene in scenes] + [noise])
+    quality = world.measure([shapes.render(scene) for scene in scenes] + [noise])
     assert quality["clean_fraction"] == 0.75
     assert quality["train_combos_covered"] == 2 and quality["train_combos_total"] == 20
 

@@ -23,7 +23,8 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .. import imaging, scoring
+from .. import imaging
+from ..metrics import world
 from ..data import shapes
 from ..latents import gaussian
 from ..networks.gan import Discriminator, Generator, code_labels
@@ -63,7 +64,7 @@ class TrainConfig:
     threads: int = 0  # torch CPU threads; 0 leaves torch's default
 
 
-# ---- sampling and judging (the checker's scoring is in scoring.py) ------------------------------------
+# ---- sampling and judging (the checker's scoring is in metrics/world.py) ------------------------
 
 def latents(generator: Generator, n: int, seed: int) -> torch.Tensor:
     return gaussian(seed, n, generator.latent_dim)
@@ -82,7 +83,7 @@ def sample(generator: Generator, n: int, seed: int) -> list:
 def evaluate(generator: Generator, n: int, seed: int) -> dict:
     """`measure` on n samples; for a conditional generator, with the classes each sample's codes name."""
     z = latents(generator, n, seed)
-    return scoring.measure(draw(generator, z), generator.describe(z) if generator.codes else None)
+    return world.measure(draw(generator, z), generator.describe(z) if generator.codes else None)
 
 
 # ---- training ---------------------------------------------------------------------------------

@@ -34,7 +34,8 @@ from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
 from transformers import CLIPTextConfig, CLIPTextModel
 
-from .. import imaging, scoring
+from .. import imaging
+from ..metrics import world
 from ..data import shapes
 from ..networks.caption_tokenizer import build_tokenizer
 from .common import ema_update, load_checkpoint, parse_config, save_checkpoint
@@ -140,14 +141,14 @@ def make_pipeline(unet, text_encoder, vae, tokenizer) -> StableDiffusionPipeline
 @torch.no_grad()
 def evaluate(pipe: StableDiffusionPipeline, config: T2iConfig) -> tuple[dict, list]:
     """Judge generated pictures with the project's checker: the quality figures of issue 4 §3."""
-    prompts = scoring.eval_prompts(config.seed)
+    prompts = world.eval_prompts(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     images = []
     for start in range(0, len(prompts), 16):
         chunk = prompts[start:start + 16]
         images += pipe([p for p, _, _ in chunk], num_inference_steps=config.eval_steps,
                        guidance_scale=config.eval_guidance, generator=generator).images
-    return scoring.score_prompts(prompts, images), images
+    return world.score_prompts(prompts, images), images
 
 
 def save_pipeline(pipe: StableDiffusionPipeline, out: Path, extra: dict, samples) -> None:

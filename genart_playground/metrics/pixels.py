@@ -1,4 +1,4 @@
-"""Image quality measures, in torch, on images in [-1, 1] of shape (N, 3, H, W)."""
+"""Pixel measures of a reconstruction against its original, in torch, on images in [-1, 1] of shape (N, 3, H, W)."""
 
 import torch
 import torch.nn.functional as F

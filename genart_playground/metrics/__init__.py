@@ -1,0 +1,14 @@
+"""How the project judges pictures: one package, used by the evaluation lab (tab and API), the training
+scripts, the benches and the tests.
+
+- `pixels`: a reconstruction against its original (PSNR, SSIM).
+- `world`: shapes-world pictures read by the project's checker (data/checker.py): clean pictures,
+  what they show against what their prompts or codes name, combinations covered, mode collapse,
+  controllability.
+- `distribution`: a set of pictures against real ones in a feature space: FID and KID (torchmetrics),
+  precision, recall, density and coverage, diversity.
+"""
+
+from .pixels import psnr, psnr_per_image, ssim
+
+__all__ = ["psnr", "psnr_per_image", "ssim"]
