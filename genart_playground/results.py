@@ -57,6 +57,23 @@ class TimelineResult(Result):
     gif: bytes = b""  # per step: noisy | predicted, side by side
 
 
+@dataclass
+class EvaluationResult(Result):
+    """`images`: the pictures judged; `metrics`: one figure per measure; `table`: one row per prompt, worst first."""
+    metrics: dict[str, float] = field(default_factory=dict)
+    table: list[dict] = field(default_factory=list)
+    mode_collapse: dict = field(default_factory=dict)  # the combinations' histogram and the verdict
+    judgements: list[str] = field(default_factory=list)  # what the checker read in each picture, in words
+    prompts: list[str] = field(default_factory=list)  # each picture's prompt (or a conditional GAN's codes)
+
+
+@dataclass
+class ComparisonResult:
+    results: dict[str, EvaluationResult]  # model name -> its evaluation
+    table: list[dict]  # one row per model
+    metadata: dict
+
+
 def versions() -> dict[str, str]:
     import diffusers
     import torch

@@ -19,7 +19,8 @@ from genart_playground import limits
 EVENTS = {
     # the tabs' functions: model work, refused before it starts
     "generate": "refuses", "timeline": "refuses", "walk": "refuses", "stylise": "refuses", "interpolate": "refuses",
-    "compare_paths": "refuses", "reconstruct": "refuses", "compare": "refuses",
+    "compare_paths": "refuses", "reconstruct": "refuses", "compare": "refuses", "evaluate_models": "refuses",
+    "draw_grid": "refuses",
     # chained steps: the recipe is size-checked; the step slider and the MP4 read server-side state
     "show_recipe": "refuses", "show_recipe_with_diffusers": "refuses", "last_step": "ignores",
     "show_step": "refuses", "walk_video": "ignores",

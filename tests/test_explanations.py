@@ -16,6 +16,7 @@ KEY_IDEAS = {
                           "Mode collapse"],
     "vae_reconstruction": ["Encoder", "μ", "σ", "Reparameterisation", "Decoder", "KL", "Compression ratio",
                            "PSNR", "SSIM"],
+    "evaluate": ["feature space", "FID", "KID", "Precision", "recall", "mode collapse", "gamed", "many samples"],
 }
 JUDGED_BY = ["Quality", "Match to the prompt", "Diversity", "Controllability", "checker.py"]
 

@@ -32,7 +32,11 @@ cards for the current ones):
 - **shapes-gan**: 96.5 % clean samples (the goal is 90 %) and all 20 training colour×shape
   combinations among 512 samples (coverage, the mode-collapse check); 91 % show exactly the colour,
   shape and background their codes name. An unconditional version managed 68 % and never drew green.
-- Style transfer has no checker: its loss curves show how closely content and style were matched."""
+- Style transfer has no checker: its loss curves show how closely content and style were matched.
+
+The *Evaluation lab* tab measures all four on any text-to-image or GAN model: FID, KID, precision and
+recall in the features of a shapes-world classifier (builtin/shapes-features), the checker's readings
+against the prompt, diversity and mode collapse, and one-word changes for controllability."""
 
 
 def text(family_id: str) -> str:

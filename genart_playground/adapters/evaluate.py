@@ -1,0 +1,326 @@
+"""The evaluation lab: judge pictures the way the survey's section on evaluation asks (visual quality,
+prompt consistency, diversity, controllability, speed), and compare models side by side.
+
+    evaluate_images(images, prompts=..., reference=...)   any pictures, made anywhere
+    evaluate(model, task=..., prompts=..., samples_per_prompt=..., seed=...)   makes them first
+    compare([model, ...], **the same options)
+
+The measures live in genart_playground/metrics; this module checks inputs, makes pictures and
+gathers the figures into one result.
+"""
+
+import time
+
+import torch
+from PIL import Image
+
+from .. import checks, limits
+from ..data import shapes
+from ..metrics import distribution, world
+from ..models import registry
+from ..models.cache import cache
+from ..results import ComparisonResult, EvaluationResult, versions
+
+TASKS = ("text_to_image", "gan_interpolation")
+TASK_NAMES = {"text_to_image": "text_to_image", "text-to-image": "text_to_image", "t2i": "text_to_image",
+              "gan_interpolation": "gan_interpolation", "gan": "gan_interpolation"}
+KID_SEED = 0  # KID's random subsets: fixed, so one set of pictures always gets one figure
+EDITS_PER_ATTRIBUTE = 2  # controllability: one-word changes per editable attribute (colour, shape, ...)
+
+_reference_features: dict[tuple[str, int], torch.Tensor] = {}  # (features model, n) -> the default reference's
+
+
+# ---- checks --------------------------------------------------------------------------------------------
+
+def _check_pictures(name: str, images, low: int = 2) -> list[Image.Image]:
+    if not isinstance(images, (list, tuple)) or not images:
+        raise ValueError(f"`{name}` must be a list of {low} to {limits.MAX_EVAL_IMAGES} pictures, got "
+                         f"{'none' if not images else type(images).__name__}.")
+    if not low <= len(images) <= limits.MAX_EVAL_IMAGES:
+        raise ValueError(f"`{name}` must hold {low} to {limits.MAX_EVAL_IMAGES} pictures, got {len(images)}.")
+    for i, image in enumerate(images):
+        checks.check_image(f"{name}[{i}]", image)
+        if max(image.size) > limits.MAX_EVAL_IMAGE_SIDE:
+            raise ValueError(f"`{name}[{i}]` is {image.width}×{image.height}; pictures to judge may be at most "
+                             f"{limits.MAX_EVAL_IMAGE_SIDE} pixels on a side.")
+    sizes = {image.size for image in images}
+    if len(sizes) > 1:
+        raise ValueError(f"`{name}` must all be one size, got {len(sizes)} sizes "
+                         f"({', '.join(f'{w}×{h}' for w, h in sorted(sizes)[:3])}...).")
+    return list(images)
+
+
+def _check_prompts(prompts, count: int | None = None) -> list[str]:
+    if isinstance(prompts, str) or not isinstance(prompts, (list, tuple)) or not prompts:
+        raise ValueError(f"`prompts` must be a list of 1 to {limits.MAX_EVAL_PROMPTS} prompts or a prompt set "
+                         f"({', '.join(world.PROMPT_SETS)}).")
+    if count is not None and len(prompts) != count:
+        raise ValueError(f"`prompts` must hold one prompt per picture: {count}, got {len(prompts)}.")
+    return [checks.check_prompt(f"prompts[{i}]", prompt) for i, prompt in enumerate(prompts)]
+
+
+def _check_task(task) -> str:
+    if task not in TASK_NAMES:
+        raise ValueError(f"`task` must be one of {', '.join(TASKS)}, got {task!r}.")
+    return TASK_NAMES[task]
+
+
+def _prompt_list(prompts, seed: int) -> list[str]:
+    """A prompt set's name, or the prompts themselves."""
+    if prompts is None or (isinstance(prompts, str) and prompts in world.PROMPT_SETS):
+        return world.prompt_set(prompts or "standard", seed)
+    prompts = _check_prompts(prompts)
+    if len(prompts) > limits.MAX_EVAL_PROMPTS:
+        raise ValueError(f"`prompts` may hold at most {limits.MAX_EVAL_PROMPTS} prompts, got {len(prompts)}.")
+    return prompts
+
+
+# ---- evaluate_images ------------------------------------------------------------------------------------
+
+def _features_model(features: str | None):
+    spec = registry.resolve("evaluate", features)
+    return spec, cache.load("evaluate", spec.name)
+
+
+def _reference(network, spec, reference, progress) -> tuple[torch.Tensor, str]:
+    if reference is not None:
+        return distribution.features(network, reference), f"{len(reference)} pictures given"
+    key = (spec.name, distribution.REFERENCE_SIZE)
+    if key not in _reference_features:  # the default reference is fixed: its features once per network
+        if progress is not None:
+            progress(0.0, "Rendering the reference pictures")
+        _reference_features[key] = distribution.features(network, distribution.reference_images())
+    return _reference_features[key], (f"{distribution.REFERENCE_SIZE} shapes-world pictures of the training "
+                                      "split (seed 0)")
+
+
+@torch.inference_mode()
+def evaluate_images(images, *, prompts=None, reference=None, features=None, progress=None) -> EvaluationResult:
+    """Judge any pictures (optionally with the prompt each was made from) against real ones."""
+    # 1. Check inputs
+    images = _check_pictures("images", images)
+    prompts = _check_prompts(prompts, len(images)) if prompts is not None else None
+    reference = _check_pictures("reference", reference) if reference is not None else None
+
+    # 2. Features of the pictures and of the real ones
+    spec, network = _features_model(features)
+    real, described = _reference(network, spec, reference, progress)
+    if progress is not None:
+        progress(0.1, f"Features of {len(images)} pictures")
+    fake = distribution.features(network, images)
+
+    # 3. Distribution measures in feature space
+    groups = _groups(prompts) if prompts else [list(range(len(images)))]
+    kid_mean, kid_std = distribution.kid(real, fake, seed=KID_SEED)
+    scores = {"fid": distribution.fid(real, fake), "kid": kid_mean, "kid_std": kid_std,
+              **distribution.prdc(real, fake), "diversity": distribution.diversity(fake, list(groups.values())
+                                                                                 if prompts else groups, real)}
+
+    # 4. What the checker reads: clean pictures, combinations, and agreement with the prompts
+    if progress is not None:
+        progress(0.6, "Reading each picture with the checker")
+    judged = world.judge(images)
+    collapse = world.mode_collapse(judged)
+    scores["clean"] = world.clean_fraction(judged)
+    scores["combination_coverage"] = collapse["covered"] / world.WORLD_COMBINATIONS
+    table = []
+    if prompts:
+        named = [world.prompt_attributes(prompt) for prompt in prompts]
+        agreement = world.consistency(judged, named)
+        scores["prompt_consistency"] = agreement.get("all", 0.0)
+        scores.update({f"{key}_consistency": value for key, value in agreement.items() if key != "all"})
+        table = _prompt_rows(groups, judged, named, fake, real)
+    metadata = {"task": "evaluate_images", "features": spec.name, "feature_dim": int(fake.shape[1]),
+                "samples": len(images), "prompts": len(groups) if prompts else 0, "reference": described,
+                "reference_samples": len(real), "kid_seed": KID_SEED, "kid_subsets": distribution.KID_SUBSETS,
+                "neighbours": distribution.NEIGHBOURS, "versions": versions()}
+    if progress is not None:
+        progress(1.0, "Done")
+    return EvaluationResult(images=images, metadata=metadata, metrics={k: round(float(v), 6) for k, v in scores.items()},
+                            table=table, mode_collapse=collapse, judgements=[_reading(j) for j in judged],
+                            prompts=prompts or [])
+
+
+def _groups(prompts: list[str]) -> dict[str, list[int]]:
+    groups: dict[str, list[int]] = {}
+    for i, prompt in enumerate(prompts):
+        groups.setdefault(prompt, []).append(i)
+    return groups
+
+
+def _reading(judgement) -> str:
+    """What the checker read, in words: "clean: small red circle on the left, gray background"."""
+    if judgement.color is None or judgement.shape is None:
+        return f"no clear shape ({judgement.background} background)"
+    state = "clean" if judgement.clean else "not clean"
+    return (f"{state}: {judgement.size} {judgement.color} {judgement.shape} "
+            f"{shapes.POSITION_PHRASES[judgement.position]}, {judgement.background} background")
+
+
+def _prompt_rows(groups, judged, named, fake, real) -> list[dict]:
+    scale = distribution.mean_pairwise_distance(real) or 1.0
+    rows = []
+    for prompt, members in groups.items():
+        agreement = world.consistency([judged[i] for i in members], [named[i] for i in members])
+        rows.append({"prompt": prompt, "pictures": len(members),
+                     "consistency": round(agreement.get("all", float("nan")), 4),
+                     "clean": round(world.clean_fraction([judged[i] for i in members]), 4),
+                     "diversity": round(distribution.mean_pairwise_distance(fake[members]) / scale, 4),
+                     **{key: round(value, 4) for key, value in agreement.items() if key != "all"}})
+    return sorted(rows, key=lambda row: (row["consistency"], row["clean"]))  # worst first
+
+
+# ---- evaluate: make the pictures, then judge them --------------------------------------------------------
+
+def evaluate(model=None, *, task="text_to_image", prompts=None, samples_per_prompt=4, seed=0, features=None,
+             progress=None) -> EvaluationResult:
+    """Make pictures with a text-to-image or GAN model and judge them (plus speed and controllability)."""
+    # 1. Check inputs, and the whole request's size, before any model work
+    task = _check_task(task)
+    samples_per_prompt = checks.check_int("samples_per_prompt", samples_per_prompt, 1, limits.MAX_IMAGES)
+    seed = checks.check_seed("seed", seed)
+    if task == "gan_interpolation" and prompts is not None and prompts not in world.PROMPT_SETS:
+        raise ValueError("`prompts` cannot be given to a GAN: it draws from its latent space; leave `prompts` out.")
+    prompts = _prompt_list(prompts, seed)
+    total = len(prompts) * samples_per_prompt
+    if total > limits.MAX_EVAL_PICTURES:
+        raise ValueError(f"{len(prompts)} prompts × {samples_per_prompt} samples_per_prompt = {total} pictures; "
+                         f"one evaluation may make at most {limits.MAX_EVAL_PICTURES}.")
+    spec = registry.resolve(task, model)
+    registry.resolve("evaluate", features)
+
+    # 2. Make the pictures (timed), then judge them
+    def share(low, high):
+        return None if progress is None else (lambda f, message="": progress(low + (high - low) * f, message))
+
+    made = (_draw_text_to_image if task == "text_to_image" else _draw_gan)(
+        spec, prompts, samples_per_prompt, seed, share(0.0, 0.75))
+    result = evaluate_images(made["images"], prompts=made["prompts"], features=features, progress=share(0.75, 0.95))
+
+    # 3. Controllability (text to image): change one word, keep the seed
+    if task == "text_to_image":
+        result.metrics.update({f"controllability_{key}" if key != "all" else "controllability": round(value, 6)
+                               for key, value in _controllability(spec, made, share(0.95, 1.0)).items()})
+    result.metrics.update(seconds_per_picture=round(made["seconds"] / len(made["images"]), 4),
+                          evaluations_per_picture=made["evaluations"])
+    result.metadata.update(task="evaluate", model=spec.name, model_task=task, samples_per_prompt=samples_per_prompt,
+                           seed=seed, prompt_list=made["prompt_list"], settings=made["settings"])
+    return result
+
+
+def _draw_text_to_image(spec, prompts, per_prompt, seed, progress) -> dict:
+    from .text_to_image import text_to_image
+
+    images, began, settings = [], time.perf_counter(), {}
+    for i, prompt in enumerate(prompts):
+        result = text_to_image(prompt, model=spec.name, num_images=per_prompt, seed=seed + i * per_prompt)
+        images += result.images
+        settings = {key: result.metadata[key] for key in ("steps", "guidance", "width", "height", "scheduler")}
+        if progress is not None:
+            progress((i + 1) / len(prompts), f"Drew {len(images)} of {len(prompts) * per_prompt} pictures")
+    seconds = time.perf_counter() - began
+    # Classifier-free guidance runs the denoiser twice per step (with and without the prompt).
+    evaluations = settings["steps"] * (2 if settings["guidance"] > 1 else 1)
+    return {"images": images, "prompts": [p for p in prompts for _ in range(per_prompt)], "seconds": seconds,
+            "evaluations": evaluations, "prompt_list": prompts, "settings": settings, "seed": seed}
+
+
+@torch.inference_mode()
+def _draw_gan(spec, prompts, per_prompt, seed, progress) -> dict:
+    from .. import imaging
+    from ..latents import gaussian
+
+    generator = cache.load("gan_interpolation", spec.name)
+    parameter = next(generator.parameters())
+    count = len(prompts) * per_prompt  # a GAN takes no prompts: as many samples as the prompt set would make
+    began = time.perf_counter()
+    z = torch.stack([gaussian(seed + i, generator.latent_dim) for i in range(count)])
+    pixels = torch.cat([generator(chunk.to(parameter.device, parameter.dtype)) for chunk in z.split(64)])
+    seconds = time.perf_counter() - began
+    checks.check_output(pixels, spec.name, low=-1.0, high=1.0)
+    # A conditional generator's codes name its classes: judged like prompts ("a red circle on a gray background").
+    named = ([world.caption(world.named_attributes(names)) for names in generator.describe(z)]
+             if getattr(generator, "codes", None) else None)
+    if progress is not None:
+        progress(1.0, f"Drew {count} samples")
+    return {"images": imaging.to_pil(pixels.float()), "prompts": named, "seconds": seconds, "evaluations": 1,
+            "prompt_list": [], "settings": {"samples": count, "truncation": 1.0}, "seed": seed}
+
+
+def _controllability(spec, made, progress) -> dict:
+    from .text_to_image import text_to_image
+
+    base_prompts, per_prompt = made["prompt_list"], len(made["images"]) // len(made["prompt_list"])
+    chosen = world.edits(base_prompts, EDITS_PER_ATTRIBUTE)
+    pairs = []
+    for n, (index, key, value, edited) in enumerate(chosen):
+        picture = text_to_image(edited, model=spec.name, seed=made_seed(made, index, per_prompt)).images[0]
+        before = world.judge([made["images"][index * per_prompt]])[0]
+        pairs.append((before, world.judge([picture])[0], key, value))
+        if progress is not None:
+            progress((n + 1) / len(chosen), f"Controllability: {n + 1} of {len(chosen)} one-word changes")
+    return world.controllability(pairs)
+
+
+def made_seed(made: dict, index: int, per_prompt: int) -> int:
+    """The seed of prompt `index`'s first picture (prompt i's pictures are seeds seed + i·per_prompt ...)."""
+    return made["seed"] + index * per_prompt
+
+
+# ---- compare ------------------------------------------------------------------------------------------------
+
+def compare(models, *, task=None, prompts=None, samples_per_prompt=4, seed=0, features=None, progress=None,
+            on_result=None) -> ComparisonResult:
+    """`evaluate` on each model with the same options: one result per model and a side-by-side table.
+    `on_result(name, result)` is called as each model's evaluation ends (the tab shows it at once)."""
+    # 1. Check every model and the options before any model work
+    if isinstance(models, str) or not isinstance(models, (list, tuple)) or not models:
+        raise ValueError(f"`models` must be a list of 1 to {limits.MAX_COMPARE_MODELS} model names.")
+    if len(models) > limits.MAX_COMPARE_MODELS:
+        raise ValueError(f"`models` may name at most {limits.MAX_COMPARE_MODELS} models, got {len(models)}.")
+    if len(set(models)) != len(models):
+        raise ValueError("`models` names a model twice.")
+    tasks = [_check_task(task) if task is not None else _task_of(name) for name in models]
+    for name, model_task in zip(models, tasks):
+        _check_options(name, model_task, prompts, samples_per_prompt, seed)
+
+    # 2. Each model in turn
+    results = {}
+    for i, (name, model_task) in enumerate(zip(models, tasks)):
+        report = None if progress is None else (
+            lambda f, message="", i=i, name=name: progress((i + f) / len(models), f"{name}: {message}"))
+        results[name] = evaluate(name, task=model_task, prompts=prompts if model_task == "text_to_image" else None,
+                                 samples_per_prompt=samples_per_prompt, seed=seed, features=features, progress=report)
+        if on_result is not None:
+            on_result(name, results[name])
+    return ComparisonResult(results=results, table=comparison_table(results),
+                            metadata={"task": "compare", "models": list(models), "samples_per_prompt": samples_per_prompt,
+                                      "seed": seed, "versions": versions()})
+
+
+def _task_of(name) -> str:
+    if not isinstance(name, str):
+        raise ValueError(f"`models` must hold model names, got {type(name).__name__}.")
+    try:
+        family = registry.family_of(name)
+    except ValueError:
+        raise ValueError(f"Model {name!r} is not in the registry; give `task` ({', '.join(TASKS)}) to evaluate it.")
+    if family not in TASKS:
+        raise ValueError(f"Model {name!r} is a {family} model; the lab judges {', '.join(TASKS)} models.")
+    return family
+
+
+def _check_options(name, task, prompts, samples_per_prompt, seed) -> None:
+    checks.check_int("samples_per_prompt", samples_per_prompt, 1, limits.MAX_IMAGES)
+    checks.check_seed("seed", seed)
+    registry.resolve(task, name)
+    count = len(_prompt_list(prompts if task == "text_to_image" else None, 0)) * samples_per_prompt
+    if count > limits.MAX_EVAL_PICTURES:
+        raise ValueError(f"{count} pictures per model; one evaluation may make at most {limits.MAX_EVAL_PICTURES}.")
+
+
+def comparison_table(results: dict[str, EvaluationResult]) -> list[dict]:
+    """One row per model: its name, task and every metric any of them has (missing ones empty)."""
+    keys = list(dict.fromkeys(key for result in results.values() for key in result.metrics))
+    return [{"model": name, "task": result.metadata.get("model_task", ""),
+             **{key: result.metrics.get(key) for key in keys}} for name, result in results.items()]
