@@ -1,6 +1,8 @@
-"""How long the evaluation lab takes: `evaluate` of the built-in text-to-image model on the standard
-prompt set at 4 samples per prompt (80 pictures, plus its one-word changes), and `evaluate_images` of
-80 given pictures, each the median of a few runs in one process (the first call loads the models).
+"""What the evaluation lab's measures say about pictures whose quality is known (renders, blurred and
+noisy renders, noise, one picture repeated: the figures in builtin/shapes-features/README.md), and how
+long it takes: `evaluate` of the built-in text-to-image model on the standard prompt set at 4 samples
+per prompt (80 pictures, plus its one-word changes), and `evaluate_images` of 80 given pictures, each
+the median of a few runs in one process (the first call loads the models).
 
     python bench/evaluation.py               # 3 runs each, 2 threads
     python bench/evaluation.py --runs 5 --threads 1
@@ -17,8 +19,41 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
+import numpy as np  # noqa: E402
+from PIL import Image, ImageFilter  # noqa: E402
+
 from genart_playground import evaluate, evaluate_images  # noqa: E402
 from genart_playground.data import shapes  # noqa: E402
+
+SHOWN = ("fid", "kid", "precision", "recall", "density", "coverage", "clean", "diversity")
+
+
+def renders(seed: int, n: int) -> list:
+    rng = random.Random(f"bench/{seed}")
+    return [shapes.render(shapes.sample_scene(rng, "train")) for _ in range(n)]
+
+
+def noisy(image: Image.Image, sigma: float, rng) -> Image.Image:
+    pixels = np.asarray(image, dtype=np.float64) + rng.normal(0, sigma, (*image.size[::-1], 3))
+    return Image.fromarray(pixels.clip(0, 255).astype(np.uint8))
+
+
+def known_sets(n: int = 96) -> None:
+    """Each set of n pictures against the default reference: the rows of the model card's table."""
+    rng = np.random.default_rng(0)
+    sets = {
+        "renders (another sample of the world)": renders(1, n),
+        "renders, blurred σ 0.7 px": [image.filter(ImageFilter.GaussianBlur(0.7)) for image in renders(2, n)],
+        "renders, blurred σ 1.5 px": [image.filter(ImageFilter.GaussianBlur(1.5)) for image in renders(2, n)],
+        "renders, noise σ 8/255": [noisy(image, 8, rng) for image in renders(3, n)],
+        "one render repeated": renders(4, 1) * n,
+        "uniform noise": [Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)) for _ in range(n)],
+    }
+    print(f"| {n} pictures | " + " | ".join(SHOWN) + " |")
+    print("|---|" + "---|" * len(SHOWN))
+    for name, images in sets.items():
+        metrics = evaluate_images(images).metrics
+        print(f"| {name} | " + " | ".join(f"{metrics[key]:.3g}" for key in SHOWN) + " |")
 
 
 def timed(call, runs: int) -> tuple[float, list[float], object]:
@@ -36,9 +71,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    known_sets()
 
     began = time.perf_counter()
-    evaluate(prompts=["a red circle"], samples_per_prompt=1)  # loads the pipeline and the feature network
+    evaluate(prompts=["a red circle"], samples_per_prompt=2)  # loads the pipeline and the feature network
     print(f"first call (loads the models): {time.perf_counter() - began:.1f} s")
 
     median, times, result = timed(lambda: evaluate(samples_per_prompt=4), args.runs)

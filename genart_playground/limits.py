@@ -38,6 +38,6 @@ MAX_EVAL_PROMPTS = 64  # prompts in one evaluation
 MAX_EVAL_PICTURES = 96 if _PUBLIC else 256  # pictures one evaluate() call makes, per model
 MAX_EVAL_IMAGES = 2048  # pictures evaluate_images() judges (and real pictures it compares them with)
 MAX_EVAL_IMAGE_SIDE = 1024  # pixels: features and the checker read 64×64, so bigger buys nothing
-MAX_COMPARE_MODELS = 4
+MAX_COMPARE_MODELS = 2 if _PUBLIC else 4  # models side by side in one request
 MAX_GRID_CELLS = 36 if _PUBLIC else 64  # an X/Y grid's pictures
 MAX_GRID_VALUES = 16  # values on one axis

@@ -51,6 +51,24 @@ def build_tiny_pipeline(folder: Path) -> Path:
     return folder
 
 
+def build_tiny_clip(folder: Path) -> Path:
+    """A CLIPModel with 8-number embeddings and 32×32 pictures, and a tokenizer: CLIP score and CLIP features."""
+    import torch
+    from transformers import CLIPConfig, CLIPModel, CLIPTokenizer
+
+    vocab_file, merges_file = write_clip_tokenizer_files(folder.parent / f"{folder.name}-tokenizer-files")
+    tokenizer = CLIPTokenizer(vocab=str(vocab_file), merges=str(merges_file), model_max_length=77)
+    torch.manual_seed(0)
+    layers = dict(hidden_size=8, intermediate_size=16, num_attention_heads=2, num_hidden_layers=1)
+    model = CLIPModel(CLIPConfig(
+        text_config=dict(**layers, vocab_size=len(tokenizer), max_position_embeddings=77, bos_token_id=0,
+                         eos_token_id=1, pad_token_id=1),
+        vision_config=dict(**layers, image_size=32, patch_size=8), projection_dim=8))
+    model.save_pretrained(folder, safe_serialization=True)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
 def build_tiny_vae(folder: Path) -> Path:
     """An AutoencoderKL with three blocks: 4× down, 4 latent channels, like the built-in one."""
     import torch

@@ -135,6 +135,8 @@ def picture(size=(64, 64)):
     (lambda: gp.evaluate(prompts=["a red circle"] * (limits.MAX_EVAL_PROMPTS + 1)), "at most"),
     (lambda: gp.evaluate(prompts=["a red circle"] * limits.MAX_EVAL_PROMPTS, samples_per_prompt=limits.MAX_IMAGES),
      "at most"),
+    (lambda: gp.evaluate(prompts=["a red circle"], samples_per_prompt=1), "at least 2 pictures"),
+    (lambda: gp.compare(["builtin/shapes-t2i"], prompts=["a red circle"], samples_per_prompt=1), "at least 2"),
     (lambda: gp.evaluate(task="style_transfer"), "`task`"),
     (lambda: gp.evaluate("builtin/shapes-gan", task="gan", prompts=["a red circle"]), "GAN"),
     (lambda: gp.compare([]), "`models`"),
@@ -218,3 +220,108 @@ def test_training_script_saves_a_loadable_feature_network(tmp_path):
     network = ShapesFeatures.from_pretrained(out)
     assert network.num_features == 16 + 2 and float(network.feature_std.min()) > 0
     assert (out / "training.json").exists() and not list(out.glob("*.bin"))
+
+
+# ---- a standard network from the local Hugging Face cache: CLIP ------------------------------------------------
+
+@pytest.fixture
+def cached_clip(tmp_path, hf_cache):
+    """A tiny CLIP laid out in the local HF cache under the default CLIP's id, as a download would leave it."""
+    import shutil
+
+    from conftest import populate_hub_cache
+
+    from genart_playground.families.evaluate import CLIP_MODEL
+    from genart_playground.models.cache import cache
+    from genart_playground.testing import build_tiny_clip
+
+    populate_hub_cache(hf_cache, CLIP_MODEL, build_tiny_clip(tmp_path / "clip"))
+    yield CLIP_MODEL
+    cache.evict(CLIP_MODEL)
+    shutil.rmtree(hf_cache / f"models--{CLIP_MODEL.replace('/', '--')}", ignore_errors=True)
+
+
+def test_without_a_cached_clip_there_is_no_clip_score_and_it_says_so(rendered):
+    images, prompts = rendered
+    result = gp.evaluate_images(images[:8], prompts=prompts[:8])
+    assert "clip_score" not in result.metrics and "not in the local Hugging Face cache" in result.metadata["clip"]
+
+
+def test_a_cached_clip_gives_a_clip_score_and_can_be_the_feature_space(rendered, cached_clip):
+    images, prompts = rendered
+    result = gp.evaluate_images(images[:8], prompts=prompts[:8])
+    assert 0.0 <= result.metrics["clip_score"] <= 100.0 and result.metadata["clip"] == cached_clip
+    assert gp.evaluate_images(images[:8], prompts=prompts[:8], clip=False).metadata["clip"].startswith("no CLIP")
+    in_clip = gp.evaluate_images(images[:8], reference=images[:8], features=cached_clip)
+    assert in_clip.metadata["features"] == cached_clip and in_clip.metadata["feature_dim"] == 8
+    assert in_clip.metrics["fid"] < 1e-3
+
+
+def test_clip_must_name_a_clip_model(rendered, fresh_cache):
+    images, prompts = rendered
+    with pytest.raises(ValueError, match="`clip` must name a CLIP model"):
+        gp.evaluate_images(images[:4], prompts=prompts[:4], clip="builtin/shapes-features")
+    assert fresh_cache.loads == 0
+
+
+# ---- the tab's endpoints ------------------------------------------------------------------------------------------
+
+@pytest.mark.server
+@pytest.mark.skipif(not (GAN / "config.json").exists(), reason="shapes-gan is not shipped")
+def test_the_evaluate_endpoint_returns_the_report_card(api_client):
+    card, *rest = api_client.predict(["builtin/shapes-gan"], "standard", "", 1, 0, api_name="/evaluate")
+    charts, worst, combinations, table, metadata = rest[:9], rest[9], rest[10], rest[11], rest[12]
+    assert "FID" in card and "`builtin/shapes-gan`" in card and "Mode collapse" in card
+    assert charts[0]["data"][0][0] == "builtin/shapes-gan" and charts[0]["data"][0][1] > 0  # FID's bar
+    assert metadata["task"] == "compare" and metadata["models"] == ["builtin/shapes-gan"]
+    assert combinations["data"] and all(row[0] == "builtin/shapes-gan" for row in table["data"])
+    assert all(row[1].endswith("background") for row in table["data"])  # its codes, judged as prompts
+
+
+@pytest.mark.server
+def test_the_evaluate_endpoint_refuses_with_a_message(api_client):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="Pick at least one model"):
+        api_client.predict([], "standard", "", 1, 0, api_name="/evaluate")
+    with pytest.raises(AppError, match="greater than maximum value"):  # the slider's own bound
+        api_client.predict(["builtin/shapes-gan"], "standard", "", 10**6, 0, api_name="/evaluate")
+    with pytest.raises(AppError, match="Type at least one prompt"):
+        api_client.predict(["builtin/shapes-t2i"], "typed", "  ", 1, 0, api_name="/evaluate")
+
+
+@pytest.mark.server
+@pytest.mark.skipif(not (T2I / "model_index.json").exists(), reason="shapes-t2i is not shipped")
+def test_the_xy_grid_endpoint_draws_the_grid(api_client):
+    grid, cells, recipe = api_client.predict("builtin/shapes-t2i", "seed", "0, 1", "guidance", "1, 4", "a red circle", 0,
+                                             10, 4.0, api_name="/xy_grid")
+    assert Image.open(grid).width > 2 * 128 and len(cells["data"]) == 4
+    assert recipe["x"] == "seed" and recipe["y_values"] == [1.0, 4.0]
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="numbers separated by commas"):
+        api_client.predict("builtin/shapes-t2i", "seed", "zero, one", "guidance", "1", "a red circle", 0, 10, 4.0,
+                           api_name="/xy_grid")
+
+
+def test_prompts_outside_the_world_get_no_consistency_figure(rendered):
+    images, prompts = rendered
+    result = gp.evaluate_images(images[:8], prompts=["a cat on a sofa"] * 4 + prompts[4:8])
+    assert result.metrics["prompt_consistency"] == 1.0  # the four the checker can read
+    assert result.table[-1]["prompt"] == "a cat on a sofa" and result.table[-1]["consistency"] is None
+    cats = gp.evaluate_images(images[:8], prompts=["a cat on a sofa"] * 8)
+    assert "prompt_consistency" not in cats.metrics and cats.table[0]["consistency"] is None
+
+
+@pytest.mark.skipif(not (GAN / "config.json").exists(), reason="shapes-gan is not shipped")
+def test_show_code_makes_the_same_figures_again():
+    result = gp.evaluate("builtin/shapes-gan", task="gan", samples_per_prompt=1, seed=5)
+    both = gp.compare(["builtin/shapes-gan"], samples_per_prompt=1, seed=5)
+    for made in (result, both):
+        namespace = {}
+        exec(compile(recipes.code_snippet(made.metadata), "snippet", "exec"), namespace)  # noqa: S102 - our own code
+        again = namespace["result"]
+        first = made.metrics if made is result else made.table[0]
+        second = again.metrics if made is result else again.table[0]
+        assert {k: v for k, v in first.items() if k != "seconds_per_picture"} == \
+            {k: v for k, v in second.items() if k != "seconds_per_picture"}

@@ -14,10 +14,11 @@ import time
 import torch
 from PIL import Image
 
-from .. import checks, limits
+from .. import checks, diffusion, limits
 from ..data import shapes
-from ..metrics import distribution, world
-from ..models import registry
+from ..families import evaluate as evaluate_family
+from ..metrics import alignment, distribution, world
+from ..models import loading, registry
 from ..models.cache import cache
 from ..results import ComparisonResult, EvaluationResult, versions
 
@@ -25,7 +26,7 @@ TASKS = ("text_to_image", "gan_interpolation")
 TASK_NAMES = {"text_to_image": "text_to_image", "text-to-image": "text_to_image", "t2i": "text_to_image",
               "gan_interpolation": "gan_interpolation", "gan": "gan_interpolation"}
 KID_SEED = 0  # KID's random subsets: fixed, so one set of pictures always gets one figure
-EDITS_PER_ATTRIBUTE = 2  # controllability: one-word changes per editable attribute (colour, shape, ...)
+EDITS_PER_ATTRIBUTE = 4  # controllability: 16 one-word changes (colour, shape, position, background), 1 picture each
 
 _reference_features: dict[tuple[str, int], torch.Tensor] = {}  # (features model, n) -> the default reference's
 
@@ -94,13 +95,40 @@ def _reference(network, spec, reference, progress) -> tuple[torch.Tensor, str]:
                                       "split (seed 0)")
 
 
+def _clip_spec(clip):
+    """The CLIP model `clip` names (None: the default); False: none asked for."""
+    if clip is False:
+        return None
+    if clip is not None and not isinstance(clip, str):
+        raise ValueError("`clip` must be a CLIP model's name, None (the default when cached) or False.")
+    spec = registry.resolve("evaluate", clip or evaluate_family.CLIP_MODEL)
+    if spec.kind != "clip":
+        raise ValueError(f"`clip` must name a CLIP model, got {spec.name!r} (a {spec.kind} model).")
+    return spec
+
+
+def _clip_model(spec, named: bool):
+    """(the CLIP network, its name), or (None, why not): a CLIP named outright must load, the default is
+    used only when it is in the local cache."""
+    if spec is None:
+        return None, "not asked for"
+    if not named and loading.availability(spec) not in ("built-in", "local", "cached"):
+        return None, f"{spec.name} is not in the local Hugging Face cache"
+    return cache.load("evaluate", spec.name), spec.name
+
+
 @torch.inference_mode()
-def evaluate_images(images, *, prompts=None, reference=None, features=None, progress=None) -> EvaluationResult:
-    """Judge any pictures (optionally with the prompt each was made from) against real ones."""
+def evaluate_images(images, *, prompts=None, reference=None, features=None, clip=None,
+                    progress=None) -> EvaluationResult:
+    """Judge any pictures (optionally with the prompt each was made from) against real ones. `features`
+    names the feature network (default builtin/shapes-features; a CLIP model measures FID in CLIP's
+    space); `clip` the CLIP model of the CLIP score (default: openai/clip-vit-base-patch32 when it is in
+    the local cache; False: none)."""
     # 1. Check inputs
     images = _check_pictures("images", images)
     prompts = _check_prompts(prompts, len(images)) if prompts is not None else None
     reference = _check_pictures("reference", reference) if reference is not None else None
+    clip_spec = _clip_spec(clip)
 
     # 2. Features of the pictures and of the real ones
     spec, network = _features_model(features)
@@ -110,11 +138,10 @@ def evaluate_images(images, *, prompts=None, reference=None, features=None, prog
     fake = distribution.features(network, images)
 
     # 3. Distribution measures in feature space
-    groups = _groups(prompts) if prompts else [list(range(len(images)))]
+    groups = _groups(prompts) if prompts else {"": list(range(len(images)))}  # diversity within each prompt
     kid_mean, kid_std = distribution.kid(real, fake, seed=KID_SEED)
     scores = {"fid": distribution.fid(real, fake), "kid": kid_mean, "kid_std": kid_std,
-              **distribution.prdc(real, fake), "diversity": distribution.diversity(fake, list(groups.values())
-                                                                                 if prompts else groups, real)}
+              **distribution.prdc(real, fake), "diversity": distribution.diversity(fake, list(groups.values()), real)}
 
     # 4. What the checker reads: clean pictures, combinations, and agreement with the prompts
     if progress is not None:
@@ -127,10 +154,17 @@ def evaluate_images(images, *, prompts=None, reference=None, features=None, prog
     if prompts:
         named = [world.prompt_attributes(prompt) for prompt in prompts]
         agreement = world.consistency(judged, named)
-        scores["prompt_consistency"] = agreement.get("all", 0.0)
+        if "all" in agreement:  # some prompt names what the world has (a prompt about a cat names nothing)
+            scores["prompt_consistency"] = agreement["all"]
         scores.update({f"{key}_consistency": value for key, value in agreement.items() if key != "all"})
         table = _prompt_rows(groups, judged, named, fake, real)
+    clip_network, clip_used = _clip_model(clip_spec, clip is not None) if prompts else (None, "no prompts")
+    if clip_network is not None:
+        if progress is not None:
+            progress(0.8, f"CLIP score with {clip_used}")
+        scores["clip_score"] = alignment.clip_score(clip_network, images, prompts)
     metadata = {"task": "evaluate_images", "features": spec.name, "feature_dim": int(fake.shape[1]),
+                "clip": clip_used if clip_network is not None else f"no CLIP score: {clip_used}",
                 "samples": len(images), "prompts": len(groups) if prompts else 0, "reference": described,
                 "reference_samples": len(real), "kid_seed": KID_SEED, "kid_subsets": distribution.KID_SUBSETS,
                 "neighbours": distribution.NEIGHBOURS, "versions": versions()}
@@ -163,11 +197,12 @@ def _prompt_rows(groups, judged, named, fake, real) -> list[dict]:
     for prompt, members in groups.items():
         agreement = world.consistency([judged[i] for i in members], [named[i] for i in members])
         rows.append({"prompt": prompt, "pictures": len(members),
-                     "consistency": round(agreement.get("all", float("nan")), 4),
+                     "consistency": round(agreement["all"], 4) if "all" in agreement else None,
                      "clean": round(world.clean_fraction([judged[i] for i in members]), 4),
                      "diversity": round(distribution.mean_pairwise_distance(fake[members]) / scale, 4),
                      **{key: round(value, 4) for key, value in agreement.items() if key != "all"}})
-    return sorted(rows, key=lambda row: (row["consistency"], row["clean"]))  # worst first
+    # Worst first; a prompt naming nothing the checker reads comes last.
+    return sorted(rows, key=lambda row: (2.0 if row["consistency"] is None else row["consistency"], row["clean"]))
 
 
 # ---- evaluate: make the pictures, then judge them --------------------------------------------------------
@@ -183,11 +218,16 @@ def evaluate(model=None, *, task="text_to_image", prompts=None, samples_per_prom
         raise ValueError("`prompts` cannot be given to a GAN: it draws from its latent space; leave `prompts` out.")
     prompts = _prompt_list(prompts, seed)
     total = len(prompts) * samples_per_prompt
+    if total < 2:
+        raise ValueError("One evaluation needs at least 2 pictures: give more prompts or samples_per_prompt.")
     if total > limits.MAX_EVAL_PICTURES:
         raise ValueError(f"{len(prompts)} prompts × {samples_per_prompt} samples_per_prompt = {total} pictures; "
                          f"one evaluation may make at most {limits.MAX_EVAL_PICTURES}.")
     spec = registry.resolve(task, model)
     registry.resolve("evaluate", features)
+    if task == "text_to_image":  # a public server's bound on one prompt's pictures, from the settings alone
+        diffusion.check_work("each prompt's pictures", diffusion.check_options(spec.name, "", None, None, None, None,
+                                                                              None), samples_per_prompt)
 
     # 2. Make the pictures (timed), then judge them
     def share(low, high):
@@ -294,8 +334,10 @@ def compare(models, *, task=None, prompts=None, samples_per_prompt=4, seed=0, fe
         if on_result is not None:
             on_result(name, results[name])
     return ComparisonResult(results=results, table=comparison_table(results),
-                            metadata={"task": "compare", "models": list(models), "samples_per_prompt": samples_per_prompt,
-                                      "seed": seed, "versions": versions()})
+                            metadata={"task": "compare", "models": list(models), "prompts": prompts,
+                                      "samples_per_prompt": samples_per_prompt, "seed": seed,
+                                      "features": features or registry.default_model("evaluate"),
+                                      "versions": versions()})
 
 
 def _task_of(name) -> str:
@@ -315,6 +357,8 @@ def _check_options(name, task, prompts, samples_per_prompt, seed) -> None:
     checks.check_seed("seed", seed)
     registry.resolve(task, name)
     count = len(_prompt_list(prompts if task == "text_to_image" else None, 0)) * samples_per_prompt
+    if count < 2:
+        raise ValueError("One evaluation needs at least 2 pictures: give more prompts or samples_per_prompt.")
     if count > limits.MAX_EVAL_PICTURES:
         raise ValueError(f"{count} pictures per model; one evaluation may make at most {limits.MAX_EVAL_PICTURES}.")
 

@@ -1,6 +1,8 @@
 """An X/Y grid: one text-to-image picture per pair of values of two settings (prompt × seed, steps ×
 guidance, ...), drawn as one labelled picture with the checker's verdict under each cell."""
 
+import textwrap
+
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
@@ -10,7 +12,7 @@ from ..metrics import world
 from ..results import Result, versions
 
 CELL = 128  # pixels a cell's picture is shown at (the built-ins draw 64×64: doubled, hard edges)
-LABEL_WIDTH, HEADER, VERDICT = 180, 36, 20
+LABEL_WIDTH, HEADER, VERDICT = 180, 40, 20
 
 
 def _check_values(axis: str, values) -> list:
@@ -86,26 +88,31 @@ def verdict(picture: Image.Image, prompt: str) -> dict:
 
 
 def draw_grid(pictures, table, x, columns, y, rows) -> Image.Image:
+    # ASCII only: Pillow's built-in font has no arrows or check marks.
     font = ImageFont.load_default(13)
     width, height = LABEL_WIDTH + CELL * len(columns), HEADER + (CELL + VERDICT) * len(rows)
     canvas = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(canvas)
-    draw.text((4, 4), f"{y} ↓  {x} →", fill="black", font=font)
+    draw.multiline_text((4, 4), f"rows: {y}\ncolumns: {x}", fill="black", font=font)
     for c, value in enumerate(columns):
-        draw.text((LABEL_WIDTH + c * CELL + 4, 4), _short(value, 20), fill="black", font=font)
+        draw.multiline_text((LABEL_WIDTH + c * CELL + 4, 4), _lines(value, 18, 2), fill="black", font=font)
     for r, value in enumerate(rows):
         top = HEADER + r * (CELL + VERDICT)
-        draw.text((4, top + CELL // 2), _short(value, 26), fill="black", font=font)
+        draw.multiline_text((4, top + CELL // 2 - 8), _lines(value, 24, 3), fill="black", font=font)
         for c in range(len(columns)):
             index = r * len(columns) + c
             left = LABEL_WIDTH + c * CELL
             canvas.paste(pictures[index].convert("RGB").resize((CELL, CELL), Image.NEAREST), (left, top))
             cell = table[index]
-            mark, colour = ("✓", (20, 130, 40)) if cell["matches"] else ("✗", (190, 30, 30))
-            draw.text((left + 4, top + CELL + 3), _short(f"{mark} {cell['read']}", 20), fill=colour, font=font)
+            mark, colour = ("yes", (20, 130, 40)) if cell["matches"] else ("no", (190, 30, 30))
+            draw.text((left + 4, top + CELL + 3), _lines(f"{mark}: {cell['read']}", 20, 1), fill=colour, font=font)
     return canvas
 
 
-def _short(value, length: int) -> str:
-    text = str(value)
-    return text if len(text) <= length else text[:length - 1] + "…"
+def _lines(value, width: int, most: int) -> str:
+    """The value as at most `most` lines of `width` characters, cut with "..." when longer."""
+    lines = textwrap.wrap(str(value), width) or [""]
+    if len(lines) > most:
+        lines = lines[:most]
+        lines[-1] = lines[-1][:width - 3] + "..."
+    return "\n".join(lines)

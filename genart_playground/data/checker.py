@@ -150,14 +150,3 @@ def _grown(mask: np.ndarray) -> np.ndarray:
     grown[:, 1:] |= mask[:, :-1]
     grown[:, :-1] |= mask[:, 1:]
     return grown.astype(np.float32)
-
-
-def accuracy(images: list, scenes: list, attributes=("color", "shape", "size", "position", "background")) -> dict:
-    """Fraction right per attribute (and all together) for images with known scenes."""
-    judged = [judge(image) for image in images]
-    result = {key: float(np.mean([getattr(j, key) == getattr(s, key) for j, s in zip(judged, scenes)]))
-              for key in attributes}
-    result["all"] = float(np.mean([all(getattr(j, k) == getattr(s, k) for k in attributes)
-                                   for j, s in zip(judged, scenes)]))
-    result["clean"] = float(np.mean([j.clean for j in judged]))
-    return result

@@ -13,9 +13,13 @@ from .base import Family, Kind, builtin
 GRID_AXES = ("prompt", "seed", "steps", "guidance", "scheduler")  # what an X/Y grid's axes may vary
 PROMPT_SETS = ("standard", "heldout")  # metrics/world.py's prompt sets: 20 training combinations, 8 held-out
 
+CLIP_MODEL = "openai/clip-vit-base-patch32"  # CLIP score (and CLIP features) when it is in the local HF cache
+
 MODELS = (
     ModelSpec("builtin/shapes-features", "evaluate", "shapes-features", builtin("shapes-features"),
               description="Built-in shapes-world classifier: the evaluation lab's feature space (64 numbers)."),
+    ModelSpec(CLIP_MODEL, "evaluate", "clip", CLIP_MODEL,
+              description="CLIP ViT-B/32: CLIP score, and FID in CLIP's image features (used when cached)."),
 )
 
 EXPLANATION = """\
@@ -51,6 +55,12 @@ def build_features(folder, spec, device):
     return ShapesFeatures.from_pretrained(folder).to(device).eval()
 
 
+def build_clip(folder, spec, device):
+    from ..networks.clip_features import ClipFeatures
+
+    return ClipFeatures.from_pretrained(folder).to(device).eval()
+
+
 def snippet(metadata: dict) -> str:
     options = {"model": metadata.get("model"), "task": metadata.get("model_task", "text_to_image"),
                "samples_per_prompt": metadata.get("samples_per_prompt", 4), "seed": metadata.get("seed", 0)}
@@ -62,6 +72,18 @@ def snippet(metadata: dict) -> str:
         recipes.call("evaluate", [], options),
         "for name, value in result.metrics.items():",
         "    print(f\"{name}: {value:.4f}\")",
+    ])
+
+
+def compare_snippet(metadata: dict) -> str:
+    options = {"prompts": metadata.get("prompts"), "samples_per_prompt": metadata.get("samples_per_prompt", 4),
+               "seed": metadata.get("seed", 0)}
+    return "\n".join([
+        "from genart_playground import compare",
+        "",
+        recipes.call("compare", [repr(metadata.get("models") or [metadata.get("model")])], options),
+        "for row in result.table:",
+        "    print(row)",
     ])
 
 
@@ -89,13 +111,13 @@ FAMILY = Family(
     title="Evaluation lab",
     default_model="builtin/shapes-features",
     default_env="GENART_FEATURES_MODEL",
-    kinds=(Kind("shapes-features", build_features),),
+    kinds=(Kind("shapes-features", build_features), Kind("clip", build_clip)),
     models=MODELS,
     api={"evaluate": "genart_playground.adapters.evaluate:evaluate",
          "evaluate_images": "genart_playground.adapters.evaluate:evaluate_images",
          "compare": "genart_playground.adapters.evaluate:compare",
          "xy_grid": "genart_playground.adapters.xy_grid:xy_grid"},
-    snippets={"evaluate": snippet, "xy_grid": grid_snippet},
+    snippets={"evaluate": snippet, "compare": compare_snippet, "xy_grid": grid_snippet},
     explanation=EXPLANATION,
     tab="genart_playground.ui.tab_evaluate",
     trainers={"features": "genart_playground.train.features"},

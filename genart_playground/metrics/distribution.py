@@ -37,14 +37,19 @@ def reference_images(n: int = REFERENCE_SIZE, seed: int = 0) -> list:
     return [shapes.render(shapes.sample_scene(rng, "train")) for _ in range(n)]
 
 
+def pictures_as_tensors(network: nn.Module, images: list) -> torch.Tensor:
+    """PIL pictures as one (N, 3, S, S) batch in [-1, 1] on the network's device, S its `image_size`."""
+    size = getattr(network, "image_size", shapes.IMAGE_SIZE)
+    device = next(network.parameters()).device
+    return torch.cat([imaging.to_tensor(image.convert("RGB").resize((size, size), image_resample(image, size)))
+                      for image in images]).to(device)
+
+
 @torch.no_grad()
 def features(network: nn.Module, images: list, *, batch: int = 256) -> torch.Tensor:
     """(N, d) features of PIL pictures, each resized to the network's input size (`image_size`)."""
-    size = getattr(network, "image_size", shapes.IMAGE_SIZE)
-    device = next(network.parameters()).device
-    tensors = [imaging.to_tensor(image.convert("RGB").resize((size, size), image_resample(image, size)))
-               for image in images]
-    rows = [network(torch.cat(tensors[i:i + batch]).to(device)).float().cpu() for i in range(0, len(tensors), batch)]
+    rows = [network(pictures_as_tensors(network, images[i:i + batch])).float().cpu()
+            for i in range(0, len(images), batch)]
     return torch.cat(rows)
 
 

@@ -22,11 +22,12 @@ WORLD_COMBINATIONS = len(shapes.ALL_COMBOS) * len(shapes.BACKGROUNDS)  # colour 
 COLLAPSE_SHARE = 0.8  # "how many combinations carry 80 % of the samples"
 
 
-def judge(images: list[Image.Image]) -> list[checker.Judgement]:
-    """The checker's reading of each picture, shrunk to the shapes world's 64×64 first when larger."""
+def judge(images: list) -> list[checker.Judgement]:
+    """The checker's reading of each picture (PIL or an H×W×3 array), PIL pictures of another size
+    resized to the shapes world's 64×64 first."""
     size = (shapes.IMAGE_SIZE, shapes.IMAGE_SIZE)
-    return [checker.judge(image if image.size == size else image.convert("RGB").resize(size, Image.BOX))
-            for image in images]
+    return [checker.judge(image.convert("RGB").resize(size, Image.BOX)
+                          if isinstance(image, Image.Image) and image.size != size else image) for image in images]
 
 
 # ---- what a prompt names ------------------------------------------------------------------------------
@@ -80,6 +81,11 @@ def prompt_set(name: str = "standard", seed: int = 0) -> list[str]:
 
 
 # ---- measures on judged pictures ---------------------------------------------------------------------
+
+def scene_attributes(scene: shapes.Scene) -> dict[str, str]:
+    """What a rendered scene shows, as the checker names it: the truth to hold its readings to."""
+    return {key: getattr(scene, key) for key in ATTRIBUTES}
+
 
 def clean_fraction(judged: list[checker.Judgement]) -> float:
     return float(np.mean([j.clean for j in judged]))

@@ -102,11 +102,11 @@ def worst_pictures(results: dict) -> list:
     return shown
 
 
-def outputs(results: dict, *, final: bool):
+def outputs(results: dict, recipe=None):
+    """The tab's outputs for the models evaluated so far; the recipe (compare's) comes with the last."""
     charts = [metric_frame(results, key) for key in HEADLINE]
-    last = next(reversed(results.values())) if results else None
     return (report_card(results), *charts, worst_pictures(results), combinations_frame(results),
-            prompt_frame(results), last.metadata if (final and last) else gr.skip())
+            prompt_frame(results), recipe if recipe is not None else gr.skip())
 
 
 @common.user_errors
@@ -131,8 +131,8 @@ def evaluate_models(run, models, prompt_set, prompts, samples_per_prompt, seed, 
     done = {}
     for name, result in stream:
         done[name] = result
-        yield outputs(done, final=False)
-    yield outputs(stream.result.results, final=True)
+        yield outputs(done)
+    yield outputs(stream.result.results, stream.result.metadata)
 
 
 def _grid_values(axis: str, text: str) -> list:
@@ -195,11 +195,12 @@ def build_tab(run: dict):
         combinations = gr.BarPlot(x="combination", y="pictures", color="model", label="Combinations drawn "
                                   "(mode collapse: a few tall bars)", height=260, x_label_angle=-60)
         table = gr.Dataframe(label="Per prompt, worst first", interactive=False, wrap=True)
-        metadata = gr.JSON(label="Recipe (the last model's)")
+        metadata = gr.JSON(label="Recipe")
+        code, card_code = common.recipe_panel()
 
         with gr.Accordion("X/Y grid", open=False):
-            gr.Markdown("One picture per pair of values: what people ask AUTOMATIC1111 and InvokeAI for. "
-                        "The checker's verdict (✓ shows what the prompt names) is under each cell.")
+            gr.Markdown("One picture per pair of values: what people ask AUTOMATIC1111 and InvokeAI for. The "
+                        "checker's verdict is under each cell: “yes” when the picture shows what its prompt names.")
             with gr.Row():
                 grid_model = common.model_dropdown("text_to_image", label="Grid model",
                                                    info="The text-to-image model that draws every cell.")
@@ -222,15 +223,18 @@ def build_tab(run: dict):
             grid_button = gr.Button("Draw the grid")
             grid = gr.Image(label="Grid", type="filepath", format="png", interactive=False)
             cells = gr.Dataframe(label="Each cell: what the checker read", interactive=False)
-            grid_recipe = gr.JSON(label="Grid recipe", visible=False)
+            grid_recipe = gr.JSON(label="Grid recipe")
+            grid_code, grid_card = common.recipe_panel()
 
-        run_button.click(common.bind(evaluate_models, run, seconds=seconds_needed),
+        evaluation = run_button.click(common.bind(evaluate_models, run, seconds=seconds_needed),
                                       [models, prompt_set, prompts, samples, seed],
                                       [card, *charts, worst, combinations, table, metadata], api_name="evaluate",
                                       concurrency_id="gpu")
-        grid_button.click(common.bind(draw_grid, run, seconds=grid_seconds_needed),
+        evaluation.success(common.show_recipe, metadata, [code, card_code], api_visibility="private")
+        drawing = grid_button.click(common.bind(draw_grid, run, seconds=grid_seconds_needed),
                           [grid_model, x, x_values, y, y_values, grid_prompt, grid_seed, steps, guidance],
                           [grid, cells, grid_recipe], api_name="xy_grid", concurrency_id="gpu")
+        drawing.success(common.show_recipe, grid_recipe, [grid_code, grid_card], api_visibility="private")
         controls = {"models": models, "prompt_set": prompt_set, "prompts": prompts, "samples_per_prompt": samples,
                     "seed": seed, "grid_model": grid_model, "x": x, "x_values": x_values, "y": y,
                     "y_values": y_values, "prompt": grid_prompt, "grid_seed": grid_seed, "steps": steps,
