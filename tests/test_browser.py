@@ -235,3 +235,28 @@ def test_a_png_dropped_after_a_lesson_link_keeps_its_own_settings(page, app_url,
     expect(panel.get_by_label("gatys", exact=True)).to_be_checked()
     expect(panel.get_by_label("Seed", exact=True)).to_have_value("6")
     expect(strength).to_have_value("0.8")
+
+
+def test_the_evaluation_lab_runs_in_the_browser(page, app_url, tmp_path):
+    """A lesson link sets the held-out prompt set at one sample each; the report card, the worst prompts'
+    pictures and Show code follow; then a 3×1 X/Y grid."""
+    page.goto(f"{app_url}?tab=evaluate&prompt_set=heldout&samples_per_prompt=1")
+    expect(page.get_by_role("tab", name="Evaluation lab", exact=True)).to_have_attribute("aria-selected", "true")
+    panel = visible_panel(page)
+    page.evaluate(WATCH_PROGRESS, PROGRESS)
+    panel.get_by_role("button", name="Evaluate", exact=True).click()
+    expect(panel.get_by_text("Mode collapse", exact=False).first).to_be_visible()
+    expect(panel.locator("table").first).to_contain_text("builtin/shapes-t2i")
+    expect(panel.locator("table").first).to_contain_text("FID")
+    page.wait_for_function(OUTPUT_SHOWN, arg=panel.element_handle(), timeout=TIMEOUT_MS)  # the worst prompts
+    assert page.evaluate("window.sawProgress"), "no progress bar or progress text showed while it ran"
+    panel.get_by_text("Show code", exact=True).first.click()
+    expect(panel.locator(".cm-content").first).to_contain_text("from genart_playground import compare")
+    page.screenshot(path=str(screenshot_path(tmp_path, "evaluation_lab")), full_page=True)
+
+    panel.get_by_text("X/Y grid", exact=True).first.click()
+    values = panel.get_by_label("Y values")
+    values.fill("0")
+    panel.get_by_role("button", name="Draw the grid", exact=True).click()
+    expect(_image(panel, "Grid")).to_be_visible()
+    expect(panel.get_by_text('"x": "prompt"').first).to_be_attached()
