@@ -325,3 +325,14 @@ def test_show_code_makes_the_same_figures_again():
         second = again.metrics if made is result else again.table[0]
         assert {k: v for k, v in first.items() if k != "seconds_per_picture"} == \
             {k: v for k, v in second.items() if k != "seconds_per_picture"}
+
+
+def test_any_registered_model_can_be_judged(tiny_t2i, tiny_gan):
+    """Hub-style models run through the same path: a tiny random pipeline (32×32) and a tiny
+    unconditional GAN; their pictures are resized for the features and the checker."""
+    drawn = gp.evaluate(tiny_t2i, prompts=["a red circle", "a blue square"], samples_per_prompt=2)
+    assert drawn.images[0].size == (32, 32) and drawn.metadata["model"] == tiny_t2i
+    assert np.isfinite(drawn.metrics["fid"]) and 0.0 <= drawn.metrics["prompt_consistency"] <= 1.0
+    sampled = gp.evaluate(tiny_gan, task="gan", samples_per_prompt=1)
+    assert len(sampled.images) == 20 and "prompt_consistency" not in sampled.metrics  # no codes: no prompts
+    assert sampled.table == [] and np.isfinite(sampled.metrics["kid"])
