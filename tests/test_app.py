@@ -13,7 +13,7 @@ from runs import RUN
 
 UI_DIR = Path(__file__).resolve().parents[1] / "genart_playground" / "ui"
 # Every function of every family is an endpoint of the same name (the teaching views too).
-API_NAMES = {name for family in families.FAMILIES if family.tab for name in family.api}
+API_NAMES = {name for family in families.FAMILIES if family.tab for name in family.api if name not in family.python_only}
 
 
 @pytest.fixture(scope="module")

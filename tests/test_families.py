@@ -210,3 +210,8 @@ def test_the_explanation_covers_every_control(family):
     missing = [component.label for name, component in settings.controls.items()
                if name != "model" and not re.search(rf"\*\*{re.escape(component.label)}\.?\*\*", family.explanation)]
     assert not missing, f"{family.id}'s explanation does not name {missing}"
+
+
+@pytest.mark.parametrize("family", FAMILIES, ids=lambda f: f.id)
+def test_python_only_names_are_its_own_and_not_its_main_function(family):
+    assert set(family.python_only) <= set(family.api) and family.id not in family.python_only

@@ -58,6 +58,9 @@ class Family:
     kinds: tuple[Kind, ...] = ()  # the model kinds this family knows how to build
     models: tuple[ModelSpec, ...] = ()  # built-ins and registered Hub checkpoints
     api: dict[str, str] = field(default_factory=dict)  # public name -> "module:attribute" (functions, results)
+    # Public functions with no endpoint of their own: they take what a page cannot send (a list of PIL
+    # pictures) or another endpoint runs them (the lab's /evaluate is compare() over the models picked).
+    python_only: tuple[str, ...] = ()
     snippets: dict[str, str | Callable] = field(default_factory=dict)  # a result's metadata["task"] -> its code
     explanation: str = ""  # the tab's "How it works" text, tied to the controls on screen
     tab: str = ""  # the module whose build_tab(run=...) builds the tab; run maps api names to functions

@@ -117,6 +117,7 @@ FAMILY = Family(
          "evaluate_images": "genart_playground.adapters.evaluate:evaluate_images",
          "compare": "genart_playground.adapters.evaluate:compare",
          "xy_grid": "genart_playground.adapters.xy_grid:xy_grid"},
+    python_only=("evaluate_images", "compare"),
     snippets={"evaluate": snippet, "compare": compare_snippet, "xy_grid": grid_snippet},
     explanation=EXPLANATION,
     tab="genart_playground.ui.tab_evaluate",
