@@ -117,7 +117,9 @@ def test_settings_are_read_from_the_app_controls():
     finally:
         lesson_links.attach = original
     settings = lesson_links.settings_of(captured)
-    assert list(settings) == ["text_to_image", "style_transfer", "gan_interpolation", "vae_reconstruction"]
+    assert list(settings) == ["text_to_image", "style_transfer", "gan_interpolation", "vae_reconstruction", "evaluate"]
+    lab = settings["evaluate"]
+    assert "models" not in lab and lab["prompt_set"].choices == ("standard", "heldout", "typed")  # a list: no link
     gan = settings["gan_interpolation"]
     assert gan["frames"] == Setting("number", default=16, minimum=2, maximum=MAX_FRAMES, integer=True)
     assert gan["method"].choices == ("slerp", "lerp") and gan["seed_a"].integer
