@@ -34,6 +34,7 @@ MORE = {
     "coverage": "Coverage: share of real pictures with a generated one close by",
     "combination_coverage": "Combinations: share of the world's 72 colour×shape×background combinations seen",
     "evaluations_per_picture": "Network evaluations per picture (denoising steps, ×2 with guidance)",
+    "clip_score": "CLIP score: 100 × the cosine of picture and prompt in CLIP's space (when CLIP is cached)",
 }
 PROMPT_SET_CHOICES = [("Standard: 20 training combinations", "standard"),
                       ("Held out: 8 prompts of the 4 combinations never trained on", "heldout"),
@@ -59,19 +60,20 @@ def report_card(results: dict) -> str:
     if not results:
         return ""
     names = list(results)
-    lines = ["| Metric | Better | " + " | ".join(f"`{name}`" for name in names) + " |",
-             "|---|---|" + "---|" * len(names)]
+    lines = ["| Metric | " + " | ".join(f"`{name}`" for name in names) + " |", "|---|" + "---|" * len(names)]
     for key, (better, meaning) in [*HEADLINE.items(), *((k, ("", m)) for k, m in MORE.items())]:
         values = [results[name].metrics.get(key) for name in names]
         if all(value is None for value in values):
             continue
         shown = [("—" if value is None else f"{value:.4g}") for value in values]
-        lines.append(f"| {meaning} | {better} | " + " | ".join(shown) + " |")
+        name, _, rest = meaning.partition(":")
+        label = f"**{name}** ({better} is better):{rest}" if better else f"**{name}**:{rest}"
+        lines.append(f"| {label} | " + " | ".join(shown) + " |")
     verdicts = [f"- `{name}`: {result.mode_collapse.get('verdict', '')}" for name, result in results.items()]
     first = next(iter(results.values())).metadata
     return "\n".join([*lines, "", "**Mode collapse** (the checker's reading of the clean pictures):", *verdicts, "",
                       f"Features: `{first['features']}` ({first['feature_dim']} numbers); reference: "
-                      f"{first['reference']}; {first['samples']} pictures per model."])
+                      f"{first['reference']}; {first['samples']} pictures per model; CLIP: {first['clip']}."])
 
 
 def metric_frame(results: dict, key: str) -> pd.DataFrame:
@@ -204,7 +206,8 @@ def build_tab(run: dict):
             with gr.Row():
                 grid_model = common.model_dropdown("text_to_image", label="Grid model",
                                                    info="The text-to-image model that draws every cell.")
-                x = gr.Dropdown(list(GRID_AXES), value="prompt", label="X axis", info="The setting that varies across.")
+                x = gr.Dropdown(list(GRID_AXES), value="prompt", label="X axis",
+                                info="The setting that varies across (schedulers: euler, dpm++, ddim, ...).")
                 x_values = gr.Textbox(label="X values", value="a red circle, a blue square, a green diamond",
                                       max_length=limits.MAX_PROMPT_CHARS * 4,
                                       info=f"Separated by commas; up to {limits.MAX_GRID_VALUES}.")
