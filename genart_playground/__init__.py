@@ -9,7 +9,9 @@ until needed).
 
 import importlib
 
-from . import families
+from . import console, families
+
+console.quiet_library_notices()  # before transformers is imported: notices about this environment, not a request
 
 __version__ = "0.1.0"
 

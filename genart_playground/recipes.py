@@ -284,7 +284,7 @@ def diffusers_snippet(metadata: dict) -> str | None:
         f"from diffusers import DiffusionPipeline, {scheduler_class}",
         *where,
         "",
-        f"pipe = DiffusionPipeline.from_pretrained({source}{subfolder}, torch_dtype=torch.{dtype})",
+        f"pipe = DiffusionPipeline.from_pretrained({source}{subfolder}, dtype=torch.{dtype})",
         f"pipe.scheduler = {scheduler_class}.from_config(pipe.scheduler.config{scheduler_args})",
         f"pipe = pipe.to({device!r})",
         "# One CPU generator per image: the same noise on every device; image i uses seed + i.",

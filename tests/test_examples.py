@@ -51,3 +51,17 @@ def test_vae_reconstruction_example(tmp_path):
     source = Image.open(ROOT / "examples" / "images" / "shapes.png")
     assert Image.open(tmp_path / "vae_reconstruction.png").size == source.size
     assert "PSNR" in printed
+
+
+def test_the_readmes_python_snippet_runs_from_any_folder(tmp_path):
+    """`pip install -r requirements.txt` installs the package itself (`-e .`): the README's first Python
+    snippet runs in a folder that is not the checkout."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Use it from Python", 1)[1]
+    snippet = section.split("```python\n", 1)[1].split("```", 1)[0]
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    done = subprocess.run([sys.executable, "-c", snippet + "\nimport genart_playground; print(genart_playground.__file__)"],
+                          cwd=tmp_path, env={**env, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "circle.png").exists() and "psnr" in done.stdout
+    assert Path(done.stdout.strip().splitlines()[-1]).resolve() == ROOT / "genart_playground" / "__init__.py"

@@ -296,11 +296,11 @@ def guard_inputs(blocks) -> None:
                     raise gr.Error(f"`{label}` must be {what}, got {_short(payload)}.", print_exception=False)
             try:
                 return original(payload)
-            except gr.Error as error:  # Gradio's own message may quote the whole value: keep it short
-                message = str(error)
-                if len(message) <= MAX_MESSAGE_CHARS:
-                    raise
-                raise gr.Error(message[:MAX_MESSAGE_CHARS] + "…", print_exception=False) from None
+            except gr.Error as error:  # Gradio's own refusal (a slider's bound): name the control, keep it
+                message = str(error)  # short (it may quote the whole value), and print no traceback for it
+                if len(message) > MAX_MESSAGE_CHARS:
+                    message = message[:MAX_MESSAGE_CHARS] + "…"
+                raise gr.Error(f"`{label}`: {message}", print_exception=False) from None
             except Exception as error:  # noqa: BLE001  (any failure to read an input: say which, never blank)
                 raise gr.Error(f"`{label}` could not be read: {type(error).__name__}.", print_exception=False) \
                     from None
