@@ -248,6 +248,42 @@ def output_warnings(output, name: str) -> list[str]:
     return warnings
 
 
+SIZE_RATIO = 1.5  # a side this many times larger or smaller than the trained size gets a warning
+
+
+def request_warnings(rt: "Runtime", options: Options, *prompts: str) -> list[str]:
+    """What the model cannot do with this request, said in the result: words its closed vocabulary does
+    not have, a prompt longer than its tokenizer reads, a size far from the one it was trained at."""
+    warnings = []
+    tokenizer = getattr(rt.pipe, "tokenizer", None)
+    for prompt in (p for p in prompts if p):
+        if tokenizer is not None:
+            warnings += _prompt_warnings(tokenizer, prompt, closed=bool(options.spec.defaults.get("closed_vocabulary")))
+    trained = (options.spec.defaults.get("width") or rt.default_size(),
+               options.spec.defaults.get("height") or rt.default_size())
+    asked = (options.width or trained[0], options.height or trained[1])
+    if any(a > t * SIZE_RATIO or a * SIZE_RATIO < t for a, t in zip(asked, trained)):
+        warnings.append(f"{options.spec.name} was trained at {trained[0]}×{trained[1]}; at {asked[0]}×{asked[1]} it "
+                        "draws things at the wrong scale (often a repeating pattern or a cropped fragment).")
+    return warnings
+
+
+def _prompt_warnings(tokenizer, prompt: str, *, closed: bool) -> list[str]:
+    warnings = []
+    if closed:  # every word it knows is one token; any other word falls back to letters it never learned
+        words = dict.fromkeys(w.strip(".,;:!?\"'()").lower() for w in prompt.split())
+        unknown = [w for w in words if w and len(tokenizer.tokenize(w)) > 1]
+        if unknown:
+            warnings.append(f"the model does not know the word{'s' if len(unknown) > 1 else ''} "
+                            f"{', '.join(repr(w) for w in unknown)}: it was trained on a closed list of words, "
+                            "and ignores the rest.")
+    tokens, limit = tokenizer.tokenize(prompt), tokenizer.model_max_length - 2  # less the start and end tokens
+    if len(tokens) > limit:
+        kept = tokenizer.decode(tokenizer.convert_tokens_to_ids(tokens[:limit])).strip()
+        warnings.append(f"the prompt is {len(tokens)} tokens and the model reads {limit}: it used only \"{kept}\".")
+    return warnings
+
+
 def to_pil(images: np.ndarray) -> list[Image.Image]:
     return [Image.fromarray((image * 255).round().clip(0, 255).astype(np.uint8)) for image in images]
 

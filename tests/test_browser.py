@@ -260,3 +260,23 @@ def test_the_evaluation_lab_runs_in_the_browser(page, app_url, tmp_path):
     panel.get_by_role("button", name="Draw the grid", exact=True).click()
     expect(_image(panel, "Grid")).to_be_visible()
     expect(panel.get_by_text('"x": "prompt"').first).to_be_attached()
+
+
+def test_enter_generates_and_what_the_model_does_not_know_shows_beside_the_pictures(page, app_url):
+    """Issue 14 §3 and §4: Shift+Enter is a new line, Enter generates; a word the built-in model does not
+    know is named next to the pictures and stays there (not a toast)."""
+    page.goto(app_url)
+    expect(lesson_link(page)).to_have_value(app_url)
+    prompt = visible_panel(page).locator("textarea").first
+    prompt.fill("a red")
+    prompt.press("Shift+Enter")
+    prompt.type("cat")
+    expect(prompt).to_have_value("a red\ncat")
+    prompt.press("Enter")
+    notes = page.locator("#t2i-warnings")
+    expect(notes).to_be_visible()
+    expect(notes).to_contain_text("does not know the word 'cat'")
+    expect(prompt).to_have_value("a red\ncat")  # Enter ran it, and added no line
+    prompt.fill("a red circle")
+    prompt.press("Enter")
+    expect(notes).to_be_hidden()  # the next run knows every word: the note goes

@@ -22,7 +22,8 @@ EVENTS = {
     "compare_paths": "refuses", "reconstruct": "refuses", "compare": "refuses", "evaluate_models": "refuses",
     "draw_grid": "refuses",
     # chained steps: the recipe is size-checked; the step slider and the MP4 read server-side state
-    "show_recipe": "refuses", "show_recipe_with_diffusers": "refuses", "last_step": "ignores",
+    "show_recipe": "refuses", "show_recipe_with_diffusers": "refuses", "warnings_note": "refuses",
+    "last_step": "ignores",
     "show_step": "refuses", "walk_video": "ignores",
     # settings: a PNG's recipe (an upload only), the cascades (a name looked up), the user's own change
     "load": "refuses", "handler": "ignores", "_forget": "ignores", "open_link": "ignores",

@@ -12,7 +12,8 @@ from ..devices import make_generator
 from ..models import loading, registry
 from ..models.cache import cache
 from ..results import TimelineResult, base_metadata
-from ..diffusion import check_options, check_work, decode_latents, denoise, load_pipeline, output_warnings, to_pil
+from ..diffusion import (check_options, check_work, decode_latents, denoise, load_pipeline, output_warnings,
+                         request_warnings, to_pil)
 
 # TAESD decodes Stable Diffusion 1.x/2.x latents in milliseconds: the latents an SD VAE scales by
 # 0.18215. Other latents (SDXL's, scaled by 0.13025; the built-in model's) need their own VAE.
@@ -141,7 +142,7 @@ def denoising_timeline(prompt, *, model=None, negative_prompt="", steps=None, gu
     # 5. Decode the steps, draw the guidance maps, animate
     if progress is not None:
         progress(0.95, f"Decoding {len(noisy)} steps")
-    warnings = output_warnings(output, options.spec.name)
+    warnings = request_warnings(rt, options, prompt, options.negative_prompt) + output_warnings(output, options.spec.name)
     noisy_images, predicted_images = decode(decoder, noisy), decode(decoder, predicted)
     size = (options.width, options.height)
     top = float(torch.stack(differences).max()) if differences else 0.0  # one scale for all steps: comparable

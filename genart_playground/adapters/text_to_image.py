@@ -36,7 +36,8 @@ def text_to_image(prompt, *, model=None, negative_prompt="", num_images=1, steps
                                    num_images_per_prompt=num_images, generator=generators)
 
     # 5. Check the pixels and describe how to make them again
-    warnings = output_warnings(output, options.spec.name)
+    warnings = diffusion.request_warnings(rt, options, prompt, options.negative_prompt) + \
+        output_warnings(output, options.spec.name)
     o, pipe = options, rt.pipe
     metadata = base_metadata("text_to_image", o.spec, pipe.device, pipe.dtype, prompt=prompt,
                              negative_prompt=o.negative_prompt, num_images=num_images, steps=o.steps,

@@ -15,7 +15,7 @@ import torch
 from huggingface_hub import constants, snapshot_download
 from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 
-from .. import families
+from .. import console, families
 from ..devices import pick_device
 from .spec import ModelSpec
 
@@ -122,7 +122,9 @@ def load(spec: ModelSpec, *, progress=None):
     device = pick_device()
     folder = local_folder(spec, progress=progress)  # downloads may run side by side; builds may not
     with _BUILD_LOCK:
-        return _build(spec, folder, device)
+        model = _build(spec, folder, device)
+    console.quiet_library_notices()  # a library imported by the build (diffusers) has made its console handler
+    return model
 
 
 def _build(spec: ModelSpec, folder: Path, device):

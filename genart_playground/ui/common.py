@@ -207,6 +207,16 @@ def show_recipe(metadata):
     return recipes.code_snippet(metadata), recipes.reproducibility_card(metadata)
 
 
+@user_errors  # an oversized recipe: a message
+def warnings_note(metadata):
+    """A result's warnings (what the model could not do with the request), shown beside its pictures: unlike
+    a toast they stay. Hidden when there are none."""
+    warnings = _checked_recipe(metadata).get("warnings") if metadata else None
+    lines = [f"- {warning}" for warning in (warnings if isinstance(warnings, list) else []) if isinstance(warning, str)]
+    text = "**What the model could not do with this request:**\n" + "\n".join(lines) if lines else ""
+    return gr.update(value=text, visible=bool(lines))
+
+
 def show_recipe_with_diffusers(metadata):
     code, card = show_recipe(metadata)
     plain = ((recipes.diffusers_snippet(metadata) if metadata else None)

@@ -135,18 +135,27 @@ def model_settings(model) -> dict:
 CASCADES = [Cascade("model", ("model",), ("steps", "guidance", "width", "height", "scheduler"), model_settings)]
 
 
+# What the built-in model knows (its tokenizer is exactly these words: tests/test_text_to_image.py holds them
+# to shapes.vocabulary()); anything else gets a warning beside the result.
+KNOWN_WORDS = ("**What the built-in model knows** (64×64 pictures, 26 words; any other word is ignored and the "
+               "result says so): a *small* or *large* *red*, *orange*, *yellow*, *green*, *blue* or *purple* "
+               "*circle*, *square*, *triangle* or *diamond*, *on the left*, *on the right*, *in the center*, "
+               "*at the top* or *at the bottom*, *on a* *white*, *black* or *gray* *background*.")
+
+
 def build_tab(run: dict):
     """The tab; `run` holds the functions it calls, by name (text_to_image, denoising_timeline, diffusion_walk)."""
     generate_ = common.bind(generate, run, seconds=seconds_needed)
     timeline_ = common.bind(timeline, run, seconds=timeline_seconds)
     walk_ = common.bind(walk, run, seconds=walk_seconds)
     with gr.Tab("Text to image", id="text_to_image"):
-        gr.Markdown("Type a prompt and a diffusion model denoises random latents into an image that matches it. "
-                    "The built-in model knows the shapes world: coloured circles, squares, triangles and diamonds.")
+        gr.Markdown("Type a prompt and a diffusion model denoises random latents into an image that matches it.\n\n"
+                    + KNOWN_WORDS)
         explanations.how_it_works("text_to_image")
         with gr.Row():
             with gr.Column():
-                prompt = gr.Textbox(label="Prompt", value="a red circle on the left", lines=2,
+                # One line that grows to 4: Enter generates, Shift+Enter starts a new line (as in other generators).
+                prompt = gr.Textbox(label="Prompt", value="a red circle on the left", lines=1, max_lines=4,
                                     max_length=limits.MAX_PROMPT_CHARS, info="What the image should show.")
                 negative_prompt = gr.Textbox(label="Negative prompt", value="", max_length=limits.MAX_PROMPT_CHARS,
                                              info="What to steer away from (ignored when guidance is 0).")
@@ -175,6 +184,7 @@ def build_tab(run: dict):
             with gr.Column():
                 gallery = gr.Gallery(label="Images (each PNG carries its recipe)", format="png", type="filepath",
                                      columns=2, height="auto", interactive=False)
+                notes = gr.Markdown(visible=False, elem_id="t2i-warnings")  # the result's warnings, beside it
                 metadata = gr.JSON(label="Recipe (everything needed to make it again)")
                 *code, card = common.recipe_panel(diffusers=True)
                 recipe_file = common.recipe_file()
@@ -194,6 +204,7 @@ def build_tab(run: dict):
                                            height=256, elem_classes="pixel-art")
                 guidance_image = gr.Image(label="Where guidance pulls (|with prompt − without|)", type="filepath",
                                           interactive=False, height=256, elem_classes="pixel-art")
+            timeline_notes = gr.Markdown(visible=False, elem_id="timeline-warnings")
             timeline_gif = gr.File(label="Timeline GIF (noisy | predicted, per step)", height=80)
             with gr.Accordion("Every step", open=False):
                 noisy_steps = gr.Gallery(label="Noisy latents", format="png", type="filepath", columns=8,
@@ -232,6 +243,7 @@ def build_tab(run: dict):
                       prompt.submit(generate_, inputs, [gallery, metadata], api_visibility="private",
                                     concurrency_id="gpu")):
             event.success(common.show_recipe_with_diffusers, metadata, [*code, card], api_visibility="private")
+            event.success(common.warnings_note, metadata, notes, api_visibility="private", queue=False)
         step_pictures = [noisy_image, predicted_image, guidance_image]
         galleries = [noisy_steps, predicted_steps, guidance_steps]
         timeline_inputs = [prompt, negative_prompt, model, scheduler, steps, guidance, width, height, seed]
@@ -241,6 +253,8 @@ def build_tab(run: dict):
                                             api_name="denoising_timeline", concurrency_id="gpu")
         timeline_event.success(common.show_recipe_with_diffusers, timeline_metadata, [*code, card],
                                api_visibility="private")
+        timeline_event.success(common.warnings_note, timeline_metadata, timeline_notes, api_visibility="private",
+                               queue=False)
         timeline_event.success(last_step, made, step, api_visibility="private"
                                ).success(show_step, [step, made], step_pictures, api_visibility="private")
         step.input(show_step, [step, made], step_pictures, api_visibility="private")
