@@ -280,3 +280,36 @@ def test_enter_generates_and_what_the_model_does_not_know_shows_beside_the_pictu
     prompt.fill("a red circle")
     prompt.press("Enter")
     expect(notes).to_be_hidden()  # the next run knows every word: the note goes
+
+
+def test_stop_ends_a_long_run_and_a_short_job_does_not_wait_behind_it(page, app_url):
+    """Issue 14 §2: while a 1000-step style transfer runs, its button is disabled and Stop shows; a GAN walk
+    in another tab finishes meanwhile (its own lane); Stop ends the run and frees its lane at once."""
+    page.goto(f"{app_url}?tab=style_transfer&steps=1000&size=256")
+    expect(page.get_by_role("tab", name="Style transfer", exact=True)).to_have_attribute("aria-selected", "true")
+    panel = visible_panel(page)
+    panel.locator('[data-testid="dataset-cell-0-0"], button.gallery-item').first.click()  # content and style
+    run = panel.get_by_role("button", name="Transfer style", exact=True)
+    stop = panel.get_by_role("button", name="Stop", exact=True)
+    run.click()
+    expect(run).to_be_disabled()
+    expect(stop).to_be_visible()
+
+    page.get_by_role("tab", name="GAN interpolation", exact=True).click()
+    gan = visible_panel(page)
+    gan.get_by_role("button", name="Interpolate", exact=True).click()
+    page.wait_for_function(OUTPUT_SHOWN, arg=gan.element_handle(), timeout=TIMEOUT_MS)
+
+    page.get_by_role("tab", name="Style transfer", exact=True).click()
+    panel = visible_panel(page)
+    expect(stop).to_be_visible()  # the long run still goes: the walk did not wait for it
+    stop.click()
+    expect(stop).to_be_hidden()
+    expect(run).to_be_enabled()
+    steps = panel.get_by_label("Steps", exact=True)
+    steps.fill("5")
+    steps.press("Enter")
+    run.click()  # the lane is free: a short run starts at once and ends
+    expect(run).to_be_disabled()
+    expect(run).to_be_enabled()
+    expect(panel.get_by_text('"steps": 5').first).to_be_attached()

@@ -27,6 +27,8 @@ EVENTS = {
     "show_step": "refuses", "walk_video": "ignores",
     # settings: a PNG's recipe (an upload only), the cascades (a name looked up), the user's own change
     "load": "refuses", "handler": "ignores", "_forget": "ignores", "open_link": "ignores",
+    # a run button and its Stop button: no inputs
+    "_running": "ignores", "_idle": "ignores",
     # Gradio's own: an example row by its index
     "load_example": "refuses",
 }

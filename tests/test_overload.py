@@ -1,6 +1,7 @@
-"""Overload: a full queue answers "busy", the GPU limit holds, errors and cancels free the slot.
+"""Overload: a full queue answers "busy", each lane's limit holds, a short job does not wait behind long
+ones, errors and cancels free the slot.
 
-The app is build_demo() with a small queue (QUEUE_SIZE) and two GPU slots (CONCURRENCY), served on
+The app is build_demo() with a small queue (QUEUE_SIZE) and two slots per lane (CONCURRENCY), served on
 loopback and driven through gradio_client. The tiny pipeline's UNet is swapped for a wrapper that
 counts the denoising steps running at once and can hold them, so timing is in the test's hands.
 """
@@ -111,11 +112,11 @@ def test_a_full_queue_answers_busy_and_the_rest_complete(client, probes, tiny_t2
 
     args = t2i_args(tiny_t2i)
     probes.in_flight.released.clear()  # hold every model call
-    # One event per GPU slot (one pipeline runs one request at a time, so a GAN takes the second).
-    running = [client.submit(*args, api_name="/text_to_image"),
-               client.submit(0, 1, tiny_gan, 4, "slerp", 1.0, api_name="/gan_interpolation")]
+    # Both slots of the long lane busy (the pipeline's lock lets one denoise at a time: the other waits
+    # for it inside its slot), the queue empty.
+    running = [client.submit(*args, api_name="/text_to_image") for _ in range(CONCURRENCY)]
     probes.unet.wait_for_calls(1)
-    probes.gan.wait_for_calls(1)  # both GPU slots busy, the queue empty
+    time.sleep(1.0)  # the second has taken its slot and waits for the pipeline
 
     def submit_and_wait(_):
         job = client.submit(*args, api_name="/text_to_image")
@@ -134,20 +135,32 @@ def test_a_full_queue_answers_busy_and_the_rest_complete(client, probes, tiny_t2
     assert all("Queue is full" in str(error) for error in busy)
     done = [a for a in answers if not isinstance(a, Exception)]
     assert len(done) == QUEUE_SIZE and all(len(gallery) == 1 for gallery, _ in done)
-    assert [len(job.result(timeout=60)[0]) for job in running] == [1, 4]
+    assert [len(job.result(timeout=60)[0]) for job in running] == [1, 1]
     assert probes.in_flight.most <= CONCURRENCY
 
 
-def test_gpu_events_never_exceed_the_concurrency_limit(client, probes, tiny_t2i, tiny_gan):
-    probes.unet.delay = probes.gan.delay = 0.05  # long enough for events to overlap if they could
-    args = t2i_args(tiny_t2i)
-    jobs = [client.submit(*args, api_name="/text_to_image") for _ in range(2)]
-    # Four at once can find the queue full (3) before the server has started the first: wait for it.
+def test_a_short_job_does_not_wait_behind_long_ones(client, probes, tiny_t2i, tiny_gan):
+    """The GAN has a lane of its own (issue 14 §2): with the long lane full and a job waiting in it, a walk
+    runs at once."""
+    probes.gan.in_flight = InFlight()  # hold only the diffusion model's steps
+    probes.in_flight.released.clear()
+    long_runs = [client.submit(*t2i_args(tiny_t2i), api_name="/text_to_image") for _ in range(CONCURRENCY + 1)]
     probes.unet.wait_for_calls(1)
-    jobs += [client.submit(0, 1, tiny_gan, 4, "slerp", 1.0, api_name="/gan_interpolation") for _ in range(2)]
+    time.sleep(1.0)  # the long lane's slots are taken and one job waits in its queue
+    walk = client.submit(0, 1, tiny_gan, 4, "slerp", 1.0, api_name="/gan_interpolation")
+    frames = walk.result(timeout=30)[0]
+    assert len(frames) == 4 and all(not job.done() for job in long_runs)  # the walk is done, the long runs held
+    probes.in_flight.released.set()
+    assert all(len(job.result(timeout=60)[0]) == 1 for job in long_runs)
+
+
+def test_a_lanes_events_never_exceed_its_concurrency_limit(client, probes, tiny_gan):
+    probes.gan.delay = 0.2  # long enough for walks to overlap if they could
+    jobs = [client.submit(seed, seed + 1, tiny_gan, 4, "slerp", 1.0, api_name="/gan_interpolation")
+            for seed in range(QUEUE_SIZE)]
     for job in jobs:
         job.result(timeout=60)
-    assert probes.in_flight.most == CONCURRENCY  # they did overlap, up to the limit and no further
+    assert probes.in_flight.most == CONCURRENCY  # they did overlap, up to the lane's limit and no further
 
 
 def test_a_job_that_raises_does_not_block_the_next(client, probes, tiny_t2i):

@@ -39,7 +39,8 @@ def build_demo() -> gr.Blocks:
         lesson_links.attach(demo, tabs, tab_settings, link, notice)
     # Every event's inputs, with or without an api_name: a malformed value gets a message, never `error: null`.
     gradio_internals.guard_inputs(demo)
-    # Every model-heavy event shares concurrency_id="gpu": CONCURRENCY runs at a time, QUEUE_SIZE may wait.
+    # Model events run in lanes (common.MODEL_LANES: long runs, the GAN, the autoencoders), each a queue of
+    # its own with CONCURRENCY slots: a short job never waits behind a long one. QUEUE_SIZE may wait.
     demo.queue(default_concurrency_limit=settings.CONCURRENCY, max_size=settings.QUEUE_SIZE)
     return demo
 

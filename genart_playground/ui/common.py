@@ -33,6 +33,50 @@ _MARKS = {
 _SEPARATOR = "  "
 
 
+# Queue lanes ---------------------------------------------------------------------------------
+
+# Each lane is a queue of its own (Gradio's concurrency_id), with its own slots, positions and
+# estimates: a 2-second GAN walk never waits behind an 11-minute style transfer. "gpu" holds the
+# runs that take seconds to minutes (diffusion, style transfer, the evaluation lab); the GAN and the
+# autoencoders are one pass of a network each.
+LONG_LANE = "gpu"
+GAN_LANE = "gan"
+AUTOENCODER_LANE = "autoencoder"
+MODEL_LANES = (LONG_LANE, GAN_LANE, AUTOENCODER_LANE)  # a public visitor's jobs are counted across all three
+
+
+# Stop ----------------------------------------------------------------------------------------
+
+_QUIET = {"queue": False, "api_visibility": "private", "show_progress": "hidden"}
+
+
+def run_button(label: str, **options) -> tuple[gr.Button, gr.Button]:
+    """A run button and its Stop button, in a row. The button's first listener disables it and shows Stop
+    (the page runs a click's listeners in the order they were added: this one must come before the run's)."""
+    with gr.Row():
+        button = gr.Button(label, **options)
+        stop = gr.Button("Stop", variant="stop", visible=False)
+    button.click(_running, None, [button, stop], **_QUIET)
+    return button, stop
+
+
+def _running():
+    return gr.update(interactive=False), gr.update(visible=True)
+
+
+def _idle():
+    return gr.update(interactive=True), gr.update(visible=False)
+
+
+def stoppable(button: gr.Button, stop: gr.Button, *events) -> None:
+    """When the runs end the button comes back and Stop goes. Stop cancels them: a run ends at its next
+    step, because every adapter reports progress between steps and the progress bridge raises
+    `Cancelled` once the run is cancelled; its lane's slot is free at once."""
+    for event in events:
+        event.then(_idle, None, [button, stop], **_QUIET)
+    stop.click(_idle, None, [button, stop], cancels=list(events), **_QUIET)
+
+
 # Progress ------------------------------------------------------------------------------------
 
 def bridge(progress: gr.Progress):

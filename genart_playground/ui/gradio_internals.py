@@ -81,8 +81,8 @@ def running_event(event_id: str):
                 None)
 
 
-def jobs_of(blocks, visitor: str, concurrency_id: str) -> int:
-    """How many events of `concurrency_id` the visitor has waiting in the queue or running now."""
+def jobs_of(blocks, visitor: str, concurrency_ids: tuple[str, ...]) -> int:
+    """How many events of these concurrency ids (queue lanes) the visitor has waiting or running now."""
     from .request_limits import visitor_of
 
     def sender(event) -> str:
@@ -90,7 +90,7 @@ def jobs_of(blocks, visitor: str, concurrency_id: str) -> int:
         headers = {key.lower().encode(): value.encode() for key, value in getattr(request, "headers", {}).items()}
         client = getattr(request, "client", None)
         return visitor_of(headers, (client.host, client.port) if client else None)
-    return sum(1 for event in _events(blocks) if event.concurrency_id == concurrency_id and sender(event) == visitor)
+    return sum(1 for event in _events(blocks) if event.concurrency_id in concurrency_ids and sender(event) == visitor)
 
 
 # The temporary-file sweep --------------------------------------------------------------------------
@@ -296,8 +296,12 @@ def guard_inputs(blocks) -> None:
                     raise gr.Error(f"`{label}` must be {what}, got {_short(payload)}.", print_exception=False)
             try:
                 return original(payload)
-            except gr.Error as error:  # Gradio's own refusal (a slider's bound): name the control, keep it
-                message = str(error)  # short (it may quote the whole value), and print no traceback for it
+            except gr.Error as error:
+                if not getattr(error, "print_exception", True):
+                    raise  # the project's own message (an upload check's): it says all it should
+                # Gradio's own refusal (a slider's bound): name the control, keep it short (it may quote
+                # the whole value), and print no traceback for it.
+                message = str(error)
                 if len(message) > MAX_MESSAGE_CHARS:
                     message = message[:MAX_MESSAGE_CHARS] + "…"
                 raise gr.Error(f"`{label}`: {message}", print_exception=False) from None

@@ -13,6 +13,7 @@ import re
 
 from .. import limits, settings
 from . import gradio_internals
+from .common import MODEL_LANES
 
 
 class BodyTooLarge(Exception):
@@ -122,7 +123,7 @@ async def _read_body(receive) -> tuple[bytes, list]:
 
 
 class OneJobPerVisitor:
-    """Public deployments only: at most `limits.MAX_JOBS_PER_VISITOR` model jobs ("gpu" queue) per visitor."""
+    """Public deployments only: at most `limits.MAX_JOBS_PER_VISITOR` model jobs (in any lane) per visitor."""
 
     def __init__(self, app):
         self.app = app
@@ -140,8 +141,8 @@ class OneJobPerVisitor:
         blocks = scope["app"].get_blocks() if hasattr(scope.get("app"), "get_blocks") else None
         fn = _target(blocks, path, body)
         visitor = visitor_of(dict(scope.get("headers") or []), scope.get("client"))
-        if fn is not None and fn.concurrency_id == "gpu" and \
-                gradio_internals.jobs_of(blocks, visitor, "gpu") >= limits.MAX_JOBS_PER_VISITOR:
+        if fn is not None and fn.concurrency_id in MODEL_LANES and \
+                gradio_internals.jobs_of(blocks, visitor, MODEL_LANES) >= limits.MAX_JOBS_PER_VISITOR:
             payload = json.dumps({"error": BUSY_VISITOR}).encode()
             await send({"type": "http.response.start", "status": 429,
                         "headers": [(b"content-type", b"application/json"),

@@ -185,7 +185,7 @@ def build_tab(run: dict):
                                     info="Pictures per prompt, each with its own seed.")
                 seed = gr.Number(label="Seed", value=0, precision=0, minimum=0, maximum=limits.MAX_SEED,
                                  info="The first picture's seed; the same seed gives the same figures.")
-                run_button = gr.Button("Evaluate", variant="primary")
+                run_button, stop = common.run_button("Evaluate", variant="primary")
             with gr.Column(scale=2):
                 card = gr.Markdown(label="Report card")
                 with gr.Row():
@@ -223,7 +223,7 @@ def build_tab(run: dict):
                                   info="Denoising steps, when no axis is the steps.")
                 guidance = gr.Slider(label="Guidance", minimum=0.0, maximum=limits.MAX_GUIDANCE, step=0.5, value=4.0,
                                      info="How hard the prompt pulls, when no axis is the guidance.")
-            grid_button = gr.Button("Draw the grid")
+            grid_button, grid_stop = common.run_button("Draw the grid")
             grid = gr.Image(label="Grid", type="filepath", format="png", interactive=False)
             cells = gr.Dataframe(label="Each cell: what the checker read", interactive=False)
             grid_recipe = gr.JSON(label="Grid recipe")
@@ -232,12 +232,14 @@ def build_tab(run: dict):
         evaluation = run_button.click(common.bind(evaluate_models, run, seconds=seconds_needed),
                                       [models, prompt_set, prompts, samples, seed],
                                       [card, *charts, worst, combinations, table, metadata], api_name="evaluate",
-                                      concurrency_id="gpu")
+                                      concurrency_id=common.LONG_LANE)
         evaluation.success(common.show_recipe, metadata, [code, card_code], api_visibility="private")
         drawing = grid_button.click(common.bind(draw_grid, run, seconds=grid_seconds_needed),
                           [grid_model, x, x_values, y, y_values, grid_prompt, grid_seed, steps, guidance],
-                          [grid, cells, grid_recipe], api_name="xy_grid", concurrency_id="gpu")
+                          [grid, cells, grid_recipe], api_name="xy_grid", concurrency_id=common.LONG_LANE)
         drawing.success(common.show_recipe, grid_recipe, [grid_code, grid_card], api_visibility="private")
+        common.stoppable(run_button, stop, evaluation)
+        common.stoppable(grid_button, grid_stop, drawing)
         controls = {"models": models, "prompt_set": prompt_set, "prompts": prompts, "samples_per_prompt": samples,
                     "seed": seed, "grid_model": grid_model, "x": x, "x_values": x_values, "y": y,
                     "y_values": y_values, "prompt": grid_prompt, "grid_seed": grid_seed, "steps": steps,

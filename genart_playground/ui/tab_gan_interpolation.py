@@ -137,12 +137,12 @@ def build_tab(run: dict):
         walk = run_button.click(common.bind(interpolate, run, seconds=seconds_needed),
                                 [seed_a, seed_b, model, frames, method, truncation],
                                 [gallery, animation, metadata, made], api_name="gan_interpolation",
-                                concurrency_id="gpu")
+                                concurrency_id=common.GAN_LANE)
         walk.success(common.show_recipe, metadata, [code, card], api_visibility="private")
         walk.success(walk_video, made, video, api_visibility="private")
         compare.click(common.bind(compare_paths, run, seconds=comparison_seconds_needed),
                       [seed_a, seed_b, model, frames, truncation], [strips, pair_animation, pair_video, norms],
-                      api_name="gan_path_comparison", concurrency_id="gpu")
+                      api_name="gan_path_comparison", concurrency_id=common.GAN_LANE)
         gr.Examples(EXAMPLES, [seed_a, seed_b, frames, method, truncation], label="Example walks",
                     cache_examples=False)
         controls = {"seed_a": seed_a, "seed_b": seed_b, "model": model, "frames": frames, "method": method,

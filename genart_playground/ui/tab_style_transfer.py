@@ -165,7 +165,7 @@ def build_tab(run: dict):
                                      info="Same seed and settings: same result.")
                     preserve_color = gr.Checkbox(label="Keep the content's colours", value=False,
                                                  info="Take only texture from the style, not its palette.")
-                run_button = gr.Button("Transfer style", variant="primary")
+                run_button, stop = common.run_button("Transfer style", variant="primary")
             with gr.Column():
                 result = gr.Image(label="Stylised image (the PNG carries its recipe)", type="filepath", format="png",
                                   interactive=False, height=256, elem_classes="pixel-art")
@@ -177,10 +177,12 @@ def build_tab(run: dict):
                 code, card = common.recipe_panel()
                 recipe_file = common.recipe_file()
 
-        run_button.click(common.bind(stylise, run, seconds=seconds_needed),
-                         [content, style_image, style_prompt, method, model, steps, size, strength, seed, preserve_color],
-                         [result, losses, intermediates, metadata], api_name="style_transfer", concurrency_id="gpu"
-                         ).success(common.show_recipe, metadata, [code, card], api_visibility="private")
+        transfer = run_button.click(
+            common.bind(stylise, run, seconds=seconds_needed),
+            [content, style_image, style_prompt, method, model, steps, size, strength, seed, preserve_color],
+            [result, losses, intermediates, metadata], api_name="style_transfer", concurrency_id=common.LONG_LANE)
+        transfer.success(common.show_recipe, metadata, [code, card], api_visibility="private")
+        common.stoppable(run_button, stop, transfer)
         gr.Examples([[common.example_image(c), common.example_image(s) if s else None, p, m]
                      for c, s, p, m in EXAMPLES],
                     [content, style_image, style_prompt, method], label="Examples", cache_examples=False)

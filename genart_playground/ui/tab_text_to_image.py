@@ -180,7 +180,7 @@ def build_tab(run: dict):
                                            info="Image i uses seed + i.")
                     seed = gr.Number(label="Seed", value=0, precision=0, minimum=0, maximum=limits.MAX_SEED,
                                      info="Same seed and settings: same image.")
-                run_button = gr.Button("Generate", variant="primary")
+                run_button, stop = common.run_button("Generate", variant="primary")
             with gr.Column():
                 gallery = gr.Gallery(label="Images (each PNG carries its recipe)", format="png", type="filepath",
                                      columns=2, height="auto", interactive=False)
@@ -194,7 +194,7 @@ def build_tab(run: dict):
                         "clean image the model predicts from them (x0), and where the prompt pulls hardest "
                         "(the difference between the model's prediction with and without the prompt; "
                         "only when guidance is above 1). Uses the settings above, with one image.")
-            timeline_run = gr.Button("Show the denoising steps")
+            timeline_run, timeline_stop = common.run_button("Show the denoising steps")
             step = gr.Slider(label="Step", minimum=1, maximum=2, step=1, value=1, interactive=False,
                              info="Which denoising step to show; no model runs when you move it.")
             with gr.Row():
@@ -227,7 +227,7 @@ def build_tab(run: dict):
                                    info="The last frame's seed; empty: the seed above.")
                 walk_frames = gr.Slider(label="Frames", minimum=2, maximum=limits.MAX_FRAMES, step=1, value=8,
                                         info="Images along the way, both ends included; each is a full run.")
-            walk_run = gr.Button("Walk")
+            walk_run, walk_stop = common.run_button("Walk")
             with gr.Row():
                 walk_animation = gr.Image(label="Animation (GIF)", type="filepath", interactive=False, height=256,
                                           elem_classes="pixel-art")
@@ -238,19 +238,22 @@ def build_tab(run: dict):
 
         inputs = [prompt, negative_prompt, model, scheduler, num_images, steps, guidance, width, height, seed]
         # The code and card follow from the metadata in a second, private step: the API's outputs stay as they were.
-        for event in (run_button.click(generate_, inputs, [gallery, metadata], api_name="text_to_image",
-                                       concurrency_id="gpu"),
-                      prompt.submit(generate_, inputs, [gallery, metadata], api_visibility="private",
-                                    concurrency_id="gpu")):
+        generations = (run_button.click(generate_, inputs, [gallery, metadata], api_name="text_to_image",
+                                        concurrency_id=common.LONG_LANE),
+                       prompt.submit(generate_, inputs, [gallery, metadata], api_visibility="private",
+                                     concurrency_id=common.LONG_LANE))
+        for event in generations:
             event.success(common.show_recipe_with_diffusers, metadata, [*code, card], api_visibility="private")
             event.success(common.warnings_note, metadata, notes, api_visibility="private", queue=False)
+        common.stoppable(run_button, stop, *generations)
         step_pictures = [noisy_image, predicted_image, guidance_image]
         galleries = [noisy_steps, predicted_steps, guidance_steps]
         timeline_inputs = [prompt, negative_prompt, model, scheduler, steps, guidance, width, height, seed]
         made = gr.State(None)  # the timeline's step files, kept on the server for the step slider
         timeline_event = timeline_run.click(timeline_, timeline_inputs,
                                             [*galleries, timeline_gif, timeline_metadata, made],
-                                            api_name="denoising_timeline", concurrency_id="gpu")
+                                            api_name="denoising_timeline", concurrency_id=common.LONG_LANE)
+        common.stoppable(timeline_run, timeline_stop, timeline_event)
         timeline_event.success(common.show_recipe_with_diffusers, timeline_metadata, [*code, card],
                                api_visibility="private")
         timeline_event.success(common.warnings_note, timeline_metadata, timeline_notes, api_visibility="private",
@@ -258,11 +261,11 @@ def build_tab(run: dict):
         timeline_event.success(last_step, made, step, api_visibility="private"
                                ).success(show_step, [step, made], step_pictures, api_visibility="private")
         step.input(show_step, [step, made], step_pictures, api_visibility="private")
-        walk_run.click(walk_, [*timeline_inputs, prompt_b, seed_b, walk_frames],
-                       [walk_animation, walk_video, walk_gallery, walk_metadata],
-                       api_name="diffusion_walk", concurrency_id="gpu"
-                       ).success(common.show_recipe_with_diffusers, walk_metadata, [*code, card],
-                                 api_visibility="private")
+        walking = walk_run.click(walk_, [*timeline_inputs, prompt_b, seed_b, walk_frames],
+                                 [walk_animation, walk_video, walk_gallery, walk_metadata],
+                                 api_name="diffusion_walk", concurrency_id=common.LONG_LANE)
+        walking.success(common.show_recipe_with_diffusers, walk_metadata, [*code, card], api_visibility="private")
+        common.stoppable(walk_run, walk_stop, walking)
         gr.Examples(EXAMPLE_PROMPTS, [prompt, seed], label="Prompts the built-in model knows", cache_examples=False)
         settings = TabSettings({"prompt": prompt, "negative_prompt": negative_prompt, "model": model,
                                 "scheduler": scheduler, "num_images": num_images, "steps": steps, "guidance": guidance,

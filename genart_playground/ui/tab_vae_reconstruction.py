@@ -162,14 +162,14 @@ def build_tab(run: dict):
 
         run_button.click(common.bind(reconstruct, run, seconds=seconds_needed), [image, model, latent_noise, seed],
                          [reconstruction, error_map, latents, metrics, metadata],
-                         api_name="vae_reconstruction", concurrency_id="gpu"
+                         api_name="vae_reconstruction", concurrency_id=common.AUTOENCODER_LANE
                          ).success(common.show_recipe, metadata, [code, card], api_visibility="private")
         compare_run.click(common.bind(compare, run, seconds=comparison_seconds_needed),
                           [image, model, compare_model, latent_noise, seed], [*sides, both_metrics],
-                          api_name="vae_compare", concurrency_id="gpu")
+                          api_name="vae_compare", concurrency_id=common.AUTOENCODER_LANE)
         walk_run.click(common.bind(walk, run, seconds=walk_seconds_needed), [image_a, image_b, model, walk_frames],
                        [walk_animation, walk_video, walk_gallery, walk_metadata],
-                       api_name="vae_walk", concurrency_id="gpu"
+                       api_name="vae_walk", concurrency_id=common.AUTOENCODER_LANE
                        ).success(common.show_recipe, walk_metadata, [code, card], api_visibility="private")
         gr.Examples([[common.example_image(name)] for name in EXAMPLES], [image], label="Example images",
                     cache_examples=False)
