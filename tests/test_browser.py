@@ -313,3 +313,24 @@ def test_stop_ends_a_long_run_and_a_short_job_does_not_wait_behind_it(page, app_
     expect(run).to_be_disabled()
     expect(run).to_be_enabled()
     expect(panel.get_by_text('"steps": 5').first).to_be_attached()
+
+
+def test_the_run_history_puts_an_earlier_runs_settings_back(page, app_url):
+    """Issue 14 §4: each tab lists this session's runs with their recipes; one click restores a run."""
+    page.goto(f"{app_url}?seed=3")
+    expect(lesson_link(page)).to_have_value(f"{app_url}?tab=text_to_image&seed=3")
+    panel = visible_panel(page)
+    seed = panel.get_by_label("Seed", exact=True)
+    generate = panel.get_by_role("button", name="Generate", exact=True)
+    generate.click()
+    expect(panel.get_by_text('"seed": 3').first).to_be_attached()
+    seed.fill("7")
+    seed.press("Tab")
+    generate.click()
+    expect(panel.get_by_text('"seed": 7').first).to_be_attached()
+    panel.get_by_text("This session's runs", exact=True).click()
+    runs = panel.locator(".run-history label")
+    expect(runs).to_have_count(2)
+    expect(runs.nth(0)).to_contain_text("2. “a red circle on the left” · seed 7")  # newest first
+    runs.nth(1).click()
+    expect(seed).to_have_value("3")

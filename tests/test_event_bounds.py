@@ -29,6 +29,8 @@ EVENTS = {
     "load": "refuses", "handler": "ignores", "_forget": "ignores", "open_link": "ignores",
     # a run button and its Stop button: no inputs
     "_running": "ignores", "_idle": "ignores",
+    # the session's run history: a recipe (size-checked) remembered; a row of the server's own list put back
+    "remember": "refuses", "restore_run": "ignores",
     # Gradio's own: an example row by its index
     "load_example": "refuses",
 }

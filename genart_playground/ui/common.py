@@ -231,7 +231,7 @@ def recipe_panel(*, diffusers: bool = False) -> tuple:
 MAX_RECIPE_BYTES = 64 * 2**10  # a recipe is a few KB; the "Show code" step reads it back from the page
 
 
-def _checked_recipe(metadata) -> dict:
+def checked_recipe(metadata) -> dict:
     """The recipe the page sends back for "Show code": a dict of at most MAX_RECIPE_BYTES."""
     import json
 
@@ -247,7 +247,7 @@ def show_recipe(metadata):
     """A result's metadata -> the code snippet and the reproducibility card."""
     if not metadata:
         return "", recipes.reproducibility_card({})
-    metadata = _checked_recipe(metadata)
+    metadata = checked_recipe(metadata)
     return recipes.code_snippet(metadata), recipes.reproducibility_card(metadata)
 
 
@@ -255,7 +255,7 @@ def show_recipe(metadata):
 def warnings_note(metadata):
     """A result's warnings (what the model could not do with the request), shown beside its pictures: unlike
     a toast they stay. Hidden when there are none."""
-    warnings = _checked_recipe(metadata).get("warnings") if metadata else None
+    warnings = checked_recipe(metadata).get("warnings") if metadata else None
     lines = [f"- {warning}" for warning in (warnings if isinstance(warnings, list) else []) if isinstance(warning, str)]
     text = "**What the model could not do with this request:**\n" + "\n".join(lines) if lines else ""
     return gr.update(value=text, visible=bool(lines))

@@ -97,21 +97,73 @@ def _forget():
     return None
 
 
+def _recipe_updates(settings: TabSettings, recipe: dict, current, *, model_task: str) -> list:
+    """A recipe -> the updates of every control, and the pending values (see `apply`)."""
+    from . import common
+
+    names = list(settings.controls)
+    values = settings.from_recipe(recipe) if (recipe and settings.from_recipe) else \
+        common.recipe_values(recipe, names, model_task=model_task)
+    updates, pending = settings.apply(values, dict(zip(names, current)))
+    return [updates.get(name, gr.update()) for name in names] + [pending]
+
+
 def restore_from_png(box, task: str, settings: TabSettings, *, model_task: str) -> None:
     """Wire `box` so a PNG this tab made sets its settings (through `apply`, the cascades keeping them)."""
     from . import common, gradio_internals
 
-    names = list(settings.controls)
-
     @common.user_errors  # a path the upload route did not write, a PNG over the pixel cap: a message
     def load(path, *current):
         path = gradio_internals.check_uploaded(path) if path else path
-        recipe = common.tab_recipe(path, task)
-        values = settings.from_recipe(recipe) if (recipe and settings.from_recipe) else \
-            common.recipe_values(recipe, names, model_task=model_task)
-        updates, pending = settings.apply(values, dict(zip(names, current)))
-        return [updates.get(name, gr.update()) for name in names] + [pending]
+        return _recipe_updates(settings, common.tab_recipe(path, task), current, model_task=model_task)
 
     # Reading a recipe is cheap but not free (a 20 MB file): a few at a time, beside the model queue.
     box.upload(load, [box, *settings.controls.values()], [*settings.controls.values(), settings.pending],
                api_visibility="private", concurrency_limit=RECIPE_CONCURRENCY, concurrency_id="recipes")
+
+
+HISTORY_LENGTH = 12  # runs a tab remembers in this session, newest first
+SUMMARY_KEYS = ("prompt", "seed", "seed_a", "seed_b", "method", "frames", "steps", "guidance", "strength",
+                "size", "truncation", "latent_noise", "model")
+
+
+def summary(recipe: dict) -> str:
+    """One line that tells runs apart: "“a red circle” · seed 3 · steps 20 · ... · builtin/shapes-t2i"."""
+    parts = []
+    for key in SUMMARY_KEYS:
+        value = recipe.get(key)
+        if value is None or value == "":
+            continue
+        parts.append(f"“{value}”" if key == "prompt" else str(value) if key == "model" else f"{key} {value}")
+    return " · ".join(parts)[:200]
+
+
+def run_history(settings: TabSettings, events, metadata, *, task: str, model_task: str) -> None:
+    """This session's runs of the tab, newest first, each with its recipe: selecting one puts its settings
+    back (as a recipe PNG would). The runs are kept on the server (gr.State), per browser session."""
+    from . import common
+
+    with gr.Accordion("This session's runs", open=False):
+        listed = gr.Radio(choices=[], type="index", label="Select a run to put its settings back",
+                          info="Newest first; each keeps its recipe for as long as this page is open.",
+                          elem_classes="run-history")
+    kept = gr.State([])
+    quiet = {"api_visibility": "private", "queue": False, "show_progress": "hidden"}
+
+    @common.user_errors  # a recipe over the size limit: a message
+    def remember(recipe, runs):
+        recipe = common.checked_recipe(recipe) if recipe else None
+        if not recipe or recipe.get("task") != task:
+            return gr.update(), runs
+        runs = [{"number": (runs[0]["number"] + 1) if runs else 1, "recipe": recipe}, *runs][:HISTORY_LENGTH]
+        return gr.update(choices=[f"{run['number']}. {summary(run['recipe'])}" for run in runs], value=None), runs
+
+    def restore_run(runs, row, *current):
+        if not isinstance(row, int) or not 0 <= row < len(runs or []):
+            return [gr.update() for _ in settings.controls] + [gr.update()]
+        return _recipe_updates(settings, runs[row]["recipe"], current, model_task=model_task)
+
+    for event in events:
+        event.success(remember, [metadata, kept], [listed, kept], **quiet)
+    listed.input(restore_run, [kept, listed, *settings.controls.values()],
+                 [*settings.controls.values(), settings.pending], **quiet)

@@ -13,7 +13,7 @@ import pandas as pd
 from .. import imaging, limits, uploads
 from ..latents import METHODS, expected_norm
 from . import common, explanations
-from .settings_flow import TabSettings, restore_from_png
+from .settings_flow import TabSettings, restore_from_png, run_history
 
 EXAMPLES = [[0, 1, 16, "slerp", 1.0], [7, 42, 24, "lerp", 1.0], [3, 11, 16, "slerp", 0.7]]
 
@@ -150,4 +150,5 @@ def build_tab(run: dict):
         settings = TabSettings(controls)
         settings.wire()
         restore_from_png(recipe_file, "gan_interpolation", settings, model_task="gan_interpolation")
+        run_history(settings, [walk], metadata, task="gan_interpolation", model_task="gan_interpolation")
     return settings

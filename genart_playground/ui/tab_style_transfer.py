@@ -15,7 +15,7 @@ from ..adapters.style_transfer import DEFAULT_STRENGTH, METHODS
 from ..models import registry
 from . import common, explanations
 from .image_input import upload_image
-from .settings_flow import Cascade, TabSettings, restore_from_png
+from .settings_flow import Cascade, TabSettings, restore_from_png, run_history
 from .streaming import Streamed
 
 MODEL_TASK = {"gatys": "style_transfer", "img2img": "text_to_image"}
@@ -191,4 +191,5 @@ def build_tab(run: dict):
                                CASCADES, shown={"style_image": style_image}, from_recipe=recipe_settings)
         settings.wire()
         restore_from_png(recipe_file, "style_transfer", settings, model_task="style_transfer")
+        run_history(settings, [transfer], metadata, task="style_transfer", model_task="style_transfer")
     return settings

@@ -6,7 +6,7 @@ from .. import limits
 from ..diffusion import SCHEDULERS
 from ..models import registry
 from . import common, explanations
-from .settings_flow import Cascade, TabSettings, restore_from_png
+from .settings_flow import Cascade, TabSettings, restore_from_png, run_history
 
 MODEL_DEFAULT = "model default"
 EXAMPLE_PROMPTS = [
@@ -273,4 +273,5 @@ def build_tab(run: dict):
                                CASCADES, from_recipe=recipe_settings)
         settings.wire()
         restore_from_png(recipe_file, "text_to_image", settings, model_task="text_to_image")
+        run_history(settings, generations, metadata, task="text_to_image", model_task="text_to_image")
     return settings

@@ -16,7 +16,7 @@ from ..adapters.vae_walk import MAX_WALK_FRAMES
 from ..models import registry
 from ..models.loading import availability
 from . import common, explanations
-from .settings_flow import TabSettings, restore_from_png
+from .settings_flow import TabSettings, restore_from_png, run_history
 from .image_input import upload_image
 
 EXAMPLES = ["shapes.png", "stripes.png", "photo_like.png"]
@@ -160,10 +160,11 @@ def build_tab(run: dict):
                                       height="auto", interactive=False)
             walk_metadata = gr.JSON(label="Recipe")
 
-        run_button.click(common.bind(reconstruct, run, seconds=seconds_needed), [image, model, latent_noise, seed],
-                         [reconstruction, error_map, latents, metrics, metadata],
-                         api_name="vae_reconstruction", concurrency_id=common.AUTOENCODER_LANE
-                         ).success(common.show_recipe, metadata, [code, card], api_visibility="private")
+        reconstruction_event = run_button.click(
+            common.bind(reconstruct, run, seconds=seconds_needed), [image, model, latent_noise, seed],
+            [reconstruction, error_map, latents, metrics, metadata], api_name="vae_reconstruction",
+            concurrency_id=common.AUTOENCODER_LANE)
+        reconstruction_event.success(common.show_recipe, metadata, [code, card], api_visibility="private")
         compare_run.click(common.bind(compare, run, seconds=comparison_seconds_needed),
                           [image, model, compare_model, latent_noise, seed], [*sides, both_metrics],
                           api_name="vae_compare", concurrency_id=common.AUTOENCODER_LANE)
@@ -177,4 +178,6 @@ def build_tab(run: dict):
         settings = TabSettings(controls)
         settings.wire()
         restore_from_png(recipe_file, "vae_reconstruction", settings, model_task="vae_reconstruction")
+        run_history(settings, [reconstruction_event], metadata, task="vae_reconstruction",
+                    model_task="vae_reconstruction")
     return settings
