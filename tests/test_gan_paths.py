@@ -140,3 +140,14 @@ def test_path_comparison_through_the_api(api_client, tiny_gan, no_network_attemp
 def test_gan_interpolation_api_is_unchanged(api_client, tiny_gan):
     frames, gif, metadata = api_client.predict(0, 1, tiny_gan, 3, "slerp", 1.0, api_name="/gan_interpolation")
     assert len(frames) == 3 and metadata["frames"] == 3
+
+
+def test_the_norm_plot_names_each_colour_it_draws():
+    from genart_playground.ui import tab_gan_interpolation as tab
+
+    import re
+
+    hexes = {"Red": "#d62728", "Blue": "#1f77b4", "Gray": "#7f7f7f"}
+    for colour, method, key in (("Red", "lerp", "lerp"), ("Blue", "slerp", "slerp"), ("Gray", "expected", tab.EXPECTED)):
+        assert tab.NORM_COLOURS[key] == hexes[colour]
+        assert re.search(rf"{colour} line: (the )?\*\*{method}\*\*", tab.NORM_LEGEND), colour

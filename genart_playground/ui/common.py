@@ -275,7 +275,7 @@ def recipe_file() -> gr.File:
     """The "Load settings from a PNG" box: an image this app made puts its settings back."""
     # A hand-written {"path": ...} reaches the handler, which refuses what the upload route did not write.
     return gradio_internals.accept_bare_paths(gr.File(label=RECIPE_BOX_LABEL, file_types=[".png"], type="filepath",
-                                                      height=80))
+                                                      height=150))  # room for "Drop File Here - or - Click to Upload"
 
 
 def tab_recipe(path, task: str) -> dict:

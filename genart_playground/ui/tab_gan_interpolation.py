@@ -76,6 +76,12 @@ def thumbnails(images: list, per_row: int, max_width: int = 4096) -> list:
     return images if size == (width, height) else [image.resize(size) for image in images]
 
 
+EXPECTED = "expected (truncation × √d)"
+NORM_COLOURS = {"lerp": "#d62728", "slerp": "#1f77b4", EXPECTED: "#7f7f7f"}
+NORM_LEGEND = ("**Legend.** Red line: **lerp**, whose length dips in the middle. Blue line: **slerp**, which "
+               "keeps it. Gray line: the **expected** length of a Gaussian latent, truncation × √d.")
+
+
 def norm_table(walks: dict, expected: float) -> pd.DataFrame:
     """Each path's latent norm per frame, and the norm Gaussian latents concentrate at, for gr.LinePlot."""
     # Not a column named "path": gradio_client takes any dict with a "path" key (here, the column
@@ -83,7 +89,7 @@ def norm_table(walks: dict, expected: float) -> pd.DataFrame:
     rows = [{"frame": i, "latent norm": norm, "method": method}
             for method, result in walks.items() for i, norm in enumerate(result.latent_norms)]
     frames = len(walks["slerp"].latent_norms)
-    rows += [{"frame": i, "latent norm": expected, "method": "expected (truncation × √d)"} for i in range(frames)]
+    rows += [{"frame": i, "latent norm": expected, "method": EXPECTED} for i in range(frames)]
     return pd.DataFrame(rows)
 
 
@@ -128,8 +134,10 @@ def build_tab(run: dict):
                 pair_animation = gr.Image(label="lerp | slerp (GIF)", type="filepath", interactive=False,
                                           height=256, elem_classes="pixel-art")
                 pair_video = gr.Video(label="lerp | slerp (MP4)", interactive=False, height=256, loop=True)
-                norms = gr.LinePlot(x="frame", y="latent norm", color="method", label="Latent norm along each path",
-                                    y_lim=[0, None], height=256)
+            # Fixed colours, named in a line under the plot: the plot's own legend is cut off below its axis.
+            norms = gr.LinePlot(x="frame", y="latent norm", color="method", label="Latent norm along each path",
+                                y_lim=[0, None], height=300, color_title="path", color_map=NORM_COLOURS)
+            gr.Markdown(NORM_LEGEND, elem_classes="plot-legend")
             strips = gr.Image(label="Frames: lerp (top row), slerp (bottom row)", type="filepath", format="png",
                               interactive=False, elem_classes="pixel-art")
 

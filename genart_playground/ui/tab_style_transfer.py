@@ -42,6 +42,12 @@ def seconds_needed(content, style_image, style_prompt, method, model, steps, siz
 LOSS_AXIS = "loss (share of its largest value)"
 
 
+LOSS_COLOURS = {"content": "#1f77b4", "style": "#d62728", "total": "#7f7f7f"}
+LOSS_LEGEND = ("**Legend.** Blue line: **content** loss (how far the picture's features are from the content "
+               "image's). Red line: **style** loss (how far its Gram matrices are from the style image's). Gray "
+               "line: their weighted **total**. Each is divided by its largest value.")
+
+
 def loss_curves(losses: dict) -> pd.DataFrame | None:
     """Each loss divided by its largest value, so curves of very different scales share one axis."""
     rows = []
@@ -169,8 +175,10 @@ def build_tab(run: dict):
             with gr.Column():
                 result = gr.Image(label="Stylised image (the PNG carries its recipe)", type="filepath", format="png",
                                   interactive=False, height=256, elem_classes="pixel-art")
-                losses = gr.LinePlot(x="step", y=LOSS_AXIS, color="kind",
-                                     label="Losses during optimisation (gatys)", height=240)
+                # Fixed colours, named in a line under the plot: the plot's own legend is cut off below its axis.
+                losses = gr.LinePlot(x="step", y=LOSS_AXIS, color="kind", color_title="loss", color_map=LOSS_COLOURS,
+                                     label="Losses during optimisation (gatys)", height=260)
+                gr.Markdown(LOSS_LEGEND, elem_classes="plot-legend")
                 intermediates = gr.Gallery(label="Along the way", format="png", type="filepath", columns=6,
                                            height=160, interactive=False)
                 metadata = gr.JSON(label="Recipe")

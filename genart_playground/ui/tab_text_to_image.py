@@ -205,7 +205,8 @@ def build_tab(run: dict):
                 guidance_image = gr.Image(label="Where guidance pulls (|with prompt − without|)", type="filepath",
                                           interactive=False, height=256, elem_classes="pixel-art")
             timeline_notes = gr.Markdown(visible=False, elem_id="timeline-warnings")
-            timeline_gif = gr.File(label="Timeline GIF (noisy | predicted, per step)", height=80)
+            timeline_gif = gr.Image(label="Timeline (noisy | predicted, per step; it plays here)", type="filepath",
+                                    interactive=False, height=256, elem_classes="pixel-art")
             with gr.Accordion("Every step", open=False):
                 noisy_steps = gr.Gallery(label="Noisy latents", format="png", type="filepath", columns=8,
                                          height="auto", interactive=False)
