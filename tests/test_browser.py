@@ -193,6 +193,10 @@ def test_the_teaching_views_run_in_the_browser(page, app_url, tmp_path):
     step.fill("2")
     step.press("Enter")
     expect(noisy).not_to_have_attribute("src", last)  # another step's picture, with no model run
+    # The main gallery, recipe and Show code now describe the timeline's run (issue 14 §4).
+    expect(panel.get_by_text('"task": "denoising_timeline"').first).to_be_attached()
+    panel.get_by_text("Show code", exact=True).first.click()
+    expect(panel.locator(".cm-content").first).to_contain_text("denoising_timeline(")
     page.screenshot(path=str(screenshot_path(tmp_path, "denoising_timeline")), full_page=True)
 
     _open(panel, "Walk between two prompts or seeds", "Walk")

@@ -24,7 +24,7 @@ EVENTS = {
     # chained steps: the recipe is size-checked; the step slider and the MP4 read server-side state
     "show_recipe": "refuses", "show_recipe_with_diffusers": "refuses", "warnings_note": "refuses",
     "last_step": "ignores",
-    "show_step": "refuses", "walk_video": "ignores",
+    "show_step": "refuses", "walk_video": "ignores", "timeline_as_result": "ignores",
     # settings: a PNG's recipe (an upload only), the cascades (a name looked up), the user's own change
     "load": "refuses", "handler": "ignores", "_forget": "ignores", "open_link": "ignores",
     # a run button and its Stop button: no inputs

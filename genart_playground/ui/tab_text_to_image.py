@@ -69,9 +69,20 @@ def timeline(run, prompt, negative_prompt, model, scheduler, steps, guidance, wi
     # slider shows them from there, so moving it needs no model call and reads no path a client sends.
     steps = {"noisy": [common.image_file(image) for image in result.noisy],
              "predicted": [common.image_file(image) for image in result.predicted],
-             "guidance": [common.image_file(image) for image in result.guidance_maps]}
+             "guidance": [common.image_file(image) for image in result.guidance_maps],
+             "final": common.recipe_png(result.images[0], result.metadata), "recipe": result.metadata}
     return (steps["noisy"], steps["predicted"], steps["guidance"], common.write_output(result.gif, ".gif"),
             result.metadata, steps)
+
+
+def timeline_as_result(steps):
+    """After a timeline run, the tab's main picture and recipe are that run's (its final picture is
+    text_to_image's, pixel for pixel), so the gallery, the recipe and Show code describe one run. Read
+    from the timeline's server-side state, never from a path a client sends."""
+    steps = steps or {}
+    if not steps.get("final"):
+        return gr.update(), gr.update()
+    return [steps["final"]], steps["recipe"]
 
 
 def last_step(steps):
@@ -255,8 +266,9 @@ def build_tab(run: dict):
                                             [*galleries, timeline_gif, timeline_metadata, made],
                                             api_name="denoising_timeline", concurrency_id=common.LONG_LANE)
         common.stoppable(timeline_run, timeline_stop, timeline_event)
-        timeline_event.success(common.show_recipe_with_diffusers, timeline_metadata, [*code, card],
-                               api_visibility="private")
+        timeline_event.success(timeline_as_result, made, [gallery, metadata], api_visibility="private", queue=False
+                               ).success(common.show_recipe_with_diffusers, metadata, [*code, card],
+                                         api_visibility="private")
         timeline_event.success(common.warnings_note, timeline_metadata, timeline_notes, api_visibility="private",
                                queue=False)
         timeline_event.success(last_step, made, step, api_visibility="private"
