@@ -338,3 +338,14 @@ def test_the_run_history_puts_an_earlier_runs_settings_back(page, app_url):
     expect(runs.nth(0)).to_contain_text("2. “a red circle on the left” · seed 7")  # newest first
     runs.nth(1).click()
     expect(seed).to_have_value("3")
+
+
+def test_switching_style_transfer_to_img2img_and_back_raises_no_javascript_error(page, app_url):
+    """Issue 14 §4; the page fixture fails the test on any JavaScript error."""
+    page.goto(f"{app_url}?tab=style_transfer")
+    expect(page.get_by_role("tab", name="Style transfer", exact=True)).to_have_attribute("aria-selected", "true")
+    panel = visible_panel(page)
+    panel.get_by_label("img2img", exact=True).check()
+    expect(panel.get_by_text("Style prompt", exact=True).first).to_be_visible()
+    panel.get_by_label("gatys", exact=True).check()
+    expect(panel.get_by_label("gatys", exact=True)).to_be_checked()

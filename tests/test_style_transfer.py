@@ -180,7 +180,7 @@ def test_bad_options_are_refused(kwargs, message):
     (np.zeros((32, 32, 3)), stripes(), "`content` must be an image, got ndarray"),
     (Image.new("RGB", (4, 4)), stripes(), "`content` must be at least 8×8"),
     (house(), None, "`style` must be an image, got nothing"),
-    (house(), Image.new("RGB", (600, 80)), "`style` is too elongated"),  # 128 × 17 px at the default size
+    (house(), Image.new("RGB", (600, 80)), "`style` is too elongated"),  # 48 × 6 px at FAST's size
     (Image.new("RGB", (400, 50)), stripes(), "`content` is too elongated"),
     (Image.new("RGB", (400, 9)), stripes(), "longer side may be at most 8 times its shorter side"),
 ])
