@@ -211,23 +211,8 @@ def evaluate(model=None, *, task="text_to_image", prompts=None, samples_per_prom
              progress=None) -> EvaluationResult:
     """Make pictures with a text-to-image or GAN model and judge them (plus speed and controllability)."""
     # 1. Check inputs, and the whole request's size, before any model work
-    task = _check_task(task)
-    samples_per_prompt = checks.check_int("samples_per_prompt", samples_per_prompt, 1, limits.MAX_IMAGES)
-    seed = checks.check_seed("seed", seed)
-    if task == "gan_interpolation" and prompts is not None and prompts not in world.PROMPT_SETS:
-        raise ValueError("`prompts` cannot be given to a GAN: it draws from its latent space; leave `prompts` out.")
-    prompts = _prompt_list(prompts, seed)
-    total = len(prompts) * samples_per_prompt
-    if total < 2:
-        raise ValueError("One evaluation needs at least 2 pictures: give more prompts or samples_per_prompt.")
-    if total > limits.MAX_EVAL_PICTURES:
-        raise ValueError(f"{len(prompts)} prompts × {samples_per_prompt} samples_per_prompt = {total} pictures; "
-                         f"one evaluation may make at most {limits.MAX_EVAL_PICTURES}.")
-    spec = registry.resolve(task, model)
-    registry.resolve("evaluate", features)
-    if task == "text_to_image":  # a public server's bound on one prompt's pictures, from the settings alone
-        diffusion.check_work("each prompt's pictures", diffusion.check_options(spec.name, "", None, None, None, None,
-                                                                              None), samples_per_prompt)
+    spec, task, prompts, samples_per_prompt, seed = _checked_request(model, task, prompts, samples_per_prompt, seed,
+                                                                     features)
 
     # 2. Make the pictures (timed), then judge them
     def share(low, high):
@@ -246,6 +231,28 @@ def evaluate(model=None, *, task="text_to_image", prompts=None, samples_per_prom
     result.metadata.update(task="evaluate", model=spec.name, model_task=task, samples_per_prompt=samples_per_prompt,
                            seed=seed, prompt_list=made["prompt_list"], settings=made["settings"])
     return result
+
+
+def _checked_request(model, task, prompts, samples_per_prompt, seed, features) -> tuple:
+    """evaluate()'s options, checked: (the model's spec, the task, the prompt list, samples, seed)."""
+    task = _check_task(task)
+    samples_per_prompt = checks.check_int("samples_per_prompt", samples_per_prompt, 1, limits.MAX_IMAGES)
+    seed = checks.check_seed("seed", seed)
+    if task == "gan_interpolation" and prompts is not None and prompts not in world.PROMPT_SETS:
+        raise ValueError("`prompts` cannot be given to a GAN: it draws from its latent space; leave `prompts` out.")
+    prompts = _prompt_list(prompts, seed)
+    total = len(prompts) * samples_per_prompt
+    if total < 2:
+        raise ValueError("One evaluation needs at least 2 pictures: give more prompts or samples_per_prompt.")
+    if total > limits.MAX_EVAL_PICTURES:
+        raise ValueError(f"{len(prompts)} prompts × {samples_per_prompt} samples_per_prompt = {total} pictures; "
+                         f"one evaluation may make at most {limits.MAX_EVAL_PICTURES}.")
+    spec = registry.resolve(task, model)
+    registry.resolve("evaluate", features)
+    if task == "text_to_image":  # a public server's bound on one prompt's pictures, from the settings alone
+        diffusion.check_work("each prompt's pictures", diffusion.check_options(spec.name, "", None, None, None, None,
+                                                                              None), samples_per_prompt)
+    return spec, task, prompts, samples_per_prompt, seed
 
 
 def _draw_text_to_image(spec, prompts, per_prompt, seed, progress) -> dict:
@@ -321,15 +328,15 @@ def compare(models, *, task=None, prompts=None, samples_per_prompt=4, seed=0, fe
     if len(set(models)) != len(models):
         raise ValueError("`models` names a model twice.")
     tasks = [_check_task(task) if task is not None else _task_of(name) for name in models]
-    for name, model_task in zip(models, tasks):
-        _check_options(name, model_task, prompts, samples_per_prompt, seed)
+    for name, model_task in zip(models, tasks):  # each as evaluate() will be called
+        _checked_request(name, model_task, _prompts_for(model_task, prompts), samples_per_prompt, seed, features)
 
     # 2. Each model in turn
     results = {}
     for i, (name, model_task) in enumerate(zip(models, tasks)):
         report = None if progress is None else (
             lambda f, message="", i=i, name=name: progress((i + f) / len(models), f"{name}: {message}"))
-        results[name] = evaluate(name, task=model_task, prompts=prompts if model_task == "text_to_image" else None,
+        results[name] = evaluate(name, task=model_task, prompts=_prompts_for(model_task, prompts),
                                  samples_per_prompt=samples_per_prompt, seed=seed, features=features, progress=report)
         if on_result is not None:
             on_result(name, results[name])
@@ -352,15 +359,9 @@ def _task_of(name) -> str:
     return family
 
 
-def _check_options(name, task, prompts, samples_per_prompt, seed) -> None:
-    checks.check_int("samples_per_prompt", samples_per_prompt, 1, limits.MAX_IMAGES)
-    checks.check_seed("seed", seed)
-    registry.resolve(task, name)
-    count = len(_prompt_list(prompts if task == "text_to_image" else None, 0)) * samples_per_prompt
-    if count < 2:
-        raise ValueError("One evaluation needs at least 2 pictures: give more prompts or samples_per_prompt.")
-    if count > limits.MAX_EVAL_PICTURES:
-        raise ValueError(f"{count} pictures per model; one evaluation may make at most {limits.MAX_EVAL_PICTURES}.")
+def _prompts_for(task: str, prompts):
+    """A GAN takes no prompts: in a comparison it draws as many samples as the prompt set would make."""
+    return prompts if task == "text_to_image" else None
 
 
 def comparison_table(results: dict[str, EvaluationResult]) -> list[dict]:
