@@ -6,9 +6,12 @@ import math
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
-from genart_playground import text_to_image
+from genart_playground import imaging, text_to_image
+from genart_playground.devices import make_generator
+from genart_playground.diffusion import decode_latents
 from genart_playground.adapters import denoising_timeline as timeline_module
 from genart_playground.adapters.denoising_timeline import denoising_timeline
 from genart_playground.models.cache import cache
@@ -66,8 +69,22 @@ def test_eulers_last_step_lands_on_the_predicted_clean_image(request, model, pre
     model = request.getfixturevalue(model) if model == "tiny_t2i" else model
     result = denoising_timeline("a blue square", model=model, steps=4, seed=3, scheduler="euler")
     assert result.metadata["prediction_type"] == prediction_type
-    assert np.abs(pixels(result.predicted[-1]) - pixels(result.noisy[-1])).max() <= 2
+    assert np.abs(pixels(result.predicted[-1]) - pixels(result.images[0])).max() <= 2
     assert np.abs(pixels(result.predicted[0]) - pixels(result.noisy[0])).mean() > 2  # early on they differ
+
+
+@pytest.mark.parametrize("scheduler", [None, "euler"])
+def test_the_timeline_starts_at_step_0_the_pure_noise(tiny_t2i, scheduler):
+    """Step 0 shows the seed's starting noise, as the denoiser sees it (Euler's scaled to unit variance)."""
+    result = denoising_timeline("a red circle", model=tiny_t2i, steps=3, seed=6, width=32, height=32,
+                                scheduler=scheduler)
+    pipe = cache.load("text-to-image", tiny_t2i)
+    shape = (1, pipe.vae.config.latent_channels, 32 // pipe.vae_scale_factor, 32 // pipe.vae_scale_factor)
+    noise = torch.randn(shape, generator=make_generator(6))  # the pipeline's draw, scaled back to unit variance
+    with torch.no_grad():
+        expected = imaging.to_pil(decode_latents(pipe.vae, noise).float())[0]
+    assert np.abs(pixels(result.noisy[0]) - pixels(expected)).max() <= 2
+    assert np.abs(pixels(result.noisy[1]) - pixels(expected)).max() > 2  # the next step has moved on
 
 
 def test_the_hook_is_removed_and_later_runs_are_unchanged(tiny_t2i):
@@ -178,16 +195,16 @@ def test_the_api_refuses_bad_input_with_its_message(api_client, tiny_t2i):
 def test_the_step_slider_reads_pictures_already_made():
     from genart_playground.ui.tab_text_to_image import show_step
 
-    steps = {"noisy": ["n1.png", "n2.png"], "predicted": ["p1.png", "p2.png"], "guidance": []}
-    assert show_step(2, steps) == ("n2.png", "p2.png", None)
-    assert show_step(1, {**steps, "guidance": ["g1.png", "g2.png"]}) == ("n1.png", "p1.png", "g1.png")
+    steps = {"noisy": ["n0.png", "n1.png"], "predicted": ["p0.png", "p1.png"], "guidance": []}
+    assert show_step(1, steps) == ("n1.png", "p1.png", None)
+    assert show_step(0, {**steps, "guidance": ["g0.png", "g1.png"]}) == ("n0.png", "p0.png", "g0.png")
     assert show_step(5, steps) == (None, None, None)
-    assert show_step(1, None) == (None, None, None)  # no timeline made yet in this session
+    assert show_step(0, None) == (None, None, None)  # no timeline made yet in this session
 
 
 def test_the_step_slider_spans_the_timeline_and_starts_at_its_end():
     from genart_playground.ui.tab_text_to_image import last_step
 
-    update = last_step({"noisy": ["n1.png", "n2.png", "n3.png"]})
-    assert (update["maximum"], update["value"], update["interactive"]) == (3, 3, True)
-    assert last_step({"noisy": ["n1.png"]})["interactive"] is False  # one step: nothing to move through
+    update = last_step({"noisy": ["n0.png", "n1.png", "n2.png"]})  # step 0 is the pure noise
+    assert (update["maximum"], update["value"], update["interactive"]) == (2, 2, True)
+    assert last_step({"noisy": ["n0.png"]})["interactive"] is False  # one step: nothing to move through

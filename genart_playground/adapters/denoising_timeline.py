@@ -1,5 +1,6 @@
-"""Denoising timeline: one text-to-image run, step by step. At each step, the noisy latents, the clean
-image the model predicts from them, and where the prompt pulls hardest (classifier-free guidance)."""
+"""Denoising timeline: one text-to-image run, step by step. At each step (step 0: the pure noise), the noisy
+latents the model sees, the clean image it predicts from them, and where the prompt pulls hardest
+(classifier-free guidance)."""
 
 import math
 
@@ -77,16 +78,6 @@ def predicted_clean(prediction, sample, alpha: float, prediction_type: str) -> t
     return prediction  # "sample": the model predicts x0 itself
 
 
-def visible(scheduler, latents: torch.Tensor) -> torch.Tensor:
-    """Sigma-parameterised schedulers (Euler) carry x0 + σ·ε, far outside the decoder's range early on;
-    scaled as the UNet would see them, they look like the latents the other schedulers carry."""
-    sigmas, index = getattr(scheduler, "sigmas", None), getattr(scheduler, "step_index", None)
-    sigma_scaled = float(getattr(scheduler, "init_noise_sigma", 1.0)) > 1  # rectified flow has no such scale
-    if sigma_scaled and sigmas is not None and index is not None and index < len(sigmas):
-        return latents / float(sigmas[index] ** 2 + 1) ** 0.5
-    return latents
-
-
 @torch.inference_mode()
 def denoising_timeline(prompt, *, model=None, negative_prompt="", steps=None, guidance=None, width=None,
                        height=None, seed=0, scheduler=None, progress=None) -> TimelineResult:
@@ -105,7 +96,7 @@ def denoising_timeline(prompt, *, model=None, negative_prompt="", steps=None, gu
                          f"{', '.join(PREDICTION_TYPES)}.")
     decoder, decoder_name = preview_decoder(pipe)
 
-    # 3. Record every denoiser call (its input and prediction) and the latents after every step
+    # 3. Record every denoiser call: its input (the noisy latents; at step 0 the pure noise) and prediction
     calls, noisy, predicted, differences, timesteps = [], [], [], [], []
 
     def on_forward(module, args, kwargs, output):
@@ -115,6 +106,8 @@ def denoising_timeline(prompt, *, model=None, negative_prompt="", steps=None, gu
         calls.append((sample, float(torch.as_tensor(timestep).flatten()[0]), prediction))
 
     def on_step(pipeline, step, timestep, callback_kwargs):
+        # The input is scaled as the denoiser sees it (scale_model_input): Euler's latents carry x0 + σ·ε,
+        # far outside the decoder's range early on; scaled, they look like every other scheduler's.
         sample, t, prediction = calls.pop()
         sample, prediction = sample.float(), prediction.float()
         if pipeline.do_classifier_free_guidance:  # the batch is [uncond, cond], as the pipeline chunks it
@@ -124,7 +117,7 @@ def denoising_timeline(prompt, *, model=None, negative_prompt="", steps=None, gu
         level = noise_level(pipeline.scheduler, t, prediction_type)
         x0 = predicted_clean(prediction, sample, level, prediction_type)
         predicted.append(x0.cpu())
-        noisy.append(visible(pipeline.scheduler, callback_kwargs["latents"]).float().cpu())
+        noisy.append(sample.cpu())
         timesteps.append(t)
         if progress is not None:
             progress(0.9 * (step + 1) / options.steps, f"Denoising step {step + 1}/{options.steps}")
