@@ -63,8 +63,10 @@ def check_size(name: str, value, multiple: int = 8) -> int:
 
 
 def check_image(name: str, image) -> Image.Image:
+    if image is None:
+        raise ValueError(f"Upload an image first: `{name}` is empty.")
     if not isinstance(image, Image.Image):
-        raise ValueError(f"`{name}` must be an image, got {type(image).__name__ if image is not None else 'nothing'}.")
+        raise ValueError(f"`{name}` must be an image, got {type(image).__name__}.")
     width, height = image.size
     if width < 8 or height < 8:
         raise ValueError(f"`{name}` must be at least 8×8 pixels, got {width}×{height}.")

@@ -187,10 +187,10 @@ def test_the_teaching_views_run_in_the_browser(page, app_url, tmp_path):
     _open(panel, "Denoising timeline", "Show the denoising steps")
     page.wait_for_function(OUTPUT_SHOWN, arg=panel.element_handle(), timeout=TIMEOUT_MS)
     step = panel.get_by_role("spinbutton", name="number input for Step")
-    expect(step).to_have_value("20")  # it jumps to the last of the model's 20 steps
-    noisy = _image(panel, "Noisy latents after this step")
+    expect(step).to_have_value("19")  # it jumps to the last of the model's 20 steps (0 to 19)
+    noisy = _image(panel, "Noisy latents the model sees at this step")
     last = noisy.get_attribute("src")
-    step.fill("2")
+    step.fill("0")  # the pure noise
     step.press("Enter")
     expect(noisy).not_to_have_attribute("src", last)  # another step's picture, with no model run
     # The main gallery, recipe and Show code now describe the timeline's run (issue 14 §4).
@@ -346,3 +346,67 @@ def test_switching_style_transfer_to_img2img_and_back_raises_no_javascript_error
     expect(panel.get_by_text("Style prompt", exact=True).first).to_be_visible()
     panel.get_by_label("gatys", exact=True).check()
     expect(panel.get_by_label("gatys", exact=True)).to_be_checked()
+
+
+def test_a_missing_input_is_named_under_its_control_and_no_output_shows_an_error(page, app_url):
+    """Issue 14 §4: "Upload an image first" stays under the image box (Gradio's validator), no output turns
+    into an error badge, and a run button refused so comes back at once."""
+    page.goto(f"{app_url}?tab=vae_reconstruction")
+    expect(page.get_by_role("tab", name="VAE reconstruction", exact=True)).to_have_attribute("aria-selected", "true")
+    panel = visible_panel(page)
+    panel.get_by_role("button", name="Encode and decode", exact=True).click()
+    expect(panel.get_by_text("Upload an image first (or click an example below).")).to_be_visible()
+    expect(panel.locator(".error")).to_have_count(0)  # Gradio's red "Error" badge over an output
+
+    page.get_by_role("tab", name="Style transfer", exact=True).click()
+    panel = visible_panel(page)
+    run = panel.get_by_role("button", name="Transfer style", exact=True)
+    run.click()
+    expect(panel.get_by_text("Upload a style image first: gatys copies its textures and colours.")).to_be_visible()
+    expect(run).to_be_enabled()
+    expect(panel.get_by_role("button", name="Stop", exact=True)).to_be_hidden()
+
+
+def test_a_run_clicked_while_an_example_loads_uses_the_example(page, app_url):
+    """Issue 14 §4: the example's values come from the server; a run clicked before they arrive waits for
+    them. The example's request is held here until after the click, so the click always comes first."""
+    page.goto(f"{app_url}?tab=vae_reconstruction")
+    expect(page.get_by_role("tab", name="VAE reconstruction", exact=True)).to_have_attribute("aria-selected", "true")
+    panel = visible_panel(page)
+    held = []
+
+    def hold_the_example(route):
+        if '"data":[0]' in (route.request.post_data or "") and not held:
+            held.append(route)
+        else:
+            route.continue_()
+    page.route("**/gradio_api/run/predict*", hold_the_example)
+    panel.locator("button.gallery-item").first.click()  # the first example image
+    panel.get_by_role("button", name="Encode and decode", exact=True).click()
+    assert len(held) == 1, "the example's request was not seen"
+    held[0].continue_()
+    page.wait_for_function(OUTPUT_SHOWN, arg=panel.element_handle(), timeout=TIMEOUT_MS)
+    expect(panel.get_by_text("Upload an image first (or click an example below).")).to_have_count(0)
+    expect(panel.get_by_text('"task": "vae_reconstruction"').first).to_be_attached()
+
+
+def test_gan_frame_captions_sit_under_their_frames_and_no_column_is_cut_off(page, app_url):
+    """Issue 14 §4, on the built-in conditional GAN, whose frames are captioned with their classes."""
+    page.goto(f"{app_url}?tab=gan_interpolation&model=builtin/shapes-gan")
+    expect(page.get_by_role("tab", name="GAN interpolation", exact=True)).to_have_attribute("aria-selected", "true")
+    panel = visible_panel(page)
+    panel.get_by_role("button", name="Interpolate", exact=True).click()
+    frames = panel.locator(".captions-below .gallery-item")
+    expect(frames).to_have_count(16)
+    layout = page.evaluate("""() => {
+      const gallery = document.querySelector(".captions-below .grid-container").getBoundingClientRect();
+      return [...document.querySelectorAll(".captions-below .gallery-item")].map((item) => {
+        const box = item.getBoundingClientRect();
+        const img = item.querySelector("img").getBoundingClientRect();
+        const caption = item.querySelector(".caption-label").getBoundingClientRect();
+        return {inside: box.left >= gallery.left - 1 && box.right <= gallery.right + 1,
+                below: caption.top >= img.bottom - 1};
+      });
+    }""")
+    assert all(frame["inside"] for frame in layout), "a column of frames is cut off"
+    assert all(frame["below"] for frame in layout), "a caption covers its frame"

@@ -175,11 +175,11 @@ def test_bad_options_are_refused(kwargs, message):
 
 
 @pytest.mark.parametrize("content, style, message", [
-    (None, stripes(), "`content` must be an image, got nothing"),
+    (None, stripes(), "Upload an image first: `content` is empty"),
     ("house.png", stripes(), "`content` must be an image, got str"),
     (np.zeros((32, 32, 3)), stripes(), "`content` must be an image, got ndarray"),
     (Image.new("RGB", (4, 4)), stripes(), "`content` must be at least 8×8"),
-    (house(), None, "`style` must be an image, got nothing"),
+    (house(), None, "Upload an image first: `style` is empty"),
     (house(), Image.new("RGB", (600, 80)), "`style` is too elongated"),  # 48 × 6 px at FAST's size
     (Image.new("RGB", (400, 50)), stripes(), "`content` is too elongated"),
     (Image.new("RGB", (400, 9)), stripes(), "longer side may be at most 8 times its shorter side"),

@@ -94,7 +94,7 @@ def test_progress_rises_to_one(tiny_vae):
     ({"frames": 1}, "`frames` must be between 2 and 32"),
     ({"frames": 33}, "`frames` must be between 2 and 32"),
     ({"frames": 2.5}, "`frames` must be a whole number"),
-    ({"image_a": None}, "`image_a` must be an image"),
+    ({"image_a": None}, "Upload an image first: `image_a` is empty"),
     ({"image_b": np.zeros((8, 8, 3))}, "`image_b` must be an image"),
     ({"image_b": picture(4, 4)}, "`image_b` must be at least 8×8"),
 ])
@@ -106,7 +106,7 @@ def test_bad_inputs_are_refused(tiny_vae, kwargs, message):
 
 def test_walk_through_the_api(api_client, tiny_vae, tmp_path, no_network_attempts):
     from gradio_client import handle_file
-    from gradio_client.exceptions import AppError
+    from gradio_client.exceptions import ValidationError
 
     paths = []
     for seed in (1, 2):
@@ -121,5 +121,6 @@ def test_walk_through_the_api(api_client, tiny_vae, tmp_path, no_network_attempt
     with Image.open(frames[0]["image"]) as first:
         expected = vae_reconstruction(picture(40, 24, seed=1), model=tiny_vae).images[0]
         assert np.array_equal(pixels(first.convert("RGB")), pixels(expected))
-    with pytest.raises(AppError, match="`image_b` must be an image"):
+    # A missing picture is refused before the queue, with the message shown under its control on the page
+    with pytest.raises(ValidationError, match="image_b: Upload image B first"):
         api_client.predict(handle_file(paths[0]), None, tiny_vae, 4, api_name="/vae_walk")

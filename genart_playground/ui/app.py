@@ -55,7 +55,8 @@ def launch_options() -> dict:
         # Refused even if a later change allowed a parent folder: the weights, code and HF token.
         "blocked_paths": [str(settings.PACKAGE_DIR), hf_constants.HF_HOME],
         "theme": gr.themes.Soft(),
-        "css": CSS,
+        "css": CSS + gradio_internals.GALLERY_CSS,
+        "js": common.PAGE_JS,  # a run clicked right after an example uses the example's values
         # Bodies over limits.MAX_BODY_BYTES (uploads: MAX_UPLOAD_REQUEST_BYTES) get HTTP 413 unread.
         # Public: one model job per visitor at a time (HTTP 429 for a second while the first waits or runs).
         "app_kwargs": {"middleware": [Middleware(BodyLimit), Middleware(OneJobPerVisitor)]},

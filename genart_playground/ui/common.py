@@ -50,13 +50,17 @@ MODEL_LANES = (LONG_LANE, GAN_LANE, AUTOENCODER_LANE)  # a public visitor's jobs
 _QUIET = {"queue": False, "api_visibility": "private", "show_progress": "hidden"}
 
 
-def run_button(label: str, **options) -> tuple[gr.Button, gr.Button]:
+def run_button(label: str, requirements: "Requirements | None" = None, **options) -> tuple[gr.Button, gr.Button]:
     """A run button and its Stop button, in a row. The button's first listener disables it and shows Stop
-    (the page runs a click's listeners in the order they were added: this one must come before the run's)."""
+    (the page runs a click's listeners in the order they were added: this one must come before the run's),
+    unless the run's `requirements` will refuse its inputs."""
     with gr.Row():
-        button = gr.Button(label, **options)
+        button = gr.Button(label, elem_classes=RUN_CLASS, **options)
         stop = gr.Button("Stop", variant="stop", visible=False)
-    button.click(_running, None, [button, stop], **_QUIET)
+    if requirements is None:
+        button.click(_running, None, [button, stop], **_QUIET)
+    else:
+        button.click(requirements.running, requirements.inputs, [button, stop], **_QUIET)
     return button, stop
 
 
@@ -112,6 +116,38 @@ def user_errors(fn):
         finally:
             serving.return_freed_memory()
     return wrapper
+
+
+class Requirements:
+    """What an event's inputs must hold before it runs. `validate` is the event's validator: Gradio runs it
+    before the event is queued (for the page and API clients alike); `problems(*values)` returns {input
+    component: message} for the inputs it cannot run with, each message shows under its own control and
+    stays until the next try, and the event does not run, so no output turns into an error badge."""
+
+    def __init__(self, inputs: list, problems):
+        self.inputs, self.problems = list(inputs), problems
+
+    def validate(self, *values):
+        found = self.problems(*values)
+        return [gr.validate(component not in found, found.get(component, "")) for component in self.inputs]
+
+    def running(self, *values):
+        """The run button's first listener: a run the validator refuses never starts, so nothing is disabled."""
+        return (gr.skip(), gr.skip()) if self.problems(*values) else _running()
+
+
+def required(inputs: list, messages: dict) -> Requirements:
+    """Inputs that must not be empty: `messages` maps each to what to say ("Upload an image first.")."""
+    return Requirements(inputs, lambda *values: {component: messages[component]
+                                                 for component, value in zip(inputs, values)
+                                                 if component in messages and is_empty(value)})
+
+
+def is_empty(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip()) or value == []
+
+
+UPLOAD_FIRST = "Upload an image first (or click an example below)."
 
 
 def show_warnings(result):
@@ -299,6 +335,46 @@ def recipe_values(recipe: dict, names, *, model_task: str) -> dict:
     if values.get("model") not in {spec.name for spec in registry.models_for(model_task)}:
         values.pop("model", None)
     return values
+
+
+# Examples ------------------------------------------------------------------------------------
+
+RUN_CLASS = "genart-run"  # every button that starts a run: a click on it waits for an example's values
+EXAMPLES_CLASS = "genart-examples"
+
+# An example's values come from the server (a quick request); a run clicked before they arrive would send
+# the old values. From a click on an example until its values are in place (or HOLD_MS, should the load
+# fail), a click on a run button is held, then made again.
+PAGE_JS = """
+() => {
+  const HOLD_MS = 5000;
+  let loading = false, held = null, timer = null;
+  window.genartExampleLoaded = () => {
+    loading = false; clearTimeout(timer);
+    const button = held; held = null;
+    if (button) setTimeout(() => button.click(), 0);  // once the values have reached the controls
+  };
+  document.addEventListener("click", (event) => {
+    if (!event.isTrusted || !event.target.closest) return;
+    if (event.target.closest(".%(examples)s")) {
+      loading = true; clearTimeout(timer); timer = setTimeout(window.genartExampleLoaded, HOLD_MS);
+      return;
+    }
+    const button = event.target.closest("button.%(run)s, .%(run)s button");
+    if (!loading || !button) return;
+    event.stopImmediatePropagation(); event.preventDefault();
+    held = button;
+  }, true);
+}
+""" % {"examples": EXAMPLES_CLASS, "run": RUN_CLASS}
+
+
+def examples(samples: list, inputs: list, **options) -> gr.Examples:
+    """gr.Examples whose values a run button clicked right after always uses (see PAGE_JS)."""
+    shown = gr.Examples(samples, inputs, cache_examples=False, **options)
+    shown.dataset.elem_classes = [EXAMPLES_CLASS]
+    shown.load_input_event.then(None, js="() => window.genartExampleLoaded?.()", **_QUIET)
+    return shown
 
 
 def example_image(name: str) -> str:

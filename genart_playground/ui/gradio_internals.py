@@ -8,6 +8,8 @@ that fails on a Gradio version where it no longer holds. Written against gradio 
   removes partial uploads and keeps the whole under limits.MAX_CACHE_BYTES.
 - `files_in_use`: the file paths in the data of the events waiting in, or running from, the queue.
 - `replace_preprocess`: a component's `preprocess` swapped for the app's own.
+- `GALLERY_CSS`: the class names of Gradio's gallery (`grid-container`, `thumbnail-item`, `caption-label`),
+  styled so that no column is cut off and captions sit under their pictures (pinned by a browser test).
 
 Replaced by public APIs since: walking `demo.fns` and adding listeners by hand (`EventListener(
 trigger_after=...)`) to keep a lesson link's values through a tab's own events, and finding the
@@ -25,6 +27,24 @@ from gradio.context import LocalContext
 
 logger = logging.getLogger(__name__)
 TASK_NAME_SEPARATOR = "<gradio-sep>"  # gradio.utils.set_task_name
+
+
+# Page styles ---------------------------------------------------------------------------------
+
+CAPTIONS_BELOW = "captions-below"  # a gallery whose captions are read, not glanced at
+
+# Gradio's gallery gives each column at least 100 px: in half the page 6 columns overflow, and the last is
+# cut off. Columns may shrink instead. Its captions float over the bottom of each picture; in a gallery
+# marked CAPTIONS_BELOW they go under it, whole.
+GALLERY_CSS = """
+.grid-container { grid-template-columns: repeat(var(--grid-cols), minmax(0, 1fr)) !important;
+                  grid-auto-rows: auto !important; }
+.%(below)s .thumbnail-item { aspect-ratio: auto !important; height: auto !important; display: flex;
+                             flex-direction: column; }
+.%(below)s .thumbnail-item > img { aspect-ratio: 1; height: auto !important; }
+.%(below)s .caption-label { position: static !important; max-width: 100% !important; white-space: normal !important;
+                            border: none !important; opacity: 1 !important; text-align: center !important; }
+""".replace("%(below)s", CAPTIONS_BELOW)
 
 
 # Cancels ---------------------------------------------------------------------------------------

@@ -164,6 +164,16 @@ def draw_grid(run, model, x, x_values, y, y_values, prompt, seed, steps, guidanc
     return common.recipe_png(result.images[0], result.metadata), cells, result.metadata
 
 
+def input_problems(models, prompts):
+    """What stops an evaluation before it starts, by control: no model, or no prompt typed when it needs some."""
+    def problems(models_value, prompt_set_value, prompts_value, *rest) -> dict:
+        found = {models: "Pick at least one model to evaluate."} if common.is_empty(models_value) else {}
+        if prompt_set_value == "typed" and common.is_empty(prompts_value):
+            found[prompts] = "Type at least one prompt, one per line, or pick a prompt set above."
+        return found
+    return problems
+
+
 def build_tab(run: dict):
     """The tab; `run` holds the functions it calls, by name (compare, xy_grid)."""
     with gr.Tab("Evaluation lab", id="evaluate"):
@@ -185,7 +195,9 @@ def build_tab(run: dict):
                                     info="Pictures per prompt, each with its own seed.")
                 seed = gr.Number(label="Seed", value=0, precision=0, minimum=0, maximum=limits.MAX_SEED,
                                  info="The first picture's seed; the same seed gives the same figures.")
-                run_button, stop = common.run_button("Evaluate", variant="primary")
+                needs = common.Requirements([models, prompt_set, prompts, samples, seed],
+                                            input_problems(models, prompts))
+                run_button, stop = common.run_button("Evaluate", needs, variant="primary")
             with gr.Column(scale=2):
                 card = gr.Markdown(label="Report card")
                 with gr.Row():
@@ -223,7 +235,10 @@ def build_tab(run: dict):
                                   info="Denoising steps, when no axis is the steps.")
                 guidance = gr.Slider(label="Guidance", minimum=0.0, maximum=limits.MAX_GUIDANCE, step=0.5, value=4.0,
                                      info="How hard the prompt pulls, when no axis is the guidance.")
-            grid_button, grid_stop = common.run_button("Draw the grid")
+            grid_needs = common.required([grid_model, x, x_values, y, y_values, grid_prompt, grid_seed, steps, guidance],
+                                         {x_values: "Type the X values, separated by commas.",
+                                          y_values: "Type the Y values, separated by commas."})
+            grid_button, grid_stop = common.run_button("Draw the grid", grid_needs)
             grid = gr.Image(label="Grid", type="filepath", format="png", interactive=False)
             cells = gr.Dataframe(label="Each cell: what the checker read", interactive=False)
             grid_recipe = gr.JSON(label="Grid recipe")
@@ -232,11 +247,13 @@ def build_tab(run: dict):
         evaluation = run_button.click(common.bind(evaluate_models, run, seconds=seconds_needed),
                                       [models, prompt_set, prompts, samples, seed],
                                       [card, *charts, worst, combinations, table, metadata], api_name="evaluate",
-                                      concurrency_id=common.LONG_LANE)
+                                      concurrency_id=common.LONG_LANE,
+                                      validator=needs.validate)
         evaluation.success(common.show_recipe, metadata, [code, card_code], api_visibility="private")
         drawing = grid_button.click(common.bind(draw_grid, run, seconds=grid_seconds_needed),
                           [grid_model, x, x_values, y, y_values, grid_prompt, grid_seed, steps, guidance],
-                          [grid, cells, grid_recipe], api_name="xy_grid", concurrency_id=common.LONG_LANE)
+                          [grid, cells, grid_recipe], api_name="xy_grid", concurrency_id=common.LONG_LANE,
+                          validator=grid_needs.validate)
         drawing.success(common.show_recipe, grid_recipe, [grid_code, grid_card], api_visibility="private")
         common.stoppable(run_button, stop, evaluation)
         common.stoppable(grid_button, grid_stop, drawing)

@@ -12,7 +12,7 @@ import pandas as pd
 
 from .. import imaging, limits, uploads
 from ..latents import METHODS, expected_norm
-from . import common, explanations
+from . import common, explanations, gradio_internals
 from .settings_flow import TabSettings, restore_from_png, run_history
 
 EXAMPLES = [[0, 1, 16, "slerp", 1.0], [7, 42, 24, "lerp", 1.0], [3, 11, 16, "slerp", 0.7]]
@@ -113,14 +113,15 @@ def build_tab(run: dict):
                                   info="slerp follows the sphere where Gaussian latents live; lerp cuts across it.")
                 truncation = gr.Slider(label="Truncation", minimum=0.05, maximum=1.0, step=0.05, value=1.0,
                                        info="Below 1 pulls latents to the mean: cleaner but less varied images.")
-                run_button = gr.Button("Interpolate", variant="primary")
+                run_button = gr.Button("Interpolate", variant="primary", elem_classes=common.RUN_CLASS)
             with gr.Column():
                 with gr.Row():
                     animation = gr.Image(label="Animation (GIF)", type="filepath", interactive=False, height=256,
                                          elem_classes="pixel-art")
                     video = gr.Video(label="Animation (MP4)", interactive=False, height=256, loop=True)
                 gallery = gr.Gallery(label="Frames, in order (each PNG carries its recipe)", format="png",
-                                     type="filepath", columns=6, height="auto", interactive=False)
+                                     type="filepath", columns=6, height="auto", interactive=False,
+                                     elem_classes=gradio_internals.CAPTIONS_BELOW)
                 metadata = gr.JSON(label="Recipe")
                 code, card = common.recipe_panel()
                 recipe_file = common.recipe_file()
@@ -129,7 +130,7 @@ def build_tab(run: dict):
             gr.Markdown("The same two seeds walked both ways. A Gaussian latent's length sits near √d (d numbers); "
                         "the straight lerp path cuts inside that shell, so its middle frames come from short "
                         "vectors the generator rarely saw, and look washed out. slerp keeps the length.")
-            compare = gr.Button("Compare slerp and lerp")
+            compare = gr.Button("Compare slerp and lerp", elem_classes=common.RUN_CLASS)
             with gr.Row():
                 pair_animation = gr.Image(label="lerp | slerp (GIF)", type="filepath", interactive=False,
                                           height=256, elem_classes="pixel-art")
@@ -151,8 +152,7 @@ def build_tab(run: dict):
         compare.click(common.bind(compare_paths, run, seconds=comparison_seconds_needed),
                       [seed_a, seed_b, model, frames, truncation], [strips, pair_animation, pair_video, norms],
                       api_name="gan_path_comparison", concurrency_id=common.GAN_LANE)
-        gr.Examples(EXAMPLES, [seed_a, seed_b, frames, method, truncation], label="Example walks",
-                    cache_examples=False)
+        common.examples(EXAMPLES, [seed_a, seed_b, frames, method, truncation], label="Example walks")
         controls = {"seed_a": seed_a, "seed_b": seed_b, "model": model, "frames": frames, "method": method,
                     "truncation": truncation}
         settings = TabSettings(controls)

@@ -137,6 +137,18 @@ def recipe_settings(recipe: dict) -> dict:
     return values
 
 
+def input_problems(content, style_image, style_prompt):
+    """What stops a transfer before it starts, by control: the pictures and the prompt its method needs."""
+    def problems(content_value, style_value, prompt_value, method_value, *rest) -> dict:
+        found = {content: common.UPLOAD_FIRST} if common.is_empty(content_value) else {}
+        if method_value == "gatys" and common.is_empty(style_value):
+            found[style_image] = "Upload a style image first: gatys copies its textures and colours."
+        if method_value == "img2img" and common.is_empty(prompt_value):
+            found[style_prompt] = "Describe the style first: img2img draws it from the prompt."
+        return found
+    return problems
+
+
 def build_tab(run: dict):
     """The tab; `run` holds the functions it calls, by name (style_transfer)."""
     with gr.Tab("Style transfer", id="style_transfer"):
@@ -171,7 +183,10 @@ def build_tab(run: dict):
                                      info="Same seed and settings: same result.")
                     preserve_color = gr.Checkbox(label="Keep the content's colours", value=False,
                                                  info="Take only texture from the style, not its palette.")
-                run_button, stop = common.run_button("Transfer style", variant="primary")
+                inputs = [content, style_image, style_prompt, method, model, steps, size, strength, seed,
+                          preserve_color]
+                needs = common.Requirements(inputs, input_problems(content, style_image, style_prompt))
+                run_button, stop = common.run_button("Transfer style", needs, variant="primary")
             with gr.Column():
                 result = gr.Image(label="Stylised image (the PNG carries its recipe)", type="filepath", format="png",
                                   interactive=False, height=256, elem_classes="pixel-art")
@@ -186,14 +201,14 @@ def build_tab(run: dict):
                 recipe_file = common.recipe_file()
 
         transfer = run_button.click(
-            common.bind(stylise, run, seconds=seconds_needed),
-            [content, style_image, style_prompt, method, model, steps, size, strength, seed, preserve_color],
-            [result, losses, intermediates, metadata], api_name="style_transfer", concurrency_id=common.LONG_LANE)
+            common.bind(stylise, run, seconds=seconds_needed), inputs,
+            [result, losses, intermediates, metadata], api_name="style_transfer", concurrency_id=common.LONG_LANE,
+            validator=needs.validate)
         transfer.success(common.show_recipe, metadata, [code, card], api_visibility="private")
         common.stoppable(run_button, stop, transfer)
-        gr.Examples([[common.example_image(c), common.example_image(s) if s else None, p, m]
+        common.examples([[common.example_image(c), common.example_image(s) if s else None, p, m]
                      for c, s, p, m in EXAMPLES],
-                    [content, style_image, style_prompt, method], label="Examples", cache_examples=False)
+                    [content, style_image, style_prompt, method], label="Examples")
         settings = TabSettings({"method": method, "style_prompt": style_prompt, "model": model, "steps": steps,
                                 "size": size, "strength": strength, "seed": seed, "preserve_color": preserve_color},
                                CASCADES, shown={"style_image": style_image}, from_recipe=recipe_settings)

@@ -86,16 +86,17 @@ def timeline_as_result(steps):
 
 
 def last_step(steps):
-    """The step slider spans the timeline just made (`steps`, its server-side state), and starts at its
-    end: the finished image."""
-    last = len((steps or {}).get("noisy", []))
-    return gr.update(maximum=max(last, 2), value=max(last, 1), interactive=last > 1)
+    """The step slider spans the timeline just made (`steps`, its server-side state: step 0 is the pure
+    noise), and starts at its last step, the nearest to the finished image."""
+    last = len((steps or {}).get("noisy", [])) - 1
+    return gr.update(maximum=max(last, 1), value=max(last, 0), interactive=last > 0)
 
 
 def show_step(step, steps):
-    """Step `step` (from 1) of a timeline already made: its pictures, from the files the timeline wrote."""
+    """Step `step` (from 0, the pure noise) of a timeline already made: its pictures, from the files the
+    timeline wrote."""
     def pick(files):
-        index = int(step or 1) - 1
+        index = int(step or 0)
         return files[index] if files and 0 <= index < len(files) else None
     steps = steps or {}
     return pick(steps.get("noisy")), pick(steps.get("predicted")), pick(steps.get("guidance"))
@@ -201,15 +202,16 @@ def build_tab(run: dict):
                 recipe_file = common.recipe_file()
 
         with gr.Accordion("Denoising timeline", open=False):
-            gr.Markdown("The same image, one denoising step at a time: the noisy latents after each step, the "
-                        "clean image the model predicts from them (x0), and where the prompt pulls hardest "
+            gr.Markdown("The same image, one denoising step at a time, from step 0, the pure noise: the noisy "
+                        "latents the model sees at each step, the clean image it predicts from them (x0), and "
+                        "where the prompt pulls hardest "
                         "(the difference between the model's prediction with and without the prompt; "
                         "only when guidance is above 1). Uses the settings above, with one image.")
             timeline_run, timeline_stop = common.run_button("Show the denoising steps")
-            step = gr.Slider(label="Step", minimum=1, maximum=2, step=1, value=1, interactive=False,
-                             info="Which denoising step to show; no model runs when you move it.")
+            step = gr.Slider(label="Step", minimum=0, maximum=1, step=1, value=0, interactive=False,
+                             info="Which denoising step to show (0: the pure noise); no model runs when you move it.")
             with gr.Row():
-                noisy_image = gr.Image(label="Noisy latents after this step", type="filepath", interactive=False,
+                noisy_image = gr.Image(label="Noisy latents the model sees at this step", type="filepath", interactive=False,
                                        height=256, elem_classes="pixel-art")
                 predicted_image = gr.Image(label="Predicted clean image (x0)", type="filepath", interactive=False,
                                            height=256, elem_classes="pixel-art")
@@ -279,7 +281,7 @@ def build_tab(run: dict):
                                  api_name="diffusion_walk", concurrency_id=common.LONG_LANE)
         walking.success(common.show_recipe_with_diffusers, walk_metadata, [*code, card], api_visibility="private")
         common.stoppable(walk_run, walk_stop, walking)
-        gr.Examples(EXAMPLE_PROMPTS, [prompt, seed], label="Prompts the built-in model knows", cache_examples=False)
+        common.examples(EXAMPLE_PROMPTS, [prompt, seed], label="Prompts the built-in model knows")
         settings = TabSettings({"prompt": prompt, "negative_prompt": negative_prompt, "model": model,
                                 "scheduler": scheduler, "num_images": num_images, "steps": steps, "guidance": guidance,
                                 "width": width, "height": height, "seed": seed},

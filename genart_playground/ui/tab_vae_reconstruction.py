@@ -106,7 +106,7 @@ def build_tab(run: dict):
                                                   "× their standard deviation.")
                     seed = gr.Number(label="Noise seed", value=0, precision=0, minimum=0, maximum=limits.MAX_SEED,
                                      info="Which noise; the same seed gives the same pixels.")
-                run_button = gr.Button("Encode and decode", variant="primary")
+                run_button = gr.Button("Encode and decode", variant="primary", elem_classes=common.RUN_CLASS)
                 metrics = gr.JSON(label="Metrics (PSNR in dB, SSIM out of 1, compression ratio ×)")
             with gr.Column():
                 reconstruction = gr.Image(label="Reconstruction", type="filepath", format="png", interactive=False,
@@ -127,7 +127,7 @@ def build_tab(run: dict):
                 compare_model = gr.Dropdown(choices=[(NONE, NONE), *common.model_choices("vae_reconstruction")], value=NONE,
                                             label="Compare with", allow_custom_value=True,
                                             info="A second autoencoder for the same image, noise and seed.")
-                compare_run = gr.Button("Compare")
+                compare_run = gr.Button("Compare", elem_classes=common.RUN_CLASS)
             both_metrics = gr.JSON(label="Metrics of each (PSNR in dB, SSIM out of 1, compression ratio ×)")
             sides = []
             with gr.Row():
@@ -151,7 +151,7 @@ def build_tab(run: dict):
                 with gr.Column():
                     walk_frames = gr.Slider(label="Frames", minimum=2, maximum=MAX_WALK_FRAMES, step=1, value=8,
                                             info="How many images along the path, both ends included.")
-                    walk_run = gr.Button("Walk")
+                    walk_run = gr.Button("Walk", elem_classes=common.RUN_CLASS)
             with gr.Row():
                 walk_animation = gr.Image(label="Walk (GIF)", type="filepath", interactive=False, height=256,
                                           elem_classes="pixel-art")
@@ -160,20 +160,31 @@ def build_tab(run: dict):
                                       height="auto", interactive=False)
             walk_metadata = gr.JSON(label="Recipe")
 
+        def comparable(picture, first, second, *rest):
+            problems = {image: common.UPLOAD_FIRST} if common.is_empty(picture) else {}
+            if common.model_name(second) in (None, NONE):
+                problems[compare_model] = "Choose a second autoencoder here first."
+            return problems
+
         reconstruction_event = run_button.click(
             common.bind(reconstruct, run, seconds=seconds_needed), [image, model, latent_noise, seed],
             [reconstruction, error_map, latents, metrics, metadata], api_name="vae_reconstruction",
-            concurrency_id=common.AUTOENCODER_LANE)
+            concurrency_id=common.AUTOENCODER_LANE,
+            validator=common.required([image, model, latent_noise, seed], {image: common.UPLOAD_FIRST}).validate)
         reconstruction_event.success(common.show_recipe, metadata, [code, card], api_visibility="private")
         compare_run.click(common.bind(compare, run, seconds=comparison_seconds_needed),
                           [image, model, compare_model, latent_noise, seed], [*sides, both_metrics],
-                          api_name="vae_compare", concurrency_id=common.AUTOENCODER_LANE)
+                          api_name="vae_compare", concurrency_id=common.AUTOENCODER_LANE,
+                          validator=common.Requirements([image, model, compare_model, latent_noise, seed],
+                                                        comparable).validate)
         walk_run.click(common.bind(walk, run, seconds=walk_seconds_needed), [image_a, image_b, model, walk_frames],
                        [walk_animation, walk_video, walk_gallery, walk_metadata],
-                       api_name="vae_walk", concurrency_id=common.AUTOENCODER_LANE
+                       api_name="vae_walk", concurrency_id=common.AUTOENCODER_LANE,
+                       validator=common.required([image_a, image_b, model, walk_frames],
+                                                 {image_a: "Upload image A first: the walk starts there.",
+                                                  image_b: "Upload image B first: the walk ends there."}).validate
                        ).success(common.show_recipe, walk_metadata, [code, card], api_visibility="private")
-        gr.Examples([[common.example_image(name)] for name in EXAMPLES], [image], label="Example images",
-                    cache_examples=False)
+        common.examples([[common.example_image(name)] for name in EXAMPLES], [image], label="Example images")
         controls = {"model": model, "latent_noise": latent_noise, "seed": seed}
         settings = TabSettings(controls)
         settings.wire()
