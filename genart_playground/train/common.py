@@ -42,6 +42,25 @@ def load_checkpoint(folder: str | Path, *, modules: dict, optimizers: dict) -> d
     return info
 
 
+def resume(folder: str | Path, *, modules: dict, optimizers: dict, schedule) -> dict:
+    """Continue a run from its checkpoint in `folder`: weights, optimizer state, and the learning-rate
+    schedule moved on to the checkpoint's step. Returns its state.json ({} when there is none)."""
+    if not (Path(folder) / "state.json").exists():
+        return {}
+    info = load_checkpoint(folder, modules=modules, optimizers=optimizers)
+    schedule.last_epoch = info["step"] - 1
+    schedule.step()
+    return info
+
+
+def warmup_cosine(optimizer, *, warmup: int, steps: int):
+    """The scripts' learning rate: a linear warmup over `warmup` steps, then a cosine decay to 0 at `steps`."""
+    import math
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1, (s + 1) / warmup)
+                                             * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
+
+
 @torch.no_grad()
 def ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
     for e, p in zip(ema.parameters(), model.parameters()):

@@ -8,7 +8,6 @@ It is the text-to-image pipeline's `vae` and the VAE tab's default model.
 """
 
 import copy
-import math
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ from tqdm.auto import tqdm
 
 from .. import imaging, metrics
 from ..data import shapes
-from .common import ema_update, load_checkpoint, parse_config, save_checkpoint
+from .common import ema_update, parse_config, resume, save_checkpoint, warmup_cosine
 
 
 @dataclass
@@ -99,14 +98,12 @@ def train(config: VaeConfig, on_step=None, should_stop=None) -> Path:
     vae = build_vae(config)
     ema = copy.deepcopy(vae).requires_grad_(False)
     optimizer = torch.optim.AdamW(vae.parameters(), lr=config.lr, weight_decay=0.0)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1, (s + 1) / config.warmup)
-                                                 * 0.5 * (1 + math.cos(math.pi * min(s, config.steps) / config.steps)))
+    schedule = warmup_cosine(optimizer, warmup=config.warmup, steps=config.steps)
     start = 0
-    if config.resume and (run_dir / "checkpoint" / "state.json").exists():
-        start = load_checkpoint(run_dir / "checkpoint", modules={"vae": vae, "ema": ema},
-                                optimizers={"adamw": optimizer})["step"]
-        schedule.last_epoch = start - 1
-        schedule.step()
+    if config.resume:
+        start = resume(run_dir / "checkpoint", modules={"vae": vae, "ema": ema}, optimizers={"adamw": optimizer},
+                       schedule=schedule).get("step", 0)
+    if start:
         accelerator.print(f"resumed at step {start}")
     vae, optimizer = accelerator.prepare(vae, optimizer)
     print(f"parameters: {sum(p.numel() for p in ema.parameters()) / 1e6:.2f}M")
