@@ -102,7 +102,8 @@ def bridge(progress: gr.Progress):
 
 def user_errors(fn):
     """What went wrong becomes a `gr.Error` whose message the user (or API client) sees: bad input,
-    a missing model, running out of memory (after the cache has freed some), NaN output, a cancel."""
+    a missing model, running out of memory (after the cache has freed some), NaN output, a cancel. Its
+    toast stays until closed (a missing input is said under its control before the run: `Requirements`)."""
     guarded = serving.recover_from_out_of_memory(fn)
 
     @functools.wraps(fn)
@@ -110,7 +111,7 @@ def user_errors(fn):
         try:
             return guarded(*args, **kwargs)
         except (ValueError, ModelUnavailableError, serving.OutOfMemory, OutputError) as error:
-            raise gr.Error(str(error), print_exception=False) from error
+            raise gr.Error(str(error), duration=None, print_exception=False) from error
         except serving.Cancelled as error:
             raise gr.Error("Cancelled.", print_exception=False) from error
         finally:
