@@ -72,10 +72,8 @@ def test_every_event_bounds_what_it_accepts(served_app, tiny_t2i):
         message = join(served_app, index, [oversized(component) for component in fn.inputs])
         expected = EVENTS[fn.fn.__name__]
         if message.get("msg") == "http":
-            # refused before the queue: the body limit (413), or the event's validator, which reads the
-            # inputs first (400, with the control's message)
-            outcomes[index] = ("http", message["status"])
-            assert message["status"] == 413 or (message["status"] == 400 and len(message["body"]) > 20), message
+            outcomes[index] = ("http", message["status"])  # refused before the queue (the body limit)
+            assert message["status"] == 413, message
             continue
         if message["success"]:
             outcomes[index] = ("ok", None)

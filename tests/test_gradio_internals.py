@@ -111,3 +111,24 @@ def test_only_files_in_the_upload_folder_pass(tmp_path):
             assert str(error.value) == gradio_internals.NOT_UPLOADED
     finally:
         inside.unlink()
+
+
+def test_a_validator_that_cannot_read_an_input_hands_it_to_the_event():
+    """Gradio's push runs the validator first (on preprocessed inputs) and refuses a failure there as a bare
+    "error"; the app's wrapper then pushes the request again without the validator."""
+    from gradio import queueing
+
+    source = inspect.getsource(queueing.Queue)
+    assert "create_validator_fn(fn)" in source and '"error"' in source and "fn.validator is not None" in source
+    gradio_internals.defer_malformed_input_to_the_event()
+    gradio_internals.defer_malformed_input_to_the_event()  # once, however often it is called
+    assert queueing.Queue.push._genart_deferring is True
+
+
+def test_gallery_styles_name_the_classes_gradio_draws_with():
+    from pathlib import Path
+
+    styles = "".join(path.read_text(errors="ignore") for path in
+                     (Path(gr.__file__).parent / "templates" / "frontend" / "assets").glob("Gallery*.css"))
+    for name in ("grid-container", "thumbnail-item", "caption-label", "--grid-cols"):
+        assert name in styles and name in gradio_internals.GALLERY_CSS

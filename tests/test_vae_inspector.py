@@ -159,14 +159,14 @@ def test_latent_noise_through_the_api(api_client, tiny_vae, picture_file, no_net
 
 def test_comparison_through_the_api(api_client, tiny_vae, tiny_taesd, picture_file, no_network_attempts):
     from gradio_client import handle_file
-    from gradio_client.exceptions import AppError
+    from gradio_client.exceptions import AppError, ValidationError
 
     *images, both = api_client.predict(handle_file(picture_file), tiny_vae, tiny_taesd, 0.0, 0,
                                        api_name="/vae_compare")
     assert len(images) == 6 and all(Image.open(path).format == "PNG" for path in images)
     assert [entry["model"] for entry in both] == [tiny_vae, tiny_taesd]
     assert both[0]["compression_ratio"] != both[1]["compression_ratio"] or both[0]["psnr"] != both[1]["psnr"]
-    with pytest.raises(AppError, match="Compare with"):
+    with pytest.raises(ValidationError, match="compare_model: Choose a second autoencoder"):  # before the queue
         api_client.predict(handle_file(picture_file), tiny_vae, "none", 0.0, 0, api_name="/vae_compare")
     with pytest.raises(AppError, match="greater than maximum value 2.0"):  # Gradio's own slider bound
         api_client.predict(handle_file(picture_file), tiny_vae, tiny_taesd, 9.0, 0, api_name="/vae_compare")

@@ -39,6 +39,8 @@ def build_demo() -> gr.Blocks:
         lesson_links.attach(demo, tabs, tab_settings, link, notice)
     # Every event's inputs, with or without an api_name: a malformed value gets a message, never `error: null`.
     gradio_internals.guard_inputs(demo)
+    # A value an event's validator cannot even read goes on to the event, which names what is allowed.
+    gradio_internals.defer_malformed_input_to_the_event()
     # Model events run in lanes (common.MODEL_LANES: long runs, the GAN, the autoencoders), each a queue of
     # its own with CONCURRENCY slots: a short job never waits behind a long one. QUEUE_SIZE may wait.
     demo.queue(default_concurrency_limit=settings.CONCURRENCY, max_size=settings.QUEUE_SIZE)

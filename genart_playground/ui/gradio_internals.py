@@ -8,6 +8,9 @@ that fails on a Gradio version where it no longer holds. Written against gradio 
   removes partial uploads and keeps the whole under limits.MAX_CACHE_BYTES.
 - `files_in_use`: the file paths in the data of the events waiting in, or running from, the queue.
 - `replace_preprocess`: a component's `preprocess` swapped for the app's own.
+- `defer_malformed_input_to_the_event`: `Queue.push` wrapped so that an input an event's validator cannot
+  even read (Gradio preprocesses the inputs first) is not refused as a bare HTTP 400, but goes to the
+  event, whose checks answer with the control's name and what is allowed.
 - `GALLERY_CSS`: the class names of Gradio's gallery (`grid-container`, `thumbnail-item`, `caption-label`),
   styled so that no column is cut off and captions sit under their pictures (pinned by a browser test).
 
@@ -27,6 +30,36 @@ from gradio.context import LocalContext
 
 logger = logging.getLogger(__name__)
 TASK_NAME_SEPARATOR = "<gradio-sep>"  # gradio.utils.set_task_name
+
+
+# Validators ----------------------------------------------------------------------------------
+
+def defer_malformed_input_to_the_event() -> None:
+    """The app's validators only say which required input is empty. Gradio runs a validator on the inputs
+    as the event would get them, so a value it cannot read (a path it did not upload, a slider past its
+    bound) fails there, and the client gets HTTP 400 with no message it shows. Such a request is pushed
+    again without the validator: the event's own checks refuse it with a message. (A request for the same
+    event pushed in that instant also skips the validator; the event still checks everything it reads.)"""
+    from gradio import queueing, route_utils
+
+    if getattr(queueing.Queue.push, "_genart_deferring", False):
+        return
+    original = queueing.Queue.push
+
+    async def push(self, body, request, username):
+        outcome = await original(self, body, request, username)
+        if outcome[2] != "error" or body.fn_index is None:
+            return outcome
+        fn = route_utils.get_fn(self.blocks, None, body)
+        if fn.validator is None:
+            return outcome
+        validator, fn.validator = fn.validator, None
+        try:
+            return await original(self, body, request, username)
+        finally:
+            fn.validator = validator
+    push._genart_deferring = True
+    queueing.Queue.push = push
 
 
 # Page styles ---------------------------------------------------------------------------------
