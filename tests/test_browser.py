@@ -382,8 +382,12 @@ def test_a_run_clicked_while_an_example_loads_uses_the_example(page, app_url):
             route.continue_()
     page.route("**/gradio_api/run/predict*", hold_the_example)
     panel.locator("button.gallery-item").first.click()  # the first example image
-    panel.get_by_role("button", name="Encode and decode", exact=True).click()
+    for _ in range(200):  # Playwright hands the request to the handler while it waits
+        if held:
+            break
+        page.wait_for_timeout(50)
     assert len(held) == 1, "the example's request was not seen"
+    panel.get_by_role("button", name="Encode and decode", exact=True).click()
     held[0].continue_()
     page.wait_for_function(OUTPUT_SHOWN, arg=panel.element_handle(), timeout=TIMEOUT_MS)
     expect(panel.get_by_text("Upload an image first (or click an example below).")).to_have_count(0)
@@ -410,3 +414,26 @@ def test_gan_frame_captions_sit_under_their_frames_and_no_column_is_cut_off(page
     }""")
     assert all(frame["inside"] for frame in layout), "a column of frames is cut off"
     assert all(frame["below"] for frame in layout), "a caption covers its frame"
+
+
+def test_a_photo_goes_through_the_photo_autoencoder_and_both_built_ins_side_by_side(page, app_url, tmp_path):
+    """Issue 14 §1: a learner uploads a photo (matplotlib's Grace Hopper portrait, public domain, never
+    trained on); the tab's default autoencoder is the photo one, and the comparison shows the shapes VAE
+    beside it, offline."""
+    from genart_playground.data import photos
+
+    photo = tmp_path / "grace_hopper.png"
+    photos.heldout_photos(256)[2].image.save(photo)
+    page.goto(f"{app_url}?tab=vae_reconstruction")
+    expect(page.get_by_role("tab", name="VAE reconstruction", exact=True)).to_have_attribute("aria-selected", "true")
+    panel = visible_panel(page)
+    panel.locator("input[type=file]").first.set_input_files(str(photo))
+    expect(panel.locator("img[alt]").first).to_be_visible()
+    panel.get_by_role("button", name="Encode and decode", exact=True).click()
+    expect(panel.get_by_text('"model": "builtin/photo-vae"').first).to_be_attached()
+    psnr = float(panel.get_by_text(re.compile(r'"psnr": [0-9.]+')).first.inner_text().split(":")[1].strip(" ,"))
+    assert psnr >= 25, psnr  # a photo comes back as a photo (the shapes VAE gets about 15 dB)
+
+    _open(panel, "Compare two autoencoders", "Compare")
+    expect(panel.get_by_text('"model": "builtin/shapes-vae"').first).to_be_attached()  # the second side's metrics
+    page.screenshot(path=str(screenshot_path(tmp_path, "vae_photo")), full_page=True)

@@ -36,7 +36,7 @@ def test_a_vae_reconstruction_gives_back_its_noise_and_seed(tmp_path):
     result = gp.vae_reconstruction(image, latent_noise=0.4, seed=12)
     values = common.recipe_values(common.tab_recipe(png_of(result, tmp_path), "vae_reconstruction"),
                                   ["model", "latent_noise", "seed"], model_task="vae")
-    assert values == {"model": "builtin/shapes-vae", "latent_noise": 0.4, "seed": 12}
+    assert values == {"model": "builtin/photo-vae", "latent_noise": 0.4, "seed": 12}  # the default autoencoder
 
 
 def test_another_tabs_png_or_a_plain_png_fills_nothing_and_says_why(tmp_path, warnings):

@@ -8,6 +8,8 @@ from ..models.spec import ModelSpec
 from .base import IMAGE, MODEL, Example, Family, Kind, builtin
 
 MODELS = (
+    ModelSpec("builtin/photo-vae", "vae_reconstruction", "autoencoder", builtin("photo-vae"),
+              description="The built-in photo AutoencoderKL, trained on freely licensed photos (4× down, 12 channels)."),
     ModelSpec("builtin/shapes-vae", "vae_reconstruction", "autoencoder", builtin("shapes-t2i"), subfolder="vae",
               description="The built-in text-to-image model's AutoencoderKL (4× down, 4 channels)."),
     ModelSpec("madebyollin/taesd", "vae_reconstruction", "autoencoder", "madebyollin/taesd",
@@ -19,9 +21,13 @@ MODELS = (
 EXPLANATION = """\
 **VAE** (variational autoencoder). Latent diffusion models work in its latent space.
 
-- **Encoder.** It squeezes the image into a small grid of latents (the built-in autoencoder:
-  64×64×3 → 16×16×4; Stable Diffusion's: 8 times smaller each side, 4 channels). For each latent
-  number it outputs a distribution: a mean μ and a variance σ².
+- **An autoencoder knows the pictures it learnt from.** `builtin/photo-vae` learnt from 26 freely
+  licensed photos: it rebuilds photos it never saw, losing the finest texture first.
+  `builtin/shapes-vae` learnt only flat shapes on plain backgrounds: a photo comes back as blotches in
+  false colours, since its latents have no way to say texture or shading. Compare them below.
+- **Encoder.** It squeezes the image into a small grid of latents (the photo autoencoder: 4 times
+  smaller each side, 12 channels; the shapes autoencoder: 64×64×3 → 16×16×4; Stable Diffusion's: 8 times
+  smaller each side, 4 channels). For each latent number it outputs a distribution: a mean μ and a variance σ².
 - **Reparameterisation.** In training a latent is drawn as z = μ + σ·ε with ε from N(0, 1), so the
   gradient flows through μ and σ despite the randomness. This tab decodes the mean μ: the same
   result every run.
@@ -31,10 +37,11 @@ EXPLANATION = """\
   its latent space is.
 - **Training loss** = reconstruction loss (how far the output is from the input) + a KL term (how
   far each latent distribution is from N(0, 1)). The KL keeps the latent space smooth and well
-  scaled; a tiny KL weight (1e-6 for the built-in VAE and for Stable Diffusion's) favours sharp
+  scaled; a tiny KL weight (1e-6 for the built-in VAEs and for Stable Diffusion's) favours sharp
   reconstructions, since a diffusion model, not plain sampling, then produces the latents.
-- **Compression ratio:** numbers in the image ÷ numbers in the latents (12× for 64×64×3 → 16×16×4,
-  48× for 8 times down). A count of values, not a file size: the latents are floats.
+- **Compression ratio:** numbers in the image ÷ numbers in the latents (4× for the photo autoencoder,
+  12× for 64×64×3 → 16×16×4, 48× for 8 times down). A count of values, not a file size: the latents are
+  floats. Stable Diffusion's autoencoder keeps photos at 48× because it learnt from millions of them.
 - **PSNR** = 10·log10(peak² / mean squared error), in dB: higher is better, +6 dB is half the error
   (as an RMS). **SSIM** compares local brightness, contrast and structure in small windows: 1 is
   identical. Both are in the **Metrics** box."""
@@ -95,7 +102,7 @@ def tiny(folder: Path) -> ModelSpec:
 FAMILY = Family(
     id="vae_reconstruction",
     title="VAE reconstruction",
-    default_model="builtin/shapes-vae",
+    default_model="builtin/photo-vae",  # a learner's first move is to upload a photo
     default_env="GENART_VAE_MODEL",
     kinds=(Kind("autoencoder", build_autoencoder),),
     models=MODELS,
@@ -104,7 +111,7 @@ FAMILY = Family(
     snippets={"vae_reconstruction": reconstruction_snippet, "vae_walk": walk_snippet},
     explanation=EXPLANATION,
     tab="genart_playground.ui.tab_vae_reconstruction",
-    trainers={"vae": "genart_playground.train.vae"},
+    trainers={"vae": "genart_playground.train.vae", "photo-vae": "genart_playground.train.photo_vae"},
     tiny=tiny,
     bench="genart_playground.scoring:vae_figures",
     example=Example(args=(IMAGE,), options={"latent_noise": 0.5, "seed": 2},

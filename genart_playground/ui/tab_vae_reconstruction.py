@@ -19,7 +19,7 @@ from . import common, explanations
 from .settings_flow import TabSettings, restore_from_png, run_history
 from .image_input import upload_image
 
-EXAMPLES = ["shapes.png", "stripes.png", "photo_like.png"]
+EXAMPLES = ["grace_hopper.jpg", "shapes.png", "stripes.png", "photo_like.png"]  # licences: examples/images/LICENSES.md
 NONE = "none"  # "Compare with" when there is nothing to compare with
 
 
@@ -83,6 +83,11 @@ def walk(run, image_a, image_b, model, frames, progress=gr.Progress()):
     return common.walk_outputs(result)
 
 
+def second_choice(first: str | None) -> str:
+    """The autoencoder to compare with at first: the first other one that can run now, else none."""
+    return next((name for name in runnable() if name != first), NONE)
+
+
 def runnable() -> list[str]:
     """The autoencoders that can run now: built in, in a local folder, downloaded, or downloadable."""
     return [spec.name for spec in registry.models_for("vae_reconstruction") if availability(spec) != "missing"]
@@ -92,7 +97,9 @@ def build_tab(run: dict):
     """The tab; `run` holds the functions it calls, by name (vae_reconstruction, vae_walk)."""
     with gr.Tab("VAE reconstruction", id="vae_reconstruction"):
         gr.Markdown("An autoencoder squeezes the image into a small grid of latent numbers and rebuilds it. "
-                    "Latent diffusion models work in that latent space; here you see what it keeps and what it loses.")
+                    "Latent diffusion models work in that latent space; here you see what it keeps and what it loses. "
+                    "It rebuilds well only the kind of pictures it learnt from: **builtin/photo-vae** learnt from "
+                    "photos, **builtin/shapes-vae** only from flat shapes, and turns a photo into coloured blotches.")
         explanations.how_it_works("vae_reconstruction")
         with gr.Row():
             with gr.Column():
@@ -124,7 +131,8 @@ def build_tab(run: dict):
             if len(runnable()) < 2:
                 gr.Markdown("Only one autoencoder can run here now; download or register another to compare.")
             with gr.Row():
-                compare_model = gr.Dropdown(choices=[(NONE, NONE), *common.model_choices("vae_reconstruction")], value=NONE,
+                compare_model = gr.Dropdown(choices=[(NONE, NONE), *common.model_choices("vae_reconstruction")],
+                                            value=second_choice(model.value),
                                             label="Compare with", allow_custom_value=True,
                                             info="A second autoencoder for the same image, noise and seed.")
                 compare_run = gr.Button("Compare", elem_classes=common.RUN_CLASS)
