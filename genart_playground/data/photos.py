@@ -3,7 +3,7 @@
 Training (each source named with its licence in builtin/photo-vae/README.md):
   - scikit-image's bundled images (`pip install scikit-image`): the colour photos among them;
   - Debian packages of freely licensed wallpapers (`apt-get install mate-backgrounds
-    plasma-workspace-wallpapers gnome-backgrounds`): photos of nature, objects and landscapes.
+    plasma-workspace-wallpapers`): photos of nature, objects and landscapes.
 Held out, never trained on: scikit-learn's two sample photos and matplotlib's Grace Hopper portrait.
 """
 
