@@ -66,14 +66,12 @@ def build_vae(config: PhotoVaeConfig) -> AutoencoderKL:
 
 
 @torch.no_grad()
-def psnr_on(vae: AutoencoderKL, images: list) -> list[float]:
-    """Each picture's PSNR after encoding (the latents' mode) and decoding, in dB."""
-    scores = []
-    for image in images:
-        x = imaging.to_tensor(image)
-        recon = vae.decode(vae.encode(x).latent_dist.mode()).sample.clamp(-1, 1)
-        scores.append(float(metrics.psnr_per_image(x, recon)[0]))
-    return scores
+def held_out_figure(vae: AutoencoderKL, images: list) -> tuple[list[float], torch.Tensor]:
+    """Each held-out picture's PSNR in dB after encoding (the latents' mode) and decoding, and the pictures
+    above their reconstructions, for the sample grid: one pass of the model."""
+    x = torch.cat([imaging.to_tensor(image) for image in images])
+    recon = vae.decode(vae.encode(x).latent_dist.mode()).sample.clamp(-1, 1)
+    return metrics.psnr_per_image(x, recon).tolist(), torch.cat([x, recon])
 
 
 def main(argv: list[str] | None = None) -> Path:
@@ -131,16 +129,12 @@ def train(config: PhotoVaeConfig, on_step=None, should_stop=None) -> Path:
 
         # 4. Now and then: PSNR on the held-out photos, a sample grid, a resumable checkpoint
         if done % config.sample_every == 0 or done == config.steps or stop:
-            scores = psnr_on(ema, [photo.image for photo in held_out])
+            scores, shown = held_out_figure(ema, [photo.image for photo in held_out])
             history.append({"step": done, "seconds": round(time.time() - began), "psnr": scores})
             print(f"step {done}: held-out PSNR {sum(scores) / len(scores):.2f} dB "
                   f"({', '.join(f'{s:.1f}' for s in scores)}), {time.time() - began:.0f} s")
-            with torch.no_grad():
-                shown = torch.cat([imaging.to_tensor(photo.image) for photo in held_out])
-                recon = ema.decode(ema.encode(shown).latent_dist.mode()).sample
             run_dir.mkdir(parents=True, exist_ok=True)
-            imaging.grid(imaging.to_pil(torch.cat([shown, recon])), columns=len(held_out)).save(
-                run_dir / f"samples_{done:06d}.png")
+            imaging.grid(imaging.to_pil(shown), columns=len(held_out)).save(run_dir / f"samples_{done:06d}.png")
             save_checkpoint(run_dir / "checkpoint", modules={"vae": vae, "ema": ema}, optimizers={"adamw": optimizer},
                             step=done, extra={"stages": stages, "history": history,
                                               "seconds": round(time.time() - began)})
@@ -153,7 +147,7 @@ def train(config: PhotoVaeConfig, on_step=None, should_stop=None) -> Path:
                              for i in range(8)])
     ema.register_to_config(scaling_factor=float(1 / latents.std()))
     ema.save_pretrained(config.out, safe_serialization=True)
-    scores = psnr_on(ema, [photo.image for photo in held_out])
+    scores, _ = held_out_figure(ema, [photo.image for photo in held_out])
     (Path(config.out) / "training.json").write_text(json.dumps(
         {"stages": stages, "training_photos": [photo.name for photo in training],
          "held_out": {photo.name: round(score, 2) for photo, score in zip(held_out, scores)},
