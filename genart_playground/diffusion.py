@@ -30,11 +30,14 @@ SCHEDULERS = {
     "dpm++-karras": ("DPMSolverMultistepScheduler", {"use_karras_sigmas": True}),
     "ddim": ("DDIMScheduler", {}),
     "unipc": ("UniPCMultistepScheduler", {}),
+    "flow-euler": ("FlowMatchEulerDiscreteScheduler", {}),  # rectified flow (SD3, FLUX, the built-in DiT)
 }
 
-# What encode_prompt returns, by how many tensors: SD 1.x/2.x; SDXL and SD3 (with pooled embeddings).
+# What encode_prompt returns, by how many tensors: SD 1.x/2.x; FLUX (no negative: no guidance; its
+# text_ids the pipeline makes again); SDXL and SD3 (with pooled embeddings).
 EMBEDDING_NAMES = {
     2: ("prompt_embeds", "negative_prompt_embeds"),
+    3: ("prompt_embeds", "pooled_prompt_embeds", None),
     4: ("prompt_embeds", "negative_prompt_embeds", "pooled_prompt_embeds", "negative_pooled_prompt_embeds"),
 }
 
@@ -82,6 +85,16 @@ class Runtime:
         return self.pipe.device
 
     @property
+    def packs_latents(self) -> bool:
+        """FLUX hands its denoiser 2×2 patches of the latents as a sequence, not the latent grid."""
+        return type(self.pipe).__name__.startswith("Flux")
+
+    def refuse_packed(self, view: str) -> None:
+        if self.packs_latents:
+            raise ValueError(f"The {view} reads a pipeline's latent grid; {type(self.pipe).__name__} packs its latents "
+                             "into a sequence of patches. Use text to image with this model.")
+
+    @property
     def flow_matching(self) -> bool:
         """Rectified flow (SD3, FLUX): the model predicts a velocity along a straight noise-to-data path."""
         return "FlowMatch" in self.scheduler_class.__name__
@@ -127,21 +140,32 @@ class Runtime:
         built in (an LCM's time_cond_proj_dim)."""
         return guidance > 1 and getattr(self.denoiser.config, "time_cond_proj_dim", None) is None
 
-    def encode_prompt(self, prompt: str, negative_prompt: str, guidance_on: bool) -> dict:
-        """encode_prompt's outputs, by the names the pipeline takes them back under."""
+    def encode_prompt(self, prompt: str, negative_prompt: str, guidance_on: bool, spec=None) -> dict:
+        """encode_prompt's outputs, by the names the pipeline takes them back under (with the
+        pipeline options `spec` declares, such as the DiT's `max_sequence_length`)."""
         options = {"prompt": prompt, "device": self.device, "num_images_per_prompt": 1,
-                   "do_classifier_free_guidance": guidance_on, "negative_prompt": negative_prompt or None}
+                   "do_classifier_free_guidance": guidance_on, "negative_prompt": negative_prompt or None,
+                   **(pipeline_options(spec, self.pipe.encode_prompt) if spec is not None else {})}
         parameters = inspect.signature(self.pipe.encode_prompt).parameters
-        # SD3 and SDXL take a prompt per text encoder; None uses the first prompt for all.
+        # SD3 and SDXL take a prompt per text encoder; None uses the first prompt for all. FLUX has no
+        # guidance and no negative prompt to encode.
         options.update({name: None for name in ("prompt_2", "prompt_3") if name in parameters})
-        outputs = self.pipe.encode_prompt(**options)
+        outputs = self.pipe.encode_prompt(**{k: v for k, v in options.items() if k in parameters})
         if len(outputs) not in EMBEDDING_NAMES:
             raise ValueError(f"This pipeline's prompt embeddings are not known ({type(self.pipe).__name__}).")
-        return {name: value for name, value in zip(EMBEDDING_NAMES[len(outputs)], outputs) if value is not None}
+        return {name: value for name, value in zip(EMBEDDING_NAMES[len(outputs)], outputs)
+                if name is not None and value is not None}
 
     def latent_shape(self, width: int, height: int) -> tuple[int, int, int, int]:
         factor = self.pipe.vae_scale_factor
         return 1, self.denoiser.config.in_channels, height // factor, width // factor
+
+
+def pipeline_options(spec: registry.ModelSpec, function) -> dict:
+    """The call options a model needs beyond the shared settings (`defaults["pipeline_options"]`), those
+    `function` takes: the built-in DiT was trained with one zero token where SD3 puts T5's, not 256."""
+    wanted = spec.defaults.get("pipeline_options", {})
+    return {k: v for k, v in wanted.items() if k in inspect.signature(function).parameters}
 
 
 def denoiser_of(pipe) -> torch.nn.Module:
@@ -182,6 +206,9 @@ def check_options(model, negative_prompt, steps, guidance, width, height, schedu
     """Model-independent bounds first, so absurd values cost no model work."""
     negative_prompt = checks.check_prompt("negative_prompt", negative_prompt or "")
     spec = registry.resolve("text_to_image", model)
+    if spec.kind != "diffusers-pipeline":
+        raise ValueError(f"{spec.name} writes its picture token by token and has no denoising steps: this view is "
+                         "for diffusion models (its own is the token timeline).")
     steps = checks.check_int("steps", steps if steps is not None else spec.defaults.get("steps", 25),
                              1, limits.MAX_STEPS)
     guidance = checks.check_float("guidance", guidance if guidance is not None else spec.defaults.get("guidance", 7.5),
@@ -236,7 +263,7 @@ def denoise(rt: Runtime, options, *, on_step=None, pipe=None, **inputs):
     pipe.scheduler = rt.make_scheduler(options.scheduler, options.spec.defaults)
     size = {} if "image" in inputs else {"width": options.width, "height": options.height}
     return pipe(num_inference_steps=options.steps, guidance_scale=options.guidance, output_type="np",
-                callback_on_step_end=on_step_end, **size, **inputs)
+                callback_on_step_end=on_step_end, **size, **pipeline_options(options.spec, pipe.__call__), **inputs)
 
 
 def output_warnings(output, name: str) -> list[str]:
@@ -258,7 +285,7 @@ def request_warnings(rt: "Runtime", options: Options, *prompts: str) -> list[str
     tokenizer = getattr(rt.pipe, "tokenizer", None)
     for prompt in (p for p in prompts if p):
         if tokenizer is not None:
-            warnings += _prompt_warnings(tokenizer, prompt, closed=bool(options.spec.defaults.get("closed_vocabulary")))
+            warnings += prompt_warnings(tokenizer, prompt, closed=bool(options.spec.defaults.get("closed_vocabulary")))
     trained = (options.spec.defaults.get("width") or rt.default_size(),
                options.spec.defaults.get("height") or rt.default_size())
     asked = (options.width or trained[0], options.height or trained[1])
@@ -268,7 +295,7 @@ def request_warnings(rt: "Runtime", options: Options, *prompts: str) -> list[str
     return warnings
 
 
-def _prompt_warnings(tokenizer, prompt: str, *, closed: bool) -> list[str]:
+def prompt_warnings(tokenizer, prompt: str, *, closed: bool) -> list[str]:
     warnings = []
     if closed:  # every word it knows is one token; any other word falls back to letters it never learned
         words = dict.fromkeys(w.strip(".,;:!?\"'()").lower() for w in prompt.split())

@@ -41,3 +41,6 @@ MAX_EVAL_IMAGE_SIDE = 1024  # pixels: features and the checker read 64×64, so b
 MAX_COMPARE_MODELS = 2 if _PUBLIC else 4  # models side by side in one request
 MAX_GRID_CELLS = 36 if _PUBLIC else 64  # an X/Y grid's pictures
 MAX_GRID_VALUES = 16  # values on one axis
+# Token models (autoregressive.py): the sampler's bounds any model could have; a model's own codebook after it loads.
+TEMPERATURE_RANGE = (0.05, 5.0)  # below it sampling is argmax in all but name; above it, noise
+MAX_TOP_K = 4096

@@ -297,6 +297,8 @@ def diffusers_snippet(metadata: dict) -> str | None:
         f"    width={metadata.get('width')!r},",
         f"    height={metadata.get('height')!r},",
         f"    num_images_per_prompt={count!r},",
+        # Settings the model was trained with beyond the shared ones (the built-in DiT's one T5 token)
+        *(f"    {key}={value!r}," for key, value in spec.defaults.get("pipeline_options", {}).items()),
         "    generator=generators,",
         ").images",
         "for i, image in enumerate(images):",

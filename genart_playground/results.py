@@ -88,3 +88,33 @@ def versions() -> dict[str, str]:
 def base_metadata(task: str, spec, device, dtype, **params) -> dict:
     return {"task": task, "model": spec.name, **params, "device": str(device),
             "dtype": str(dtype).replace("torch.", ""), "generator_device": "cpu", "versions": versions()}
+
+
+@dataclass
+class TokenTimelineResult(Result):
+    """One token model run, token by token; `images` is its final picture (text_to_image's, pixel for pixel)."""
+    frames: list[Image.Image] = field(default_factory=list)  # frame i: the picture after i tokens (frame 0: none)
+    codes: list[list[int]] = field(default_factory=list)  # the grid of codebook indices written, row by row
+    gif: bytes = b""
+
+
+@dataclass
+class CodebookResult(Result):
+    """A picture as a token model's autoencoder sees it. `images`: [the picture as read (64×64), its
+    reconstruction from the codes, and, after a swap, the reconstruction with one code changed]."""
+    codes: list[list[int]] = field(default_factory=list)  # the grid of codebook indices, row by row
+    grid: Image.Image | None = None  # the reconstruction enlarged, with the token grid drawn on it
+    atlas: Image.Image | None = None  # every code's own 8×8 patch, in rows of 32, code 0 at the top left
+    metrics: dict[str, float] = field(default_factory=dict)  # psnr of the reconstruction (and of the swap)
+
+
+@dataclass
+class FamilyComparisonResult(Result):
+    """One prompt and seed through several text-to-image models: `images[i]` is `rows[i]["model"]`'s."""
+    rows: list[dict] = field(default_factory=list)  # model, family, seconds, network_evaluations, verdict, right
+
+
+@dataclass
+class StepsSweepResult(Result):
+    """Quality against steps: `rows` of (model, steps, quality); `images`: one picture per (model, steps)."""
+    rows: list[dict] = field(default_factory=list)

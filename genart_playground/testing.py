@@ -140,3 +140,63 @@ def build_tiny_sd3(folder: Path) -> Path:
                                     tokenizer_2=tokenizers[1], text_encoder_3=None, tokenizer_3=None)
     pipe.save_pretrained(folder, safe_serialization=True)
     return folder
+
+
+def build_tiny_flux(folder: Path) -> Path:
+    """A FluxPipeline (FLUX.1-schnell's layout): a FluxTransformer2DModel with one double and one single
+    block, a CLIP and a T5 text encoder with their tokenizers (a word-level T5 vocabulary built here), a
+    16-channel autoencoder, rectified flow, no guidance embedding (schnell is distilled for guidance 0)."""
+    import torch
+    from diffusers import AutoencoderKL, FlowMatchEulerDiscreteScheduler, FluxPipeline, FluxTransformer2DModel
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer, T5Config, T5EncoderModel, T5TokenizerFast
+
+    vocab_file, merges_file = write_clip_tokenizer_files(folder.parent / f"{folder.name}-tokenizer-files")
+    tokenizer = CLIPTokenizer(vocab=str(vocab_file), merges=str(merges_file), model_max_length=77)
+    words = "a red blue circle square on the left right".split()
+    pieces = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0), ("▁", -3.0), *((f"▁{w}", -1.0) for w in words),
+              *((c, -5.0) for c in "abcdefghijklmnopqrstuvwxyz")]
+    tokenizer_2 = T5TokenizerFast(vocab=pieces, extra_ids=0)
+    torch.manual_seed(0)
+    text_encoder = CLIPTextModel(CLIPTextConfig(
+        bos_token_id=0, eos_token_id=1, pad_token_id=1, hidden_size=8, intermediate_size=16, projection_dim=8,
+        num_attention_heads=2, num_hidden_layers=1, vocab_size=len(tokenizer), max_position_embeddings=77))
+    torch.manual_seed(0)
+    text_encoder_2 = T5EncoderModel(T5Config(vocab_size=len(tokenizer_2), d_model=16, d_kv=8, d_ff=32, num_layers=1,
+                                             num_heads=2, decoder_start_token_id=0))
+    torch.manual_seed(0)
+    transformer = FluxTransformer2DModel(patch_size=1, in_channels=16, num_layers=1, num_single_layers=1,
+                                         attention_head_dim=8, num_attention_heads=2, joint_attention_dim=16,
+                                         pooled_projection_dim=8, guidance_embeds=False, axes_dims_rope=(2, 2, 4))
+    torch.manual_seed(0)
+    vae = AutoencoderKL(block_out_channels=(4, 8), in_channels=3, out_channels=3, latent_channels=4, norm_num_groups=2,
+                        down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2,
+                        sample_size=32, shift_factor=0.1159, scaling_factor=0.3611)
+    scheduler = FlowMatchEulerDiscreteScheduler(shift=1.0, use_dynamic_shifting=False)
+    pipe = FluxPipeline(transformer=transformer, scheduler=scheduler, vae=vae, text_encoder=text_encoder,
+                        tokenizer=tokenizer, text_encoder_2=text_encoder_2, tokenizer_2=tokenizer_2)
+    pipe.save_pretrained(folder, safe_serialization=True)
+    return folder
+
+
+def build_tiny_token_model(folder: Path) -> Path:
+    """A token model (networks/token_transformer.py): a VQModel with a 16-code codebook over an 8×8 grid
+    of a 64×64 picture, and a one-layer GPT-2 of width 16; the caption tokenizer reads 8 tokens."""
+    import torch
+    from diffusers import VQModel
+    from transformers import CLIPTokenizer
+
+    from genart_playground.networks.token_transformer import Layout, TokenModel, build_transformer
+
+    vocab_file, merges_file = write_clip_tokenizer_files(folder.parent / f"{folder.name}-tokenizer-files")
+    tokenizer = CLIPTokenizer(vocab=str(vocab_file), merges=str(merges_file), model_max_length=8)
+    layout = Layout(text_vocab=len(tokenizer), text_length=8, codebook=16, grid=8, image_size=64)
+    torch.manual_seed(0)
+    vqvae = VQModel(in_channels=3, out_channels=3, down_block_types=("DownEncoderBlock2D",) * 4,
+                    up_block_types=("UpDecoderBlock2D",) * 4, block_out_channels=(4, 4, 8, 8), layers_per_block=1,
+                    latent_channels=8, num_vq_embeddings=16, vq_embed_dim=4, norm_num_groups=2, sample_size=64)
+    torch.manual_seed(0)
+    transformer = build_transformer(layout, width=16, layers=1, heads=2)
+    with torch.no_grad():  # a random start draws near-uniform tokens; wider weights make seeds and prompts differ
+        transformer.lm_head.weight.normal_(0.0, 0.5)
+    TokenModel(vqvae.eval(), transformer.eval(), tokenizer, layout).save_pretrained(folder)
+    return folder

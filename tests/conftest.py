@@ -178,7 +178,8 @@ def no_network_attempts():
 # Tiny models
 # ---------------------------------------------------------------------------------------------
 
-from genart_playground.testing import build_tiny_sd3, build_tiny_taesd  # noqa: E402
+from genart_playground.testing import (build_tiny_flux, build_tiny_sd3, build_tiny_taesd,  # noqa: E402
+                                       build_tiny_token_model)
 
 TINY_T2I_DEFAULTS = {"steps": 2, "guidance": 3.0, "width": 32, "height": 32, "scheduler": None}
 HUB_COMMIT = hashlib.sha1(b"tiny-org/tiny-sd").hexdigest()  # any 40-hex string names a snapshot
@@ -249,6 +250,33 @@ def tiny_dit(tmp_path_factory) -> str:
     folder = build_tiny_sd3(tmp_path_factory.mktemp("models") / "tiny-dit")
     name = _register(ModelSpec("tests/tiny-dit", "text_to_image", "diffusers-pipeline", str(folder),
                                defaults=dict(TINY_T2I_DEFAULTS), description="Tiny random SD3 pipeline (tests)."))
+    yield name
+    _unregister(name)
+
+
+@pytest.fixture(scope="session")
+def tiny_vqgpt(tmp_path_factory) -> str:
+    """A tiny token model: a VQModel over an 8×8 grid and a one-layer GPT-2 (kind token-transformer)."""
+    from genart_playground.models.registry import ModelSpec
+
+    folder = build_tiny_token_model(tmp_path_factory.mktemp("models") / "tiny-vqgpt")
+    name = _register(ModelSpec("tests/tiny-vqgpt", "text_to_image", "token-transformer", str(folder),
+                               defaults={"width": 64, "height": 64, "temperature": 1.0, "top_k": 8, "guidance": 2.0},
+                               description="Tiny random token model (tests)."))
+    yield name
+    _unregister(name)
+
+
+@pytest.fixture(scope="session")
+def tiny_flux(tmp_path_factory) -> str:
+    """A tiny FluxPipeline (FLUX.1-schnell's layout: CLIP + T5, packed latents, no guidance)."""
+    from genart_playground.models.registry import ModelSpec
+
+    folder = build_tiny_flux(tmp_path_factory.mktemp("models") / "tiny-flux")
+    name = _register(ModelSpec("tests/tiny-flux", "text_to_image", "diffusers-pipeline", str(folder),
+                               defaults={**TINY_T2I_DEFAULTS, "guidance": 0.0,
+                                         "pipeline_options": {"max_sequence_length": 16}},
+                               description="Tiny random FLUX pipeline (tests)."))
     yield name
     _unregister(name)
 

@@ -89,6 +89,7 @@ def denoising_timeline(prompt, *, model=None, negative_prompt="", steps=None, gu
 
     # 2. Get the cached pipeline, its lock, and a decoder for the previews
     rt, options = load_pipeline(options, progress)
+    rt.refuse_packed("denoising timeline")
     pipe = rt.pipe
     prediction_type = "flow" if rt.flow_matching else rt.scheduler_config.get("prediction_type", "epsilon")
     if prediction_type not in PREDICTION_TYPES:

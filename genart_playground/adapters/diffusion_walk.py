@@ -43,12 +43,14 @@ def diffusion_walk(prompt_a, prompt_b=None, *, seed_a=0, seed_b=None, frames=8, 
 
     # 2. Get the cached pipeline and its lock
     rt, options = load_pipeline(options, progress)
+    rt.refuse_packed("diffusion walk")
     pipe, device = rt.pipe, rt.device
     guidance_on = rt.guidance_on(options.guidance)
 
     # 3. The two ends: each prompt's embeddings and each seed's noise, as the pipeline would make them
     with rt.lock:
-        ends = [rt.encode_prompt(prompt, options.negative_prompt, guidance_on) for prompt in (prompt_a, prompt_b)]
+        ends = [rt.encode_prompt(prompt, options.negative_prompt, guidance_on, options.spec)
+                for prompt in (prompt_a, prompt_b)]
     dtype = ends[0]["prompt_embeds"].dtype  # the pipeline draws its noise in the embeddings' dtype
     noise_a, _ = starting_noise(rt, seed_a, options.width, options.height, dtype, device)
     noise_b, _ = starting_noise(rt, seed_b, options.width, options.height, dtype, device)

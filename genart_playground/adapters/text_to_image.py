@@ -1,9 +1,9 @@
 """Text-to-image: any diffusers text-to-image pipeline (a UNet or a transformer denoiser), with a choice
-of schedulers that fit it."""
+of schedulers that fit it, or a token model that writes the picture token by token (autoregressive.py)."""
 
 import torch
 
-from .. import checks, diffusion, limits
+from .. import autoregressive, checks, diffusion, imaging, limits
 from ..devices import make_generator
 from ..diffusion import check_options, load_pipeline, output_warnings, to_pil
 from ..results import TextToImageResult, base_metadata
@@ -11,11 +11,17 @@ from ..results import TextToImageResult, base_metadata
 
 @torch.inference_mode()
 def text_to_image(prompt, *, model=None, negative_prompt="", num_images=1, steps=None, guidance=None,
-                  width=None, height=None, seed=0, scheduler=None, progress=None) -> TextToImageResult:
+                  width=None, height=None, seed=0, scheduler=None, temperature=None, top_k=None,
+                  progress=None) -> TextToImageResult:
     # 1. Check inputs (model-independent bounds first, so absurd values cost no model work)
     prompt = checks.check_prompt("prompt", prompt)
     num_images = checks.check_int("num_images", num_images, 1, limits.MAX_IMAGES)
     seed = checks.check_seed("seed", seed)
+    if autoregressive.is_token_model(model):
+        return _tokens(prompt, model=model, negative_prompt=negative_prompt, num_images=num_images, guidance=guidance,
+                       seed=seed, temperature=temperature, top_k=top_k, progress=progress,
+                       steps=steps, scheduler=scheduler, width=width, height=height)
+    autoregressive.refuse_token_settings(model, temperature=temperature, top_k=top_k)
     options = check_options(model, negative_prompt, steps, guidance, width, height, scheduler)
     diffusion.check_work("request", options, num_images)
 
@@ -43,5 +49,34 @@ def text_to_image(prompt, *, model=None, negative_prompt="", num_images=1, steps
                              negative_prompt=o.negative_prompt, num_images=num_images, steps=o.steps,
                              guidance=o.guidance, width=o.width, height=o.height, seed=seed,
                              scheduler=o.scheduler or type(pipe.scheduler).__name__,
-                             scheduler_class=type(pipe.scheduler).__name__, warnings=warnings)
+                             scheduler_class=type(pipe.scheduler).__name__,
+                             network_evaluations=o.steps * (2 if rt.guidance_on(o.guidance) else 1), warnings=warnings)
     return TextToImageResult(images=to_pil(output.images), metadata=metadata)
+
+
+def _tokens(prompt, *, model, negative_prompt, num_images, guidance, seed, temperature, top_k, progress,
+            **diffusion_settings) -> TextToImageResult:
+    """The same request for a token model: the sampler's settings instead of steps and a scheduler."""
+    # 1. Check the sampler's settings; steps, a scheduler or another size are refused by name
+    options = autoregressive.check_options(model, negative_prompt, temperature, top_k, guidance, **diffusion_settings)
+
+    # 2. Get the cached model and its lock
+    token_model, lock = autoregressive.load(options, progress)
+    total = token_model.layout.image_tokens
+
+    def report(i, codes):
+        if progress is not None:
+            progress((i + 1) / total, f"Token {i + 1}/{total}")
+
+    # 3. Write the tokens (picture i from seed + i), then decode them to pixels
+    with lock:
+        codes = autoregressive.generate(token_model, options, prompt, [seed + i for i in range(num_images)], report)
+        pixels = token_model.decode(codes)
+
+    # 4. Check the pixels and describe how to make them again
+    warnings = diffusion.prompt_warnings(token_model.tokenizer, prompt, closed=True) + \
+        checks.check_output(pixels, options.spec.name, low=-1.0)
+    metadata = base_metadata("text_to_image", options.spec, token_model.device, token_model.dtype, prompt=prompt,
+                             num_images=num_images, seed=seed, **autoregressive.settings_metadata(options, token_model),
+                             warnings=warnings)
+    return TextToImageResult(images=imaging.to_pil(pixels), metadata=metadata)

@@ -17,6 +17,27 @@ MODELS = (
               defaults={"steps": 20, "guidance": 4.0, "width": 64, "height": 64, "scheduler": "dpm++",
                         "closed_vocabulary": True},
               description="Built-in latent diffusion model trained on the shapes world (64×64)."),
+    ModelSpec("builtin/shapes-dit", "text_to_image", "diffusers-pipeline", builtin("shapes-dit"),
+              # pipeline_options: trained with one zero token where SD3 puts T5's features (it has no T5)
+              defaults={"steps": 8, "guidance": 4.0, "width": 64, "height": 64, "scheduler": None,
+                        "closed_vocabulary": True, "pipeline_options": {"max_sequence_length": 1}},
+              description="Built-in diffusion transformer (SD3 layout) trained with rectified flow on the shapes "
+                          "world (64×64, 8 Euler steps)."),
+    ModelSpec("builtin/shapes-vqgpt", "text_to_image", "token-transformer", builtin("shapes-vqgpt"),
+              defaults={"width": 64, "height": 64, "temperature": 1.0, "top_k": 16, "guidance": 3.0},
+              description="Built-in autoregressive transformer (GPT-2) over VQ image tokens, trained on the shapes "
+                          "world (64×64, 64 tokens)."),
+    ModelSpec("stabilityai/stable-diffusion-3.5-medium", "text_to_image", "diffusers-pipeline",
+              "stabilityai/stable-diffusion-3.5-medium",
+              # Stability's recommended settings; its own FlowMatchEuler scheduler (shift 3)
+              defaults={"steps": 40, "guidance": 4.5, "width": 1024, "height": 1024, "scheduler": None},
+              description="SD 3.5 Medium: a 2.5B MM-DiT trained with rectified flow (1024×1024; gated on the Hub)."),
+    ModelSpec("black-forest-labs/FLUX.1-schnell", "text_to_image", "diffusers-pipeline",
+              "black-forest-labs/FLUX.1-schnell",
+              # Distilled for 1-4 steps without classifier-free guidance; T5 reads up to 256 tokens
+              defaults={"steps": 4, "guidance": 0.0, "width": 1024, "height": 1024, "scheduler": None,
+                        "pipeline_options": {"max_sequence_length": 256}},
+              description="FLUX.1 [schnell]: a 12B rectified-flow transformer distilled to 1-4 steps (1024×1024)."),
     ModelSpec("stabilityai/sd-turbo", "text_to_image", "diffusers-pipeline", "stabilityai/sd-turbo",
               defaults={"steps": 1, "width": 512, "height": 512, "scheduler": "euler-ancestral", **_TURBO},
               description="SD 2.1 distilled to 1-4 steps (512×512)."),
@@ -47,11 +68,31 @@ each of the **Steps**.
   solvers, good in 15-25 steps; ddim is deterministic; -karras spaces the noise levels more finely
   near the end. "model default" is what the model shipped with (dpm++ for the built-in one).
 - **Seed.** It picks the starting noise: same seed and settings, same picture. With several
-  **Images**, image i uses seed + i."""
+  **Images**, image i uses seed + i.
+
+**Three families draw from one prompt** (compare them in *One prompt, three families*):
+- **UNet diffusion** (`builtin/shapes-t2i`, Stable Diffusion 1-2, SDXL): a convolutional network with
+  cross-attention predicts the noise (or v) at each step of a curved path from noise to picture.
+- **Diffusion transformer with rectified flow** (`builtin/shapes-dit`, SD3, FLUX, PixArt): the latents are
+  cut into 2×2 *patches*, each a token with a learned position; in every block the picture's tokens
+  and the prompt's tokens attend to each other (self-attention over both). Training draws a straight
+  line from the picture to the noise, x_t = (1 − t)·x0 + t·ε, and the network learns its *velocity*
+  ε − x0. A straight path can be followed in big Euler steps: 8 steps where the UNet wants 20 (the
+  steps sweep shows it).
+- **Autoregressive transformer** (`builtin/shapes-vqgpt`; DALL-E, Parti): a VQ autoencoder turns a
+  picture into an 8×8 grid of *tokens*, each the index of one entry of a *codebook* of 512 learned
+  patches; a GPT reads the prompt's tokens and then writes the picture's 64 tokens one at a time in
+  *raster order* (left to right, top to bottom), each chosen from its predicted probabilities. It has no
+  steps: **Temperature** divides the scores before sampling (below 1: safer, more alike; above 1: wilder);
+  **Top-k** keeps only the k likeliest codes at each token; **Guidance** works as in diffusion, on the
+  scores with and without the prompt. There is no maintained diffusers pipeline for this family on the
+  Hub (aMUSEd, the last one, is deprecated), so it is built here from a diffusers `VQModel` and a
+  transformers `GPT2LMHeadModel`."""
 
 
 def text_to_image_snippet(metadata: dict) -> str:
-    options = recipes.diffusion_options(metadata, ["negative_prompt", "num_images", "steps", "guidance", "width",
+    settings = ["temperature", "top_k"] if "temperature" in metadata else ["steps"]  # a token model, or diffusion
+    options = recipes.diffusion_options(metadata, ["negative_prompt", "num_images", *settings, "guidance", "width",
                                                    "height", "seed"])
     return "\n".join([
         "from genart_playground import text_to_image",
@@ -89,6 +130,55 @@ def walk_snippet(metadata: dict) -> str:
     ])
 
 
+def token_timeline_snippet(metadata: dict) -> str:
+    options = recipes.diffusion_options(metadata, ["negative_prompt", "guidance", "temperature", "top_k", "seed"])
+    return "\n".join([
+        "from genart_playground import token_timeline",
+        "",
+        recipes.call("token_timeline", [repr(metadata.get("prompt", ""))], options),
+        "for i, frame in enumerate(result.frames):  # frame i: the picture after i tokens",
+        "    frame.save(f\"tokens_{i:02d}.png\")",
+        "print(result.codes)  # the codebook index of each token, row by row",
+    ])
+
+
+def codebook_snippet(metadata: dict) -> str:
+    swap = {k: metadata.get(k) for k in ("row", "column", "code") if metadata.get(k) is not None}
+    return "\n".join([
+        "from PIL import Image",
+        "from genart_playground import codebook_explorer",
+        "",
+        "picture = Image.open(\"picture.png\")  # the picture you explored",
+        recipes.call("codebook_explorer", ["picture"], {"model": metadata.get("model"), **swap}),
+        "print(result.codes, result.metrics)",
+        "result.images[-1].save(\"decoded.png\")",
+        "result.atlas.save(\"codebook.png\")",
+    ])
+
+
+def comparison_snippet(metadata: dict) -> str:
+    return "\n".join([
+        "from genart_playground import compare_families",
+        "",
+        recipes.call("compare_families", [repr(metadata.get("prompt", ""))],
+                     {"seed": metadata.get("seed", 0), "models": metadata.get("models")}),
+        "for row, image in zip(result.rows, result.images):",
+        "    print(row)",
+        "    image.save(row[\"model\"].replace(\"/\", \"_\") + \".png\")",
+    ])
+
+
+def sweep_snippet(metadata: dict) -> str:
+    options = {k: metadata[k] for k in ("models", "steps", "prompts", "seed") if k in metadata}
+    return "\n".join([
+        "from genart_playground import steps_sweep",
+        "",
+        recipes.call("steps_sweep", [], options),
+        "for row in result.rows:",
+        "    print(row[\"model\"], row[\"steps\"], row[\"quality\"])",
+    ])
+
+
 def tiny(folder: Path) -> ModelSpec:
     """A StableDiffusionPipeline with a few hundred parameters per block: 32×32 images in milliseconds."""
     from ..testing import build_tiny_pipeline
@@ -105,20 +195,28 @@ FAMILY = Family(
     default_model="builtin/shapes-t2i",
     default_env="GENART_T2I_MODEL",
     kinds=(Kind("diffusers-pipeline", "genart_playground.diffusion:build_pipeline", config_file="model_index.json",
-                pipeline=True),),
+                pipeline=True),
+           Kind("token-transformer", "genart_playground.autoregressive:build", config_file="vqgpt.json")),
     models=MODELS,
     api={"text_to_image": "genart_playground.adapters.text_to_image:text_to_image",
          "denoising_timeline": "genart_playground.adapters.denoising_timeline:denoising_timeline",
-         "diffusion_walk": "genart_playground.adapters.diffusion_walk:diffusion_walk"},
+         "diffusion_walk": "genart_playground.adapters.diffusion_walk:diffusion_walk",
+         "token_timeline": "genart_playground.adapters.token_timeline:token_timeline",
+         "codebook_explorer": "genart_playground.adapters.codebook_explorer:codebook_explorer",
+         "compare_families": "genart_playground.adapters.family_comparison:compare_families",
+         "steps_sweep": "genart_playground.adapters.family_comparison:steps_sweep"},
     snippets={"text_to_image": text_to_image_snippet, "denoising_timeline": timeline_snippet,
-              "diffusion_walk": walk_snippet},
+              "diffusion_walk": walk_snippet, "token_timeline": token_timeline_snippet,
+              "codebook_explorer": codebook_snippet, "compare_families": comparison_snippet,
+              "steps_sweep": sweep_snippet},
     explanation=EXPLANATION,
     tab="genart_playground.ui.tab_text_to_image",
-    trainers={"t2i": "genart_playground.train.t2i"},
+    trainers={"t2i": "genart_playground.train.t2i", "dit": "genart_playground.train.dit",
+              "vqgpt": "genart_playground.train.vqgpt"},
     tiny=tiny,
     bench="genart_playground.scoring:t2i_figures",
     example=Example(args=("a red circle on the left",), options={"seed": 3, "steps": 2, "num_images": 2},
                     refused={"steps": 10_000, "width": 100, "num_images": 0, "seed": -1, "guidance": float("nan"),
                              "scheduler": "warp-drive", "negative_prompt": "x" * 100_000},
-                    endpoint=("a red circle", "", MODEL, "model default", 1, 2, 3.0, None, None, 3), seed_input=9),
+                    endpoint=("a red circle", "", MODEL, "model default", 1, 2, 3.0, None, None, 3, None, None), seed_input=9),
 )

@@ -139,15 +139,16 @@ def make_pipeline(unet, text_encoder, vae, tokenizer) -> StableDiffusionPipeline
 
 
 @torch.no_grad()
-def evaluate(pipe: StableDiffusionPipeline, config: T2iConfig) -> tuple[dict, list]:
-    """Judge generated pictures with the project's checker: the quality figures of issue 4 §3."""
+def evaluate(pipe, config, **options) -> tuple[dict, list]:
+    """Judge generated pictures with the project's checker: the quality figures of issue 4 §3.
+    `options` go to the pipeline as they are (the DiT's `max_sequence_length`)."""
     prompts = world.eval_prompts(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     images = []
     for start in range(0, len(prompts), 16):
         chunk = prompts[start:start + 16]
         images += pipe([p for p, _, _ in chunk], num_inference_steps=config.eval_steps,
-                       guidance_scale=config.eval_guidance, generator=generator).images
+                       guidance_scale=config.eval_guidance, generator=generator, **options).images
     return world.score_prompts(prompts, images), images
 
 

@@ -6,6 +6,7 @@ from .. import limits
 from ..diffusion import SCHEDULERS
 from ..models import registry
 from . import common, explanations
+from . import transformer_views as views
 from .settings_flow import Cascade, TabSettings, restore_from_png, run_history
 
 MODEL_DEFAULT = "model default"
@@ -22,6 +23,21 @@ def _own(value):
     return None if value in (None, "", 0, MODEL_DEFAULT) else value
 
 
+def is_token_model(model) -> bool:
+    """A token model (it writes tokens: temperature and top-k, no steps or scheduler); nothing loads."""
+    try:
+        return registry.resolve("text_to_image", common.model_name(model)).kind == "token-transformer"
+    except ValueError:
+        return False
+
+
+def family_settings(model, steps, scheduler, width, height, temperature, top_k) -> dict:
+    """The settings the chosen model's family has: the boxes of the other family are left out, not sent."""
+    if is_token_model(model):
+        return {"temperature": _own(temperature), "top_k": _own(top_k), "width": _own(width), "height": _own(height)}
+    return {"steps": _own(steps), "scheduler": _own(scheduler), "width": _own(width), "height": _own(height)}
+
+
 def seconds_needed(prompt, negative_prompt, model, scheduler, num_images, steps, guidance, width, height,
                    *rest, **kwargs) -> float:
     """ZeroGPU time for one request: loading, plus denoising steps scaled by pixels and images."""
@@ -31,13 +47,12 @@ def seconds_needed(prompt, negative_prompt, model, scheduler, num_images, steps,
 
 @common.user_errors
 def generate(run, prompt, negative_prompt, model, scheduler, num_images, steps, guidance, width, height, seed,
-             progress=gr.Progress()):
+             temperature=None, top_k=None, progress=gr.Progress()):
     report = common.bridge(progress)
     report(0.0, "Loading the model")
     result = run["text_to_image"](prompt, model=common.model_name(model), negative_prompt=negative_prompt or "",
-                                  num_images=num_images, steps=_own(steps), guidance=guidance,
-                                  width=_own(width), height=_own(height), seed=seed,
-                                  scheduler=_own(scheduler), progress=report)
+                                  num_images=num_images, guidance=guidance, seed=seed, progress=report,
+                                  **family_settings(model, steps, scheduler, width, height, temperature, top_k))
     common.show_warnings(result)
     return image_files(result.images, result.metadata), result.metadata
 
@@ -122,7 +137,8 @@ def walk(run, prompt, negative_prompt, model, scheduler, steps, guidance, width,
     return common.walk_outputs(result)
 
 
-SETTINGS = ["prompt", "negative_prompt", "model", "scheduler", "steps", "guidance", "width", "height", "seed"]
+SETTINGS = ["prompt", "negative_prompt", "model", "scheduler", "steps", "guidance", "width", "height", "seed",
+            "temperature", "top_k"]
 
 
 def recipe_settings(recipe: dict) -> dict:
@@ -140,11 +156,13 @@ def model_settings(model) -> dict:
     except ValueError:
         defaults = {}
     return {"steps": defaults.get("steps"), "guidance": defaults.get("guidance"), "width": defaults.get("width"),
-            "height": defaults.get("height"), "scheduler": defaults.get("scheduler") or MODEL_DEFAULT}
+            "height": defaults.get("height"), "scheduler": defaults.get("scheduler") or MODEL_DEFAULT,
+            "temperature": defaults.get("temperature"), "top_k": defaults.get("top_k")}
 
 
-# A new model brings its own steps, guidance, size and scheduler.
-CASCADES = [Cascade("model", ("model",), ("steps", "guidance", "width", "height", "scheduler"), model_settings)]
+# A new model brings its own steps, guidance, size and scheduler (a token model: temperature and top-k).
+CASCADES = [Cascade("model", ("model",), ("steps", "guidance", "width", "height", "scheduler", "temperature", "top_k"),
+                    model_settings)]
 
 
 # What the built-in model knows (its tokenizer is exactly these words: tests/test_text_to_image.py holds them
@@ -187,6 +205,12 @@ def build_tab(run: dict):
                     height = gr.Number(label="Height", value=own["height"], precision=0, minimum=0,
                                        maximum=limits.MAX_SIZE, step=8,
                                        info="A multiple of 8; 0 or empty: the model's own.")
+                with gr.Row():
+                    temperature = gr.Number(label="Temperature", value=own["temperature"], minimum=0,
+                                            maximum=limits.TEMPERATURE_RANGE[1], step=0.1,
+                                            info="Token models only: how adventurous each token's draw is.")
+                    top_k = gr.Number(label="Top-k", value=own["top_k"], precision=0, minimum=0, maximum=limits.MAX_TOP_K,
+                                      info="Token models only: draw from the k likeliest codes.")
                 with gr.Row():
                     num_images = gr.Slider(label="Images", minimum=1, maximum=limits.MAX_IMAGES, step=1, value=1,
                                            info="Image i uses seed + i.")
@@ -250,7 +274,11 @@ def build_tab(run: dict):
                                       height="auto", interactive=False)
             walk_metadata = gr.JSON(label="Walk recipe")
 
-        inputs = [prompt, negative_prompt, model, scheduler, num_images, steps, guidance, width, height, seed]
+        views.token_views(run, prompt, negative_prompt, model, guidance, seed, temperature, top_k)
+        views.comparison_view(run, prompt, seed)
+        # temperature and top_k come last: the endpoint's earlier inputs keep their places for API clients.
+        inputs = [prompt, negative_prompt, model, scheduler, num_images, steps, guidance, width, height, seed,
+                  temperature, top_k]
         # The code and card follow from the metadata in a second, private step: the API's outputs stay as they were.
         generations = (run_button.click(generate_, inputs, [gallery, metadata], api_name="text_to_image",
                                         concurrency_id=common.LONG_LANE),
@@ -284,7 +312,8 @@ def build_tab(run: dict):
         common.examples(EXAMPLE_PROMPTS, [prompt, seed], label="Prompts the built-in model knows")
         settings = TabSettings({"prompt": prompt, "negative_prompt": negative_prompt, "model": model,
                                 "scheduler": scheduler, "num_images": num_images, "steps": steps, "guidance": guidance,
-                                "width": width, "height": height, "seed": seed},
+                                "width": width, "height": height, "seed": seed, "temperature": temperature,
+                                "top_k": top_k},
                                CASCADES, from_recipe=recipe_settings)
         settings.wire()
         restore_from_png(recipe_file, "text_to_image", settings, model_task="text_to_image")

@@ -1,0 +1,264 @@
+"""Train the built-in autoregressive text-to-image model: a VQ autoencoder, then a GPT over its tokens.
+
+    python -m genart_playground.train vqgpt                     # both parts, the shapes world
+    python -m genart_playground.train vqgpt --steps 6000        # train the transformer on from its checkpoint
+    accelerate launch -m genart_playground.train vqgpt ...      # several GPUs or machines
+
+Part 1 (VQ-VAE, van den Oord et al. 2017): a diffusers VQModel learns to rebuild 64×64 pictures
+through an 8×8 grid of entries of a 512-code codebook (reconstruction + commitment loss; codes no
+picture has used for a while are moved onto encoder outputs, so the whole codebook is used).
+Part 2 (DALL-E, Parti): every training picture is encoded to its 64 codes once; a GPT-2 reads the
+caption's tokens and learns to predict each image token from the ones before it, in raster order.
+Captions are dropped 10 % of the time for classifier-free guidance. The loss is on image tokens only.
+Both parts checkpoint to run_dir and resume; part 1 is skipped once its folder is written.
+"""
+
+import copy
+import json
+import random
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from accelerate import Accelerator
+from safetensors.torch import load_file, save_file
+from tqdm.auto import tqdm
+from transformers import CLIPTokenizer
+
+from .. import imaging
+from ..data import shapes
+from ..metrics import pixels, world
+from ..networks.token_transformer import Layout, TokenModel, build_transformer, build_vqvae, sample
+from .common import ema_update, parse_config, resume, save_checkpoint, warmup_cosine
+from .t2i import captions_for
+
+
+@dataclass
+class VqgptConfig:
+    """Train a VQ autoencoder and an autoregressive transformer over its tokens on the shapes world."""
+
+    tokenizer: str = "genart_playground/builtin/shapes-t2i/tokenizer"  # the shapes world's caption tokenizer
+    out: str = "runs/vqgpt/model"  # the model folder, rewritten when quality improves; copy it into builtin/ to ship
+    run_dir: str = "runs/vqgpt"  # pictures and token caches, checkpoints, sample grids (git-ignored)
+    codebook: int = 512  # a few hundred codes: enough for flat colours and their edges at 8×8 pixels
+    vq_steps: int = 1_200  # part 1: the autoencoder learns flat shapes fast
+    vq_batch_size: int = 16
+    vq_lr: float = 1e-3
+    restart_every: int = 100  # steps between moving unused codes onto encoder outputs
+    steps: int = 4_000  # part 2: the transformer's cosine schedule
+    batch_size: int = 32
+    lr: float = 1e-3  # a GPT this small trains well this high, with warmup and clipping
+    warmup: int = 200
+    ema_decay: float = 0.999
+    width: int = 128  # GPT-2: 4 layers of width 128, 4 heads
+    layers: int = 4
+    caption_dropout: float = 0.1  # the empty caption learns the unconditional model: guidance, negatives
+    caption_omit: float = 0.2  # chance that size, position, background are each left out
+    dataset_size: int = 16_000  # scenes rendered (and encoded) once
+    seed: int = 0
+    threads: int = 1  # torch CPU threads; other jobs share the machine
+    eval_every: int = 500
+    eval_temperature: float = 1.0  # sampling settings when measuring: the registry's defaults
+    eval_top_k: int = 16
+    eval_guidance: float = 3.0
+    resume: bool = True
+
+
+def render_dataset(config: VqgptConfig, run_dir: Path) -> tuple[torch.Tensor, list]:
+    """The training pictures (uint8) and their scenes, rendered once and cached in run_dir."""
+    cache = run_dir / f"pictures_{config.dataset_size}.safetensors"
+    dataset = shapes.ShapesDataset(config.dataset_size, seed=config.seed, split="train")
+    if cache.exists():
+        return load_file(str(cache))["pictures"], json.loads(cache.with_suffix(".json").read_text())
+    pictures = torch.stack([torch.tensor(shapes.as_array(shapes.render(dataset.scene(i)))).permute(2, 0, 1)
+                            for i in tqdm(range(len(dataset)), desc="rendering")])
+    meta = [asdict(dataset.scene(i)) for i in range(len(dataset))]
+    save_file({"pictures": pictures.contiguous()}, str(cache))
+    cache.with_suffix(".json").write_text(json.dumps(meta))
+    return pictures, meta
+
+
+def as_input(pictures: torch.Tensor) -> torch.Tensor:
+    return pictures.float() / 127.5 - 1
+
+
+def heldout_pictures(n: int = 256) -> torch.Tensor:
+    """Scenes of the held-out colour×shape combinations: pictures the autoencoder never saw."""
+    rng = random.Random("vqgpt/heldout")
+    return torch.stack([torch.tensor(shapes.as_array(shapes.render(shapes.sample_scene(rng, "heldout"))))
+                        .permute(2, 0, 1) for _ in range(n)])
+
+
+def train_vqvae(config: VqgptConfig, pictures: torch.Tensor, run_dir: Path, accelerator, on_step, should_stop):
+    """Part 1. Returns the autoencoder, or None when the run was stopped before it finished."""
+    folder = run_dir / "vqvae"
+    if (folder / "config.json").exists():
+        from diffusers import VQModel
+        return VQModel.from_pretrained(folder, use_safetensors=True).eval()
+    torch.manual_seed(config.seed)
+    vqvae = build_vqvae(config.codebook)
+    optimizer = torch.optim.AdamW(vqvae.parameters(), lr=config.vq_lr, weight_decay=0.0)
+    schedule = warmup_cosine(optimizer, warmup=100, steps=config.vq_steps)
+    info = resume(run_dir / "vq_checkpoint", modules={"vqvae": vqvae}, optimizers={"adamw": optimizer},
+                  schedule=schedule) if config.resume else {}
+    vqvae, optimizer = accelerator.prepare(vqvae, optimizer)
+    model = accelerator.unwrap_model(vqvae)
+    used = torch.zeros(config.codebook, dtype=torch.bool)
+    for step in tqdm(range(info.get("step", 0), config.vq_steps), desc="vq-vae", disable=not accelerator.is_main_process):
+        g = torch.Generator().manual_seed(config.seed * 1_000_003 + step * 89 + accelerator.process_index)
+        x = as_input(pictures[torch.randint(len(pictures), (config.vq_batch_size,), generator=g)]).to(accelerator.device)
+        latents = model.encode(x).latents
+        quantized, commit, (_, _, indices) = model.quantize(latents)
+        reconstruction = model.decode(quantized, force_not_quantize=True).sample
+        loss = F.mse_loss(reconstruction, x) + commit
+        optimizer.zero_grad(set_to_none=True)
+        accelerator.backward(loss)
+        optimizer.step()
+        schedule.step()
+        used[indices.cpu()] = True
+        if (step + 1) % config.restart_every == 0:
+            # Codes no picture picked: move them onto this batch's encoder outputs (a dead code never learns).
+            dead = (~used).nonzero().flatten()
+            if len(dead):
+                vectors = model.quant_conv(model.encoder(x)).permute(0, 2, 3, 1).reshape(-1, model.config.vq_embed_dim)
+                pick = vectors[torch.randint(len(vectors), (len(dead),), generator=g)].detach()
+                model.quantize.embedding.weight.data[dead] = pick + 0.01 * torch.randn(pick.shape, generator=g)
+            accelerator.print(f"vq step {step + 1}: loss {loss.item():.4f}, codes used {int(used.sum())}/{config.codebook}")
+            used.zero_()
+        if on_step is not None:
+            on_step(step + 1, config.vq_steps + config.steps, {"loss": loss.item()})
+        if should_stop is not None and should_stop():
+            save_checkpoint(run_dir / "vq_checkpoint", modules={"vqvae": model}, optimizers={"adamw": optimizer},
+                            step=step + 1)
+            return None
+        if (step + 1) % 500 == 0:
+            save_checkpoint(run_dir / "vq_checkpoint", modules={"vqvae": model}, optimizers={"adamw": optimizer},
+                            step=step + 1)
+    model.eval().save_pretrained(folder, safe_serialization=True)
+    return model
+
+
+@torch.no_grad()
+def vq_figures(model: TokenModel) -> dict:
+    """The autoencoder on held-out pictures: PSNR, and whether the checker still reads them right."""
+    originals = as_input(heldout_pictures())
+    rebuilt = torch.cat([model.decode(model.encode(originals[i:i + 64])) for i in range(0, len(originals), 64)])
+    judged, expected = world.judge(imaging.to_pil(rebuilt)), world.judge(imaging.to_pil(originals))
+    return {"psnr": pixels.psnr_per_image(rebuilt, originals).mean().item(),
+            "checker_agrees": sum(all(getattr(j, a) == getattr(e, a) for a in world.ATTRIBUTES)
+                                  for j, e in zip(judged, expected)) / len(judged)}
+
+
+@torch.no_grad()
+def evaluate(model: TokenModel, config: VqgptConfig) -> tuple[dict, list]:
+    """Judge generated pictures with the project's checker, as the diffusion scripts do."""
+    prompts = world.eval_prompts(config.seed)
+    images = []
+    for start in range(0, len(prompts), 16):
+        chunk = [p for p, _, _ in prompts[start:start + 16]]
+        generators = [torch.Generator().manual_seed(config.seed + start + i) for i in range(len(chunk))]
+        codes = sample(model, chunk, generators=generators, temperature=config.eval_temperature,
+                       top_k=config.eval_top_k, guidance=config.eval_guidance)
+        images += imaging.to_pil(model.decode(codes))
+    return world.score_prompts(prompts, images), images
+
+
+def main(argv: list[str] | None = None) -> Path:
+    return train(parse_config(VqgptConfig, argv))
+
+
+def train(config: VqgptConfig, on_step=None, should_stop=None) -> Path:
+    """Train both parts; `on_step(step, total, logs)` after every step, `should_stop()` ends the run
+    early with a checkpoint it can resume from. Returns the model folder (written when quality improved)."""
+    torch.set_num_threads(config.threads)
+    accelerator = Accelerator()
+    run_dir, out = Path(config.run_dir), Path(config.out)
+    run_dir.mkdir(parents=True, exist_ok=True)
+
+    # 1. The pictures (once), then the autoencoder
+    pictures, meta = render_dataset(config, run_dir)
+    vqvae = train_vqvae(config, pictures, run_dir, accelerator, on_step, should_stop)
+    if vqvae is None:
+        return out
+    tokenizer = CLIPTokenizer.from_pretrained(config.tokenizer)
+    layout = Layout(text_vocab=len(tokenizer), text_length=tokenizer.model_max_length, codebook=config.codebook,
+                    grid=shapes.IMAGE_SIZE // 8, image_size=shapes.IMAGE_SIZE)
+
+    # 2. Every picture's tokens, once
+    torch.manual_seed(config.seed)
+    model = TokenModel(vqvae, build_transformer(layout, config.width, config.layers), tokenizer, layout)
+    cache = run_dir / f"codes_{config.dataset_size}.safetensors"
+    if cache.exists():
+        codes = load_file(str(cache))["codes"]
+    else:
+        codes = torch.cat([model.encode(as_input(pictures[i:i + 256])) for i in range(0, len(pictures), 256)])
+        save_file({"codes": codes.flatten(1).contiguous()}, str(cache))
+        codes = codes.flatten(1)
+    vq = vq_figures(model)
+    accelerator.print(f"vq-vae on held-out pictures: {vq['psnr']:.1f} dB, checker agrees {vq['checker_agrees']:.2f}; "
+                      f"codes in the data {len(codes.unique())}/{config.codebook}")
+
+    # 3. The transformer, its EMA copy, optimizer, schedule
+    transformer = model.transformer.train()
+    ema = copy.deepcopy(transformer).requires_grad_(False)
+    optimizer = torch.optim.AdamW(transformer.parameters(), lr=config.lr, weight_decay=0.01)
+    schedule = warmup_cosine(optimizer, warmup=config.warmup, steps=config.steps)
+    info = resume(run_dir / "checkpoint", modules={"transformer": transformer, "ema": ema},
+                  optimizers={"adamw": optimizer}, schedule=schedule) if config.resume else {}
+    start, best, earlier = info.get("step", 0), info.get("best", -1.0), info.get("seconds", 0.0)
+    transformer, optimizer = accelerator.prepare(transformer, optimizer)
+    accelerator.print(f"transformer {sum(p.numel() for p in ema.parameters()) / 1e6:.2f}M parameters")
+    shipped = TokenModel(vqvae, ema, tokenizer, layout)
+
+    # 4. The loop: next-token prediction on the image tokens
+    began = time.time()
+    bar = tqdm(range(start, config.steps), initial=start, total=config.steps, disable=not accelerator.is_main_process)
+    for step in bar:
+        g = torch.Generator().manual_seed(config.seed * 1_000_003 + step * 97 + accelerator.process_index)
+        rng = random.Random(f"vqgpt/{config.seed}/{step}/{accelerator.process_index}")
+        index = torch.randint(len(codes), (config.batch_size,), generator=g)
+        prefix = model.caption_ids(captions_for(meta, index, rng, config.caption_dropout, config.caption_omit))
+        ids = torch.cat([prefix, codes[index].to(prefix.device) + layout.text_vocab], dim=1)
+        labels = ids.clone()
+        labels[:, :prefix.shape[1]] = -100  # the caption is given, not predicted
+        loss = transformer(input_ids=ids, labels=labels).loss
+        optimizer.zero_grad(set_to_none=True)
+        accelerator.backward(loss)
+        accelerator.clip_grad_norm_(transformer.parameters(), 1.0)
+        optimizer.step()
+        schedule.step()
+        ema_update(ema, accelerator.unwrap_model(transformer), min(config.ema_decay, (1 + step) / (10 + step)))
+        bar.set_postfix(loss=f"{loss.item():.4f}", lr=f"{schedule.get_last_lr()[0]:.1e}")
+        done = step + 1
+        if on_step is not None:
+            on_step(config.vq_steps + done, config.vq_steps + config.steps, {"loss": loss.item()})
+        stop = should_stop is not None and should_stop()
+
+        # 5. Now and then: measure with the checker, save a grid, checkpoint, ship when better
+        if accelerator.is_main_process and (done % config.eval_every == 0 or done == config.steps or stop):
+            scores, images = evaluate(shipped.eval(), config)
+            score = scores["train/color+shape"] + scores["full/all"]
+            seconds = earlier + time.time() - began
+            accelerator.print(f"step {done} ({seconds:.0f} s): "
+                              + ", ".join(f"{k} {v:.2f}" for k, v in sorted(scores.items())))
+            samples = imaging.grid(images[:40], columns=8)
+            samples.save(run_dir / f"samples_{done:06d}.png")
+            extra = {"step": done, "scores": scores, "vq": vq, "config": asdict(config), "seconds": seconds}
+            save_checkpoint(run_dir / "checkpoint", modules={"transformer": accelerator.unwrap_model(transformer),
+                                                             "ema": ema},
+                            optimizers={"adamw": optimizer}, step=done, extra={"best": max(best, score), **extra})
+            if score > best:
+                best = score
+                shipped.save_pretrained(out)
+                (out / "training_state.json").write_text(json.dumps(extra, indent=1))
+                samples.save(out / "samples.png")
+                accelerator.print(f"saved {out} (score {score:.3f})")
+        if stop:
+            break
+    return out
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,210 @@
+"""The text-to-image tab's views of its transformer families: the token timeline and the codebook explorer
+(token models), and one prompt through the three families with the steps sweep."""
+
+import gradio as gr
+import pandas as pd
+
+from .. import limits, uploads
+from ..models import registry
+from . import common
+from .image_input import upload_image
+
+TOKEN_MODEL = "builtin/shapes-vqgpt"  # the token views' model when the tab's model is a diffusion model
+SWEEP_STEPS = (1, 2, 4, 8, 16, 32)
+CELL = 32  # pixels of one token's cell in the explorer's grid picture (8 pixels, drawn 4 times larger)
+TOKEN_ONLY = "Token models only"
+
+
+def _own(value):
+    return None if value in (None, "", 0) else value
+
+
+def token_settings(model, guidance, temperature, top_k) -> dict:
+    """The tab's model and its sampler settings when it is a token model; else the built-in token model at
+    its own settings (the tab's guidance was chosen for a diffusion model)."""
+    name = common.model_name(model)
+    try:
+        spec = registry.resolve("text_to_image", name)
+    except ValueError:
+        spec = None
+    if spec is not None and spec.kind == "token-transformer":
+        return {"model": spec.name, "guidance": guidance, "temperature": _own(temperature), "top_k": _own(top_k)}
+    return {"model": TOKEN_MODEL}
+
+
+def timeline_seconds(*args, **kwargs) -> float:
+    return common.gpu_seconds(load=10, per_step=0.02, steps=64)
+
+
+@common.user_errors
+def timeline(run, prompt, negative_prompt, model, guidance, seed, temperature, top_k, progress=gr.Progress()):
+    report = common.bridge(progress)
+    report(0.0, "Loading the model")
+    result = run["token_timeline"](prompt, negative_prompt=negative_prompt or "", seed=seed, progress=report,
+                                   **token_settings(model, guidance, temperature, top_k))
+    common.show_warnings(result)
+    # The frames' files stay on the server (gr.State): the slider shows them without a model call.
+    frames = [common.image_file(frame) for frame in result.frames]
+    return (frames[-1], common.write_output(result.gif, ".gif"), result.codes, result.metadata,
+            {"frames": frames})
+
+
+def last_frame(made):
+    last = len((made or {}).get("frames", [])) - 1
+    return gr.update(maximum=max(last, 1), value=max(last, 0), interactive=last > 0)
+
+
+def show_frame(index, made):
+    frames = (made or {}).get("frames") or []
+    index = int(index or 0)
+    return frames[index] if 0 <= index < len(frames) else None
+
+
+def explorer_seconds(*args, **kwargs) -> float:
+    return common.gpu_seconds(load=10, per_step=0)
+
+
+@common.user_errors
+def explore(run, image, model, row=None, column=None, code=None, progress=gr.Progress()):
+    report = common.bridge(progress)
+    image = uploads.open_image(image) if image is not None else None  # pixel count checked before decoding
+    swap = {} if row is None and column is None and code is None else {"row": row, "column": column, "code": code}
+    result = run["codebook_explorer"](image, model=token_settings(model, None, None, None)["model"], progress=report,
+                                      **swap)
+    common.show_warnings(result)
+    rounded = {name: round(float(value), 4) for name, value in result.metrics.items()}
+    return (common.image_file(result.grid), common.image_file(result.images[-1]), common.image_file(result.atlas),
+            result.codes, rounded, result.metadata)
+
+
+def pick_cell(evt: gr.SelectData):
+    """A click on the grid picture: the cell under it (the picture is drawn CELL pixels per token)."""
+    x, y = evt.index
+    return int(y) // CELL, int(x) // CELL
+
+
+def comparison_seconds(*args, **kwargs) -> float:
+    return common.gpu_seconds(load=30, per_step=0.2, steps=40)
+
+
+@common.user_errors
+def compare(run, prompt, seed, progress=gr.Progress()):
+    report = common.bridge(progress)
+    result = run["compare_families"](prompt, seed=seed, progress=report)
+    pictures = [(common.image_file(image), f"{row['family']}: {row['seconds']:.2f} s, "
+                 f"{row['network_evaluations']} network evaluations; the checker reads {row['checker']}"
+                 f" ({'right' if row['right'] else 'not what the prompt says'})")
+                for image, row in zip(result.images, result.rows)]
+    table = [[row["model"], row["family"], row["seconds"], row["network_evaluations"], row["checker"],
+              "yes" if row["right"] else "no"] for row in result.rows]
+    return pictures, table, result.metadata
+
+
+def sweep_seconds(*args, **kwargs) -> float:
+    return common.gpu_seconds(load=30, per_step=0.2, steps=sum(SWEEP_STEPS) * 2)
+
+
+@common.user_errors
+def sweep(run, prompts, progress=gr.Progress()):
+    report = common.bridge(progress)
+    result = run["steps_sweep"](prompts=prompts, steps=SWEEP_STEPS, progress=report)
+    rows = pd.DataFrame(result.rows)
+    return rows, [[row["model"], row["steps"], row["quality"]] for row in result.rows], result.metadata
+
+
+def token_views(run, prompt, negative_prompt, model, guidance, seed, temperature, top_k) -> None:
+    """The token timeline and the codebook explorer, each in its accordion."""
+    with gr.Accordion("Token timeline (token models)", open=False):
+        gr.Markdown("A token model writes its picture one token at a time, left to right, top to bottom: frame i "
+                    "is the picture decoded from the first i of its 64 tokens (grey: not written yet; the "
+                    "outlined cell is the next). Uses the model above when it is a token model, else "
+                    f"`{TOKEN_MODEL}` at its own settings; the prompt and seed above.")
+        timeline_run, timeline_stop = common.run_button("Write it token by token")
+        frame_slider = gr.Slider(label="Tokens written", minimum=0, maximum=64, step=1, value=0, interactive=False,
+                                 info="Which frame to show (0: nothing written); no model runs when you move it.")
+        with gr.Row():
+            frame_image = gr.Image(label="The picture so far", type="filepath", interactive=False, height=256,
+                                   elem_classes="pixel-art")
+            timeline_gif = gr.Image(label="Token by token (GIF; it plays here)", type="filepath", interactive=False,
+                                    height=256, elem_classes="pixel-art")
+        codes = gr.Dataframe(label="The tokens written (codebook indices, row by row)", interactive=False)
+        timeline_metadata = gr.JSON(label="Token timeline recipe")
+    made = gr.State(None)
+    inputs = [prompt, negative_prompt, model, guidance, seed, temperature, top_k]
+    event = timeline_run.click(common.bind(timeline, run, seconds=timeline_seconds), inputs,
+                               [frame_image, timeline_gif, codes, timeline_metadata, made], api_name="token_timeline",
+                               concurrency_id=common.LONG_LANE)
+    common.stoppable(timeline_run, timeline_stop, event)
+    event.success(last_frame, made, frame_slider, api_visibility="private")
+    frame_slider.input(show_frame, [frame_slider, made], frame_image, api_visibility="private")
+
+    with gr.Accordion("Codebook explorer (token models)", open=False):
+        gr.Markdown("Any picture as the token model's autoencoder reads it: cropped to a square, 64×64, then an 8×8 "
+                    "grid of tokens, each the index of the codebook patch nearest to that part of the picture. "
+                    "**Click a cell** of the grid to pick it, choose another code, and *Swap* decodes the grid "
+                    "with that one token changed. The codebook shows every code as the 8×8 patch it decodes to "
+                    "on its own (code 0 top left, 32 to a row).")
+        with gr.Row():
+            explorer_image = upload_image(label="Picture", height=256)
+            explorer_grid = gr.Image(label="Its tokens (click a cell)", type="filepath", interactive=False,
+                                     height=256, elem_classes="pixel-art")
+            explorer_rebuilt = gr.Image(label="Decoded from the tokens", type="filepath", interactive=False,
+                                        height=256, elem_classes="pixel-art")
+        read_run = gr.Button("Read its tokens", elem_classes=common.RUN_CLASS)
+        with gr.Row():
+            row = gr.Number(label="Row", value=0, precision=0, minimum=0, maximum=7, info="0 is the top row.")
+            column = gr.Number(label="Column", value=0, precision=0, minimum=0, maximum=7, info="0 is the left column.")
+            code = gr.Number(label="New code", value=0, precision=0, minimum=0, maximum=limits.MAX_TOP_K,
+                             info="The codebook index to put in that cell.")
+            swap_run = gr.Button("Swap", elem_classes=common.RUN_CLASS)
+        explorer_metrics = gr.JSON(label="Figures (PSNR of the decoded picture against the input)")
+        atlas = gr.Image(label="The codebook", type="filepath", interactive=False, elem_classes="pixel-art")
+        explorer_codes = gr.Dataframe(label="Token ids", interactive=False)
+        explorer_metadata = gr.JSON(label="Explorer recipe", visible=False)
+        common.examples([[common.example_image("shapes.png")]], [explorer_image], label="Example picture")
+    outputs = [explorer_grid, explorer_rebuilt, atlas, explorer_codes, explorer_metrics, explorer_metadata]
+    explorer = common.bind(explore, run, seconds=explorer_seconds)
+    requirements = common.required([explorer_image, model], {explorer_image: common.UPLOAD_FIRST})
+    read_run.click(explorer, [explorer_image, model], outputs, api_name="codebook_explorer",
+                   concurrency_id=common.AUTOENCODER_LANE, validator=requirements.validate)
+    swap_run.click(explorer, [explorer_image, model, row, column, code], outputs, api_visibility="private",
+                   concurrency_id=common.AUTOENCODER_LANE,
+                   validator=common.required([explorer_image, model, row, column, code],
+                                             {explorer_image: common.UPLOAD_FIRST}).validate)
+    explorer_grid.select(pick_cell, None, [row, column], api_visibility="private", queue=False)
+
+
+def comparison_view(run, prompt, seed) -> None:
+    """One prompt and seed through the three families' built-ins, and quality against steps."""
+    with gr.Accordion("One prompt, three families", open=False):
+        gr.Markdown("The prompt and seed above through the three built-in models, each at its own settings: the "
+                    "UNet diffusion model (20 DPM-Solver++ steps), the diffusion transformer trained with rectified "
+                    "flow (8 Euler steps) and the autoregressive transformer (64 tokens). Each picture's time, "
+                    "its network evaluations (with guidance every step runs the network twice) and what the "
+                    "project's checker reads in it. The first run of a model includes loading it: run twice to "
+                    "compare times.")
+        compare_run, compare_stop = common.run_button("Compare the three families")
+        family_pictures = gr.Gallery(label="Side by side", format="png", type="filepath", columns=3, height="auto",
+                                     interactive=False, elem_classes="pixel-art")
+        family_table = gr.Dataframe(label="The three runs", interactive=False,
+                                    headers=["model", "family", "seconds", "network evaluations", "checker reads",
+                                             "right"])
+        family_metadata = gr.JSON(label="Comparison recipe", visible=False)
+        gr.Markdown("**Steps sweep.** Quality against steps for the two diffusion models: the share of the "
+                    "standard prompts (one per training colour and shape) whose picture the checker reads as "
+                    "right, at 1 to 32 steps. The flow-matching transformer's straight paths reach their "
+                    "quality in fewer steps.")
+        with gr.Row():
+            sweep_prompts = gr.Slider(label="Prompts per point", minimum=1, maximum=16, step=1, value=8,
+                                      info="More prompts: a smoother curve, a longer run.")
+            sweep_run = gr.Button("Sweep steps", elem_classes=common.RUN_CLASS)
+        sweep_plot = gr.LinePlot(x="steps", y="quality", color="model", label="Checker's quality against steps",
+                                 y_lim=[0, 1], height=280)
+        sweep_table = gr.Dataframe(label="The points", headers=["model", "steps", "quality"], interactive=False)
+        sweep_metadata = gr.JSON(label="Sweep recipe", visible=False)
+    comparing = compare_run.click(common.bind(compare, run, seconds=comparison_seconds), [prompt, seed],
+                                  [family_pictures, family_table, family_metadata], api_name="compare_families",
+                                  concurrency_id=common.LONG_LANE)
+    common.stoppable(compare_run, compare_stop, comparing)
+    sweep_run.click(common.bind(sweep, run, seconds=sweep_seconds), [sweep_prompts],
+                    [sweep_plot, sweep_table, sweep_metadata], api_name="steps_sweep", concurrency_id=common.LONG_LANE)
