@@ -1,0 +1,64 @@
+"""The two transformer training scripts on tiny models: they train, ship a folder the model layer loads,
+resume from their checkpoints, and stop when asked."""
+
+import json
+
+import torch
+from safetensors.torch import load_file
+
+from genart_playground import text_to_image
+from genart_playground.models.registry import ModelSpec, register, unregister
+from genart_playground.train import dit, vqgpt
+
+DIT = ["--width", "32", "--layers", "1", "--text_width_2", "8", "--dataset_size", "32", "--batch_size", "4",
+       "--eval_steps", "1", "--threads", "1", "--warmup", "1"]
+VQGPT = ["--codebook", "16", "--vq_steps", "2", "--vq_batch_size", "2", "--restart_every", "1", "--width", "16",
+         "--layers", "1", "--dataset_size", "32", "--batch_size", "4", "--threads", "1", "--warmup", "1"]
+
+
+def test_the_dit_script_ships_an_sd3_pipeline_and_resumes(tmp_path):
+    run, out = tmp_path / "run", tmp_path / "out"
+    dit.main([*DIT, "--steps", "2", "--eval_every", "2", "--run_dir", str(run), "--out", str(out)])
+    index = json.loads((out / "model_index.json").read_text())
+    assert index["_class_name"] == "StableDiffusion3Pipeline" and index["text_encoder_3"] == [None, None]
+    assert json.loads((out / "training_state.json").read_text())["step"] == 2
+    # Resumed to 3 steps: it starts from the checkpoint of step 2, not from scratch.
+    before = load_file(str(run / "checkpoint" / "transformer.safetensors"))
+    stops = iter([True])
+    dit.train(dit.parse_config(dit.DitConfig, [*DIT, "--steps", "3", "--eval_every", "100", "--run_dir", str(run),
+                                               "--out", str(out)]), should_stop=lambda: next(stops))
+    state = json.loads((run / "checkpoint" / "state.json").read_text())
+    assert state["step"] == 3
+    after = load_file(str(run / "checkpoint" / "transformer.safetensors"))
+    assert any(not torch.equal(before[k], after[k]) for k in before)
+
+    # The shipped folder runs through text_to_image with the one T5 token it was trained with.
+    spec = register(ModelSpec("tests/trained-dit", "text_to_image", "diffusers-pipeline", str(out),
+                              defaults={"steps": 2, "guidance": 2.0, "pipeline_options": {"max_sequence_length": 1}}))
+    try:
+        result = text_to_image("a red circle", model=spec.name, seed=0)
+        assert result.images[0].size == (64, 64) and result.metadata["scheduler_class"] == "FlowMatchEulerDiscreteScheduler"
+    finally:
+        unregister(spec.name)
+
+
+def test_the_vqgpt_script_trains_both_parts_and_ships_a_token_model(tmp_path):
+    run, out = tmp_path / "run", tmp_path / "out"
+    vqgpt.main([*VQGPT, "--steps", "2", "--eval_every", "2", "--run_dir", str(run), "--out", str(out)])
+    assert (run / "vqvae" / "config.json").is_file()  # part 1 done: a second run skips it
+    state = json.loads((out / "training_state.json").read_text())
+    assert state["step"] == 2 and 0 <= state["vq"]["psnr"] and 0 <= state["scores"]["train/color+shape"] <= 1
+    layout = json.loads((out / "vqgpt.json").read_text())
+    assert layout["codebook"] == 16 and layout["grid"] == 8
+    spec = register(ModelSpec("tests/trained-vqgpt", "text_to_image", "token-transformer", str(out),
+                              defaults={"width": 64, "height": 64, "top_k": 8}))
+    try:
+        result = text_to_image("a red circle", model=spec.name, seed=0)
+        assert result.images[0].size == (64, 64) and result.metadata["tokens"] == 64
+    finally:
+        unregister(spec.name)
+    # Resumed: the transformer goes on from its checkpoint (step 2 -> 3), the autoencoder is not retrained.
+    vq_weights = (run / "vqvae" / "diffusion_pytorch_model.safetensors").read_bytes()
+    vqgpt.main([*VQGPT, "--steps", "3", "--eval_every", "100", "--run_dir", str(run), "--out", str(out)])
+    assert (run / "vqvae" / "diffusion_pytorch_model.safetensors").read_bytes() == vq_weights
+    assert json.loads((run / "checkpoint" / "state.json").read_text())["step"] == 3
