@@ -70,24 +70,10 @@ each of the **Steps**.
 - **Seed.** It picks the starting noise: same seed and settings, same picture. With several
   **Images**, image i uses seed + i.
 
-**Three families draw from one prompt** (compare them in *One prompt, three families*):
-- **UNet diffusion** (`builtin/shapes-t2i`, Stable Diffusion 1-2, SDXL): a convolutional network with
-  cross-attention predicts the noise (or v) at each step of a curved path from noise to picture.
-- **Diffusion transformer with rectified flow** (`builtin/shapes-dit`, SD3, FLUX, PixArt): the latents are
-  cut into 2×2 *patches*, each a token with a learned position; in every block the picture's tokens
-  and the prompt's tokens attend to each other (self-attention over both). Training draws a straight
-  line from the picture to the noise, x_t = (1 − t)·x0 + t·ε, and the network learns its *velocity*
-  ε − x0. A straight path can be followed in big Euler steps: 8 steps where the UNet wants 20 (the
-  steps sweep shows it).
-- **Autoregressive transformer** (`builtin/shapes-vqgpt`; DALL-E, Parti): a VQ autoencoder turns a
-  picture into an 8×8 grid of *tokens*, each the index of one entry of a *codebook* of 512 learned
-  patches; a GPT reads the prompt's tokens and then writes the picture's 64 tokens one at a time in
-  *raster order* (left to right, top to bottom), each chosen from its predicted probabilities. It has no
-  steps: **Temperature** divides the scores before sampling (below 1: safer, more alike; above 1: wilder);
-  **Top-k** keeps only the k likeliest codes at each token; **Guidance** works as in diffusion, on the
-  scores with and without the prompt. There is no maintained diffusers pipeline for this family on the
-  Hub (aMUSEd, the last one, is deprecated), so it is built here from a diffusers `VQModel` and a
-  transformers `GPT2LMHeadModel`."""
+**Token models** (`builtin/shapes-vqgpt`) have no steps: a transformer writes the picture's 64
+codebook tokens one by one. **Temperature** divides its scores before each draw (below 1: safer and
+more alike); **Top-k** keeps the k likeliest codes. *One prompt, three families* below explains the
+diffusion transformer and the token model beside the UNet."""
 
 
 def text_to_image_snippet(metadata: dict) -> str:

@@ -174,9 +174,28 @@ def token_views(run, prompt, negative_prompt, model, guidance, seed, temperature
     explorer_grid.select(pick_cell, None, [row, column], api_visibility="private", queue=False)
 
 
+FAMILIES_EXPLAINED = """\
+- **UNet diffusion** (`builtin/shapes-t2i`; Stable Diffusion 1-2, SDXL): a convolutional network with
+  cross-attention to the prompt predicts the noise (here v) at each step of a curved path from noise
+  to picture.
+- **Diffusion transformer with rectified flow** (`builtin/shapes-dit`; SD3, FLUX, PixArt): the latents are
+  cut into 2×2 *patches*, each a token with a learned position, and in every block the picture's tokens
+  and the prompt's tokens attend to each other. Training draws a straight line from the picture to
+  the noise, x_t = (1 − t)·x0 + t·ε, and the network learns its *velocity* ε − x0. A straight path can
+  be followed in big Euler steps: 8 where the UNet wants 20 (the steps sweep shows it).
+- **Autoregressive transformer** (`builtin/shapes-vqgpt`; DALL-E, Parti): a VQ autoencoder turns a picture
+  into an 8×8 grid of *tokens*, each the index of one entry of a *codebook* of 512 learned patches; a
+  GPT reads the prompt's tokens, then writes the picture's 64 tokens one at a time in *raster order*
+  (left to right, top to bottom), each drawn from its predicted probabilities (temperature, top-k), with
+  guidance on the scores with and without the prompt. There is no maintained diffusers pipeline for
+  this family on the Hub (aMUSEd, the last one, is deprecated): it is built here from a diffusers
+  `VQModel` and a transformers `GPT2LMHeadModel`, each saved with `save_pretrained`."""
+
+
 def comparison_view(run, prompt, seed) -> None:
     """One prompt and seed through the three families' built-ins, and quality against steps."""
     with gr.Accordion("One prompt, three families", open=False):
+        gr.Markdown(FAMILIES_EXPLAINED)
         gr.Markdown("The prompt and seed above through the three built-in models, each at its own settings: the "
                     "UNet diffusion model (20 DPM-Solver++ steps), the diffusion transformer trained with rectified "
                     "flow (8 Euler steps) and the autoregressive transformer (64 tokens). Each picture's time, "
