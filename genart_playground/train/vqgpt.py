@@ -5,8 +5,9 @@
     accelerate launch -m genart_playground.train vqgpt ...      # several GPUs or machines
 
 Part 1 (VQ-VAE, van den Oord et al. 2017): a diffusers VQModel learns to rebuild 64×64 pictures
-through an 8×8 grid of entries of a 512-code codebook (reconstruction + commitment loss; codes no
-picture has used for a while are moved onto encoder outputs, so the whole codebook is used).
+through an 8×8 grid of entries of a 512-code codebook (reconstruction + commitment loss). The
+codebook itself learns by k-means, as in VQ-VAE-2: each code is the running mean of the encoder
+outputs it was picked for, and a code nothing picks is moved onto an encoder output, so all are used.
 Part 2 (DALL-E, Parti): every training picture is encoded to its 64 codes once; a GPT-2 reads the
 caption's tokens and learns to predict each image token from the ones before it, in raster order.
 Captions are dropped 10 % of the time for classifier-free guidance. The loss is on image tokens only.
@@ -43,11 +44,13 @@ class VqgptConfig:
     out: str = "runs/vqgpt/model"  # the model folder, rewritten when quality improves; copy it into builtin/ to ship
     run_dir: str = "runs/vqgpt"  # pictures and token caches, checkpoints, sample grids (git-ignored)
     codebook: int = 512  # a few hundred codes: enough for flat colours and their edges at 8×8 pixels
-    vq_steps: int = 1_200  # part 1: the autoencoder learns flat shapes fast
+    vq_steps: int = 1_500  # part 1: the autoencoder learns flat shapes fast
     vq_batch_size: int = 16
-    vq_lr: float = 1e-3
-    restart_every: int = 100  # steps between moving unused codes onto encoder outputs
-    steps: int = 4_000  # part 2: the transformer's cosine schedule
+    vq_lr: float = 2e-3  # a small autoencoder; warmup and cosine decay
+    restart_every: int = 100  # steps between progress lines (codes still in use)
+    codebook_decay: float = 0.99  # the k-means running means' decay (VQ-VAE-2)
+    commitment: float = 0.25  # the commitment loss's weight (van den Oord et al.)
+    steps: int = 3_000  # part 2: the transformer's cosine schedule
     batch_size: int = 32
     lr: float = 1e-3  # a GPT this small trains well this high, with warmup and clipping
     warmup: int = 200
@@ -99,34 +102,47 @@ def train_vqvae(config: VqgptConfig, pictures: torch.Tensor, run_dir: Path, acce
         return VQModel.from_pretrained(folder, use_safetensors=True).eval()
     torch.manual_seed(config.seed)
     vqvae = build_vqvae(config.codebook)
-    optimizer = torch.optim.AdamW(vqvae.parameters(), lr=config.vq_lr, weight_decay=0.0)
+    codebook = vqvae.quantize.embedding.weight
+    # The codebook is not trained by gradients but by k-means, as in VQ-VAE-2: each code moves to the
+    # running mean of the encoder outputs it is picked for. Codes no output picks are moved onto one.
+    cluster_size = torch.ones(config.codebook)
+    cluster_sum = codebook.detach().clone()
+    optimizer = torch.optim.AdamW([p for p in vqvae.parameters() if p is not codebook], lr=config.vq_lr,
+                                  weight_decay=0.0)
     schedule = warmup_cosine(optimizer, warmup=100, steps=config.vq_steps)
     info = resume(run_dir / "vq_checkpoint", modules={"vqvae": vqvae}, optimizers={"adamw": optimizer},
                   schedule=schedule) if config.resume else {}
     vqvae, optimizer = accelerator.prepare(vqvae, optimizer)
     model = accelerator.unwrap_model(vqvae)
-    used = torch.zeros(config.codebook, dtype=torch.bool)
     for step in tqdm(range(info.get("step", 0), config.vq_steps), desc="vq-vae", disable=not accelerator.is_main_process):
         g = torch.Generator().manual_seed(config.seed * 1_000_003 + step * 89 + accelerator.process_index)
         x = as_input(pictures[torch.randint(len(pictures), (config.vq_batch_size,), generator=g)]).to(accelerator.device)
         latents = model.encode(x).latents
-        quantized, commit, (_, _, indices) = model.quantize(latents)
+        vectors = latents.permute(0, 2, 3, 1).reshape(-1, model.config.vq_embed_dim)
+        if step == info.get("step", 0) and not info:  # start the codes on encoder outputs, not at random
+            codebook.data.copy_(vectors[torch.randint(len(vectors), (config.codebook,), generator=g)].detach())
+            cluster_sum.copy_(codebook.detach())
+        quantized, _, (_, _, indices) = model.quantize(latents)  # straight-through: gradients reach the encoder
         reconstruction = model.decode(quantized, force_not_quantize=True).sample
-        loss = F.mse_loss(reconstruction, x) + commit
+        commitment = F.mse_loss(latents, quantized.detach())  # the encoder stays near the codes it picks
+        loss = F.mse_loss(reconstruction, x) + config.commitment * commitment
         optimizer.zero_grad(set_to_none=True)
         accelerator.backward(loss)
         optimizer.step()
         schedule.step()
-        used[indices.cpu()] = True
-        if (step + 1) % config.restart_every == 0:
-            # Codes no picture picked: move them onto this batch's encoder outputs (a dead code never learns).
-            dead = (~used).nonzero().flatten()
+        with torch.no_grad():
+            onehot = F.one_hot(indices.cpu(), config.codebook).float()
+            cluster_size.mul_(config.codebook_decay).add_(onehot.sum(0), alpha=1 - config.codebook_decay)
+            cluster_sum.mul_(config.codebook_decay).add_(onehot.T @ vectors.detach().cpu(),
+                                                         alpha=1 - config.codebook_decay)
+            dead = (cluster_size < 0.03).nonzero().flatten()
             if len(dead):
-                vectors = model.quant_conv(model.encoder(x)).permute(0, 2, 3, 1).reshape(-1, model.config.vq_embed_dim)
-                pick = vectors[torch.randint(len(vectors), (len(dead),), generator=g)].detach()
-                model.quantize.embedding.weight.data[dead] = pick + 0.01 * torch.randn(pick.shape, generator=g)
-            accelerator.print(f"vq step {step + 1}: loss {loss.item():.4f}, codes used {int(used.sum())}/{config.codebook}")
-            used.zero_()
+                pick = vectors[torch.randint(len(vectors), (len(dead),), generator=g)].detach().cpu()
+                cluster_size[dead], cluster_sum[dead] = 1.0, pick
+            codebook.data.copy_(cluster_sum / cluster_size[:, None])
+        if (step + 1) % config.restart_every == 0:
+            accelerator.print(f"vq step {step + 1}: loss {loss.item():.4f}, codes alive "
+                              f"{int((cluster_size > 0.1).sum())}/{config.codebook}")
         if on_step is not None:
             on_step(step + 1, config.vq_steps + config.steps, {"loss": loss.item()})
         if should_stop is not None and should_stop():
