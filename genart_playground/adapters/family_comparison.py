@@ -39,7 +39,12 @@ def verdict(image, prompt: str) -> tuple[str, bool]:
 
 
 def _check_models(models, default) -> list[str]:
-    models = list(default if models is None else models)
+    """The models named, or the default ones that can run here (a built-in not trained yet is left out)."""
+    if models is None:
+        from ..models import loading
+
+        models = [name for name in default if loading.availability(registry.resolve("text_to_image", name)) != "missing"]
+    models = [models] if isinstance(models, str) else list(models)
     if not 1 <= len(models) <= limits.MAX_COMPARE_MODELS:
         raise ValueError(f"`models` must name 1 to {limits.MAX_COMPARE_MODELS} models, got {len(models)}.")
     return [registry.resolve("text_to_image", m).name for m in models]
