@@ -20,11 +20,15 @@ EVENTS = {
     # the tabs' functions: model work, refused before it starts
     "generate": "refuses", "timeline": "refuses", "walk": "refuses", "stylise": "refuses", "interpolate": "refuses",
     "compare_paths": "refuses", "reconstruct": "refuses", "compare": "refuses", "evaluate_models": "refuses",
-    "draw_grid": "refuses",
+    "draw_grid": "refuses", "explore": "refuses", "sweep": "refuses",
     # chained steps: the recipe is size-checked; the step slider and the MP4 read server-side state
     "show_recipe": "refuses", "show_recipe_with_diffusers": "refuses", "warnings_note": "refuses",
     "last_step": "ignores",
     "show_step": "refuses", "walk_video": "ignores", "timeline_as_result": "ignores",
+    # the token timeline's slider reads server-side state
+    "last_frame": "ignores", "show_frame": "ignores",
+    # a token model's sampler settings, kept in server-side state (generate checks them)
+    "sampler_settings": "ignores",
     # settings: a PNG's recipe (an upload only), the cascades (a name looked up), the user's own change
     "load": "refuses", "handler": "ignores", "_forget": "ignores", "open_link": "ignores",
     # a run button and its Stop button: no inputs, or the run's inputs only looked at for being empty

@@ -16,13 +16,6 @@ def test_the_token_views_use_the_tabs_model_only_when_it_is_a_token_model(tiny_v
     assert views.token_settings(tiny_t2i, 7.0, 0.8, 4) == {"model": views.TOKEN_MODEL}  # its own settings
 
 
-def test_a_click_on_the_grid_picks_the_cell_under_it():
-    class Click:
-        index = (3 * views.CELL + 5, 6 * views.CELL + 31)
-
-    assert views.pick_cell(Click()) == (6, 3)
-
-
 def test_compare_families_runs_each_model_and_reads_its_picture(tiny_t2i, tiny_dit, tiny_vqgpt):
     result = compare_families("a red circle", seed=4, models=[tiny_t2i, tiny_dit, tiny_vqgpt])
     assert [row["model"] for row in result.rows] == [tiny_t2i, tiny_dit, tiny_vqgpt] and len(result.images) == 3

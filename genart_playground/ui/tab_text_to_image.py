@@ -38,6 +38,11 @@ def family_settings(model, steps, scheduler, width, height, temperature, top_k) 
     return {"steps": _own(steps), "scheduler": _own(scheduler), "width": _own(width), "height": _own(height)}
 
 
+def sampler_settings(temperature, top_k) -> dict:
+    """A token model's sampler settings, kept for generate (they are not inputs of /text_to_image)."""
+    return {"temperature": temperature, "top_k": top_k}
+
+
 def seconds_needed(prompt, negative_prompt, model, scheduler, num_images, steps, guidance, width, height,
                    *rest, **kwargs) -> float:
     """ZeroGPU time for one request: loading, plus denoising steps scaled by pixels and images."""
@@ -47,8 +52,9 @@ def seconds_needed(prompt, negative_prompt, model, scheduler, num_images, steps,
 
 @common.user_errors
 def generate(run, prompt, negative_prompt, model, scheduler, num_images, steps, guidance, width, height, seed,
-             temperature=None, top_k=None, progress=gr.Progress()):
+             sampler=None, progress=gr.Progress()):
     report = common.bridge(progress)
+    temperature, top_k = (sampler or {}).get("temperature"), (sampler or {}).get("top_k")
     report(0.0, "Loading the model")
     result = run["text_to_image"](prompt, model=common.model_name(model), negative_prompt=negative_prompt or "",
                                   num_images=num_images, guidance=guidance, seed=seed, progress=report,
@@ -276,9 +282,14 @@ def build_tab(run: dict):
 
         views.token_views(run, prompt, negative_prompt, model, guidance, seed, temperature, top_k)
         views.comparison_view(run, prompt, seed)
-        # temperature and top_k come last: the endpoint's earlier inputs keep their places for API clients.
-        inputs = [prompt, negative_prompt, model, scheduler, num_images, steps, guidance, width, height, seed,
-                  temperature, top_k]
+        # A token model's temperature and top-k reach generate through server-side state, not as inputs
+        # of the endpoint: /text_to_image keeps its ten inputs for API clients (which get the model's own
+        # sampler settings; token_timeline and the Python API take them).
+        sampler = gr.State({})
+        for box in (temperature, top_k):
+            box.change(sampler_settings, [temperature, top_k], sampler,
+                       api_visibility="private", queue=False, show_progress="hidden")
+        inputs = [prompt, negative_prompt, model, scheduler, num_images, steps, guidance, width, height, seed, sampler]
         # The code and card follow from the metadata in a second, private step: the API's outputs stay as they were.
         generations = (run_button.click(generate_, inputs, [gallery, metadata], api_name="text_to_image",
                                         concurrency_id=common.LONG_LANE),

@@ -11,7 +11,6 @@ from .image_input import upload_image
 
 TOKEN_MODEL = "builtin/shapes-vqgpt"  # the token views' model when the tab's model is a diffusion model
 SWEEP_STEPS = (1, 2, 4, 8, 16, 32)
-CELL = 32  # pixels of one token's cell in the explorer's grid picture (8 pixels, drawn 4 times larger)
 TOKEN_ONLY = "Token models only"
 
 
@@ -77,12 +76,6 @@ def explore(run, image, model, row=None, column=None, code=None, progress=gr.Pro
             result.codes, rounded, result.metadata)
 
 
-def pick_cell(evt: gr.SelectData):
-    """A click on the grid picture: the cell under it (the picture is drawn CELL pixels per token)."""
-    x, y = evt.index
-    return int(y) // CELL, int(x) // CELL
-
-
 def comparison_seconds(*args, **kwargs) -> float:
     return common.gpu_seconds(load=30, per_step=0.2, steps=40)
 
@@ -141,12 +134,12 @@ def token_views(run, prompt, negative_prompt, model, guidance, seed, temperature
     with gr.Accordion("Codebook explorer (token models)", open=False):
         gr.Markdown("Any picture as the token model's autoencoder reads it: cropped to a square, 64×64, then an 8×8 "
                     "grid of tokens, each the index of the codebook patch nearest to that part of the picture. "
-                    "**Click a cell** of the grid to pick it, choose another code, and *Swap* decodes the grid "
-                    "with that one token changed. The codebook shows every code as the 8×8 patch it decodes to "
+                    "Pick a cell by its row and column (the grid shows each cell's code), choose another code, "
+                    "and *Swap* decodes the grid with that one token changed. The codebook shows every code as the 8×8 patch it decodes to "
                     "on its own (code 0 top left, 32 to a row).")
         with gr.Row():
             explorer_image = upload_image(label="Picture", height=256)
-            explorer_grid = gr.Image(label="Its tokens (click a cell)", type="filepath", interactive=False,
+            explorer_grid = gr.Image(label="Its tokens (each cell's code)", type="filepath", interactive=False,
                                      height=256, elem_classes="pixel-art")
             explorer_rebuilt = gr.Image(label="Decoded from the tokens", type="filepath", interactive=False,
                                         height=256, elem_classes="pixel-art")
@@ -171,7 +164,6 @@ def token_views(run, prompt, negative_prompt, model, guidance, seed, temperature
                    concurrency_id=common.AUTOENCODER_LANE,
                    validator=common.required([explorer_image, model, row, column, code],
                                              {explorer_image: common.UPLOAD_FIRST}).validate)
-    explorer_grid.select(pick_cell, None, [row, column], api_visibility="private", queue=False)
 
 
 FAMILIES_EXPLAINED = """\
