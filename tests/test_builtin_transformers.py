@@ -63,3 +63,8 @@ def test_the_shipped_autoencoder_keeps_what_the_checker_reads():
         kept += judged.agrees(color=scene.color, shape=scene.shape, background=scene.background)
         assert result.metrics["psnr"] > 20
     assert kept >= 7
+
+
+def test_the_weights_of_all_built_ins_together_stay_under_40_mb():
+    total = sum(path.stat().st_size for path in settings.BUILTIN_DIR.rglob("*.safetensors"))
+    assert total < 40 * 10**6, f"{total / 1e6:.1f} MB"
