@@ -79,7 +79,7 @@ def compare_families(prompt, *, seed=0, models=None, progress=None) -> FamilyCom
 @torch.inference_mode()
 def steps_sweep(*, models=None, steps=SWEEP_STEPS, prompts=8, seed=0, progress=None) -> StepsSweepResult:
     """For each diffusion model and step count, the share of `prompts` pictures of the standard prompt set
-    that the checker reads as right: why rectified flow needs fewer steps."""
+    that the checker reads as right, each model with its own sampler: how few steps each one needs."""
     # 1. Check inputs
     models = _check_models(models, SWEEP_MODELS)
     for model in models:
