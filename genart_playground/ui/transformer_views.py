@@ -197,7 +197,7 @@ def comparison_view(run, prompt, seed) -> None:
                     "project's checker reads in it. The first run of a model includes loading it: run twice to "
                     "compare times.")
         compare_run, compare_stop = common.run_button("Compare the three families")
-        family_pictures = gr.Gallery(label="Side by side", format="png", type="filepath", columns=3, height="auto",
+        family_pictures = gr.Gallery(label="Side by side", format="png", type="filepath", columns=3, height=300,
                                      interactive=False, elem_classes="pixel-art")
         family_table = gr.Dataframe(label="The three runs", interactive=False,
                                     headers=["model", "family", "seconds", "network evaluations", "checker reads",
