@@ -107,6 +107,12 @@ def t2i_args(model, *, steps=None):
     return ("a red circle", "", model, "model default", 1, steps, None, None, None, 0)
 
 
+def page_data(model, *, steps=None) -> list:
+    """What the page itself sends to /queue/join: every input of the event, its server-side state (the
+    token sampler's settings) as null, as a browser does; gradio_client and /call fill state in."""
+    return [*t2i_args(model, steps=steps), None]
+
+
 def test_a_full_queue_answers_busy_and_the_rest_complete(client, probes, tiny_t2i, tiny_gan):
     from gradio_client.utils import QueueError
 
@@ -200,7 +206,7 @@ def test_an_abandoned_job_stops_instead_of_running_to_the_end(small_app, client,
     base, session = small_app.local_url.rstrip("/"), uuid.uuid4().hex
     fn_index = next(i for i, fn in small_app.fns.items() if fn.api_name == "text_to_image")
     probes.unet.delay = 0.1
-    httpx.post(f"{base}/gradio_api/queue/join", json={"data": list(t2i_args(tiny_t2i, steps=100)),
+    httpx.post(f"{base}/gradio_api/queue/join", json={"data": page_data(tiny_t2i, steps=100),
                                                       "fn_index": fn_index, "session_hash": session}, timeout=30)
     with httpx.stream("GET", f"{base}/gradio_api/queue/data", params={"session_hash": session}, timeout=30) as stream:
         lines = stream.iter_lines()
@@ -236,7 +242,7 @@ def test_a_public_visitor_has_one_model_job_at_a_time(small_app, probes, tiny_t2
 
     def join(visitor):
         return httpx.post(f"{base}/gradio_api/queue/join", headers={"x-forwarded-for": visitor}, timeout=30,
-                          json={"data": list(t2i_args(tiny_t2i)), "fn_index": fn_index,
+                          json={"data": page_data(tiny_t2i), "fn_index": fn_index,
                                 "session_hash": uuid.uuid4().hex})
 
     probes.in_flight.released.clear()  # the first job holds its model call
