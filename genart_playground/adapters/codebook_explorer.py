@@ -5,19 +5,12 @@ import torch
 from PIL import Image, ImageDraw
 
 from .. import autoregressive, checks, imaging
+from ..data import shapes
 from ..metrics import pixels as pixel_metrics
 from ..results import CodebookResult, base_metadata
 
 ATLAS_COLUMNS = 32
 ZOOM = 4  # the grid picture is drawn this many times larger, so the cells and their ids are readable
-
-
-def square(image: Image.Image, size: int) -> Image.Image:
-    """The centre square, resized to what the autoencoder reads."""
-    width, height = image.size
-    side = min(width, height)
-    box = ((width - side) // 2, (height - side) // 2, (width + side) // 2, (height + side) // 2)
-    return imaging.to_rgb(image).crop(box).resize((size, size), Image.Resampling.LANCZOS)
 
 
 def grid_picture(picture: Image.Image, codes: torch.Tensor, mark: tuple[int, int] | None = None) -> Image.Image:
@@ -64,7 +57,7 @@ def codebook_explorer(image, *, model=None, row=None, column=None, code=None, pr
         checks.check_int("code", code, 0, layout.codebook - 1)
 
     # 3. Encode the picture to its codes, decode them back (and again with the one code swapped)
-    picture = square(image, size)
+    picture = shapes.square(imaging.to_rgb(image), size)  # what the autoencoder reads
     original = imaging.to_tensor(picture)
     with lock:
         codes = token_model.encode(original)

@@ -181,7 +181,8 @@ def _caption_from_name(path: Path) -> str:
     return " ".join(path.stem.replace("_", " ").replace("-", " ").split())
 
 
-def _square(image: Image.Image, size: int) -> Image.Image:
+def square(image: Image.Image, size: int) -> Image.Image:
+    """The centre square of a picture, resized to size×size."""
     width, height = image.size
     side = min(width, height)
     box = ((width - side) // 2, (height - side) // 2, (width + side) // 2, (height + side) // 2)
@@ -207,7 +208,7 @@ class ImageFolderDataset(torch.utils.data.Dataset):
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, str]:
         with Image.open(self.paths[index]) as image:
-            picture = _square(imaging.to_rgb(image), self.size)
+            picture = square(imaging.to_rgb(image), self.size)
         return imaging.to_tensor(picture)[0], self.captions[index]
 
 
