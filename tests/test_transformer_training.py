@@ -62,3 +62,19 @@ def test_the_vqgpt_script_trains_both_parts_and_ships_a_token_model(tmp_path):
     vqgpt.main([*VQGPT, "--steps", "3", "--eval_every", "100", "--run_dir", str(run), "--out", str(out)])
     assert (run / "vqvae" / "diffusion_pytorch_model.safetensors").read_bytes() == vq_weights
     assert json.loads((run / "checkpoint" / "state.json").read_text())["step"] == 3
+
+
+def test_the_autoencoder_resumes_with_its_codebook(tmp_path):
+    """A resumed part 1 goes on from the saved codes: a code no patch picks in the next step keeps its
+    vector (a resume once restarted the k-means statistics from the fresh network's random codes)."""
+    run, out = tmp_path / "run", tmp_path / "out"
+    options = [*VQGPT, "--codebook", "64", "--vq_batch_size", "1", "--run_dir", str(run), "--out", str(out)]
+    for vq_steps in ("1", "2"):
+        config = vqgpt.parse_config(vqgpt.VqgptConfig, [*options, "--vq_steps", vq_steps])
+        vqgpt.train(config, should_stop=lambda: True)
+        codes = load_file(str(run / "vq_checkpoint" / "vqvae.safetensors"))["quantize.embedding.weight"]
+        if vq_steps == "1":
+            saved = codes
+    assert json.loads((run / "vq_checkpoint" / "state.json").read_text())["step"] == 2
+    kept = sum(torch.equal(a, b) for a, b in zip(saved, codes))
+    assert 32 <= kept < 64, kept  # one step of 64 patches moves a few codes, not all and not none

@@ -53,14 +53,16 @@ class Layout:
         return self.text_length + 1 + self.image_tokens
 
 
-def build_vqvae(codebook: int, channels: int = 16, code_dim: int = 16) -> VQModel:
+def build_vqvae(codebook: int, channels: int = 16, code_dim: int = 16, attention: bool = False) -> VQModel:
     """64×64×3 <-> 8×8 codes: three halvings, widths (c, 2c, 4c, 4c), narrow where the pixels are many
-    (full-resolution layers cost the most on a CPU); low-dimensional codes are used more evenly."""
+    (full-resolution layers cost the most on a CPU); low-dimensional codes are used more evenly.
+    No attention in the middle by default: a token should describe its own patch, not the whole
+    picture, or a plain background patch gets a different code for every picture it sits in."""
     c = channels
     return VQModel(in_channels=3, out_channels=3, down_block_types=("DownEncoderBlock2D",) * 4,
                    up_block_types=("UpDecoderBlock2D",) * 4, block_out_channels=(c, 2 * c, 4 * c, 4 * c),
                    layers_per_block=1, latent_channels=4 * c, num_vq_embeddings=codebook, vq_embed_dim=code_dim,
-                   norm_num_groups=16, sample_size=64)
+                   norm_num_groups=16, sample_size=64, mid_block_add_attention=attention)
 
 
 def build_transformer(layout: Layout, width: int = 128, layers: int = 6, heads: int = 4) -> GPT2LMHeadModel:

@@ -178,7 +178,7 @@ FAMILIES_EXPLAINED = """\
   with 8. Measure it with the steps sweep below: on this small world the UNet (v-prediction on a
   cosine schedule, itself a nearly straight path) does as well in as few steps.
 - **Autoregressive transformer** (`builtin/shapes-vqgpt`; DALL-E, Parti): a VQ autoencoder turns a picture
-  into an 8×8 grid of *tokens*, each the index of one entry of a *codebook* of 512 learned patches; a
+  into an 8×8 grid of *tokens*, each the index of one entry of a *codebook* of 128 learned patches; a
   GPT reads the prompt's tokens, then writes the picture's 64 tokens one at a time in *raster order*
   (left to right, top to bottom), each drawn from its predicted probabilities (temperature, top-k), with
   guidance on the scores with and without the prompt. There is no maintained diffusers pipeline for
