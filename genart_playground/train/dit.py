@@ -63,7 +63,9 @@ class DitConfig:
     eval_every: int = 500  # steps between quality checks (the checker), sample grids and checkpoints
     eval_steps: int = 8  # Euler steps when measuring: the registry's default
     eval_guidance: float = 4.0  # classifier-free guidance when measuring: the registry's default
-    shift: float = 1.0  # the sampler's timestep shift (SD3 uses 3 at 1024²; a 16×16 latent needs none)
+    # The sampler's timestep shift, as SD3's: more of the 8 steps early, where the layout is decided
+    # (step 7,000's weights, seed 1: colour+shape 95.0 % with shift 3, 94.4 % with none, 93.8 % with 4)
+    shift: float = 3.0
     max_sequence_length: int = 1  # the T5 slot, zeros without a T5 encoder: one token, not the pipeline's default 256
     resume: bool = True  # continue from run_dir/checkpoint when it exists
 
