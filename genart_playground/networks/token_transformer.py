@@ -53,7 +53,7 @@ class Layout:
         return self.text_length + 1 + self.image_tokens
 
 
-def build_vqvae(codebook: int, channels: int = 16, code_dim: int = 16, attention: bool = False) -> VQModel:
+def build_vqvae(codebook: int, channels: int = 16, code_dim: int = 8, attention: bool = False) -> VQModel:
     """64×64×3 <-> 8×8 codes: three halvings, widths (c, 2c, 4c, 4c), narrow where the pixels are many
     (full-resolution layers cost the most on a CPU); low-dimensional codes are used more evenly.
     No attention in the middle by default: a token should describe its own patch, not the whole
