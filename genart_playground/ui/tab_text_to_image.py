@@ -54,7 +54,8 @@ def seconds_needed(prompt, negative_prompt, model, scheduler, num_images, steps,
 def generate(run, prompt, negative_prompt, model, scheduler, num_images, steps, guidance, width, height, seed,
              sampler=None, progress=gr.Progress()):
     report = common.bridge(progress)
-    temperature, top_k = (sampler or {}).get("temperature"), (sampler or {}).get("top_k")
+    sampler = sampler or {}
+    temperature, top_k = sampler.get("temperature"), sampler.get("top_k")
     report(0.0, "Loading the model")
     result = run["text_to_image"](prompt, model=common.model_name(model), negative_prompt=negative_prompt or "",
                                   num_images=num_images, guidance=guidance, seed=seed, progress=report,
