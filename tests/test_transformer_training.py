@@ -8,6 +8,7 @@ from safetensors.torch import load_file
 
 from genart_playground import text_to_image
 from genart_playground.models.registry import ModelSpec, register, unregister
+from genart_playground.networks.token_transformer import TokenModel
 from genart_playground.train import dit, vqgpt
 
 DIT = ["--width", "32", "--layers", "1", "--text_width_2", "8", "--dataset_size", "32", "--batch_size", "4",
@@ -50,6 +51,10 @@ def test_the_vqgpt_script_trains_both_parts_and_ships_a_token_model(tmp_path):
     assert state["step"] == 2 and 0 <= state["vq"]["psnr"] and 0 <= state["scores"]["train/color+shape"] <= 1
     layout = json.loads((out / "vqgpt.json").read_text())
     assert layout["codebook"] == 16 and layout["grid"] == 8
+    # The shipped transformer is stored in half precision and computes in float32.
+    stored = load_file(str(out / "transformer" / "model.safetensors"))
+    assert {w.dtype for w in stored.values()} == {torch.float16}
+    assert TokenModel.from_pretrained(out).transformer.dtype == torch.float32
     spec = register(ModelSpec("tests/trained-vqgpt", "text_to_image", "token-transformer", str(out),
                               defaults={"width": 64, "height": 64, "top_k": 8}))
     try:
@@ -78,3 +83,15 @@ def test_the_autoencoder_resumes_with_its_codebook(tmp_path):
     assert json.loads((run / "vq_checkpoint" / "state.json").read_text())["step"] == 2
     kept = sum(torch.equal(a, b) for a, b in zip(saved, codes))
     assert 32 <= kept < 64, kept  # one step of 64 patches moves a few codes, not all and not none
+
+
+def test_the_autoencoder_loss_weighs_the_outline_over_the_background():
+    """The same error costs more on a shape's outline than in plain background, so the autoencoder
+    keeps small shapes' corners instead of rounding them into circles; weight 0 is plain MSE."""
+    picture = torch.full((1, 3, 64, 64), -1.0)
+    picture[:, :, 24:40, 24:40] = 1.0  # a white square on black
+    on_outline, in_background = picture.clone(), picture.clone()
+    on_outline[:, :, 24, 24:40] = 0.0
+    in_background[:, :, 4, 4:20] = 0.0
+    assert vqgpt.weighted_mse(on_outline, picture, 4.0) > 2 * vqgpt.weighted_mse(in_background, picture, 4.0)
+    assert torch.allclose(vqgpt.weighted_mse(on_outline, picture, 0.0), torch.nn.functional.mse_loss(on_outline, picture))

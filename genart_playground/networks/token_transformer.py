@@ -15,6 +15,7 @@ image-start token. Captions are always padded to the tokenizer's full length, in
 sampling, so no attention mask is needed.
 """
 
+import copy
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -84,15 +85,20 @@ class TokenModel(torch.nn.Module):
         folder = Path(folder)
         layout = Layout(**json.loads((folder / CONFIG_NAME).read_text()))
         vqvae = VQModel.from_pretrained(folder / "vqvae", use_safetensors=True, **kwargs)
-        transformer = GPT2LMHeadModel.from_pretrained(folder / "transformer", use_safetensors=True, **kwargs)
+        # The transformer may be stored in half precision (the built-in is, to fit the weights budget);
+        # it computes in float32 unless asked otherwise, as CPUs are slow at float16.
+        transformer = GPT2LMHeadModel.from_pretrained(folder / "transformer", use_safetensors=True,
+                                                      **{"dtype": torch.float32, **kwargs})
         tokenizer = CLIPTokenizer.from_pretrained(folder / "tokenizer")
         return cls(vqvae.eval(), transformer.eval(), tokenizer, layout)
 
-    def save_pretrained(self, folder: str | Path) -> None:
+    def save_pretrained(self, folder: str | Path, *, transformer_dtype: torch.dtype | None = None) -> None:
+        """`transformer_dtype=torch.float16` stores the transformer at half the size; it loads as float32."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         self.vqvae.save_pretrained(folder / "vqvae", safe_serialization=True)
-        self.transformer.save_pretrained(folder / "transformer", safe_serialization=True)
+        transformer = self.transformer if transformer_dtype is None else copy.deepcopy(self.transformer).to(transformer_dtype)
+        transformer.save_pretrained(folder / "transformer", safe_serialization=True)
         self.tokenizer.save_pretrained(folder / "tokenizer")
         (folder / CONFIG_NAME).write_text(json.dumps(asdict(self.layout), indent=1))
 
