@@ -46,11 +46,11 @@ def test_the_shipped_dit_places_the_shape_where_the_prompt_says():
 
 @shipped_vqgpt
 def test_the_shipped_token_model_draws_the_prompt_and_its_timeline_ends_on_it():
-    """Its floor keeps this checkpoint from getting worse (5 of these 8; 56 % on 160 in its card), far
-    from issue 15's 90 %, and the timeline exact."""
+    """Its floor keeps this checkpoint from getting worse (5 of these 8; 86 % on 160 in its card, below
+    issue 15's 90 %), and the timeline exact."""
     images = [text_to_image(f"a {c} {s}", model="builtin/shapes-vqgpt", seed=i).images[0]
               for i, (c, s) in enumerate(PROMPTS)]
-    assert right(images, PROMPTS) >= 3, [checker.judge(image) for image in images]
+    assert right(images, PROMPTS) >= 4, [checker.judge(image) for image in images]
     timeline = token_timeline("a red circle", model="builtin/shapes-vqgpt", seed=0)
     assert np.array_equal(np.asarray(timeline.frames[-1]), np.asarray(images[0]))
 
@@ -64,7 +64,7 @@ def test_the_shipped_autoencoder_keeps_what_the_checker_reads():
         judged = checker.judge(result.images[1])
         kept += judged.agrees(color=scene.color, shape=scene.shape, background=scene.background)
         psnrs.append(result.metrics["psnr"])
-    # Its floor, not issue 15's aim (here 8 of 8 kept, 28.1 dB mean; 75 % of 256 held-out pictures read the same).
+    # Its floor (here 8 of 8 kept, 27.8 dB mean; 90 % of 256 held-out pictures read the same).
     assert kept >= 6 and min(psnrs) > 18 and np.mean(psnrs) > 25, (kept, psnrs)
 
 
