@@ -97,7 +97,9 @@ class TokenModel(torch.nn.Module):
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         self.vqvae.save_pretrained(folder / "vqvae", safe_serialization=True)
-        transformer = self.transformer if transformer_dtype is None else copy.deepcopy(self.transformer).to(transformer_dtype)
+        transformer = self.transformer
+        if transformer_dtype is not None:  # a copy: the model in use keeps computing in its own dtype
+            transformer = copy.deepcopy(transformer).to(transformer_dtype)
         transformer.save_pretrained(folder / "transformer", safe_serialization=True)
         self.tokenizer.save_pretrained(folder / "tokenizer")
         (folder / CONFIG_NAME).write_text(json.dumps(asdict(self.layout), indent=1))
