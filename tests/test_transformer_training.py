@@ -13,7 +13,8 @@ from genart_playground.train import dit, vqgpt
 
 DIT = ["--width", "32", "--layers", "1", "--text_width_2", "8", "--dataset_size", "32", "--batch_size", "4",
        "--eval_steps", "1", "--threads", "1", "--warmup", "1"]
-VQGPT = ["--codebook", "16", "--vq_steps", "2", "--vq_batch_size", "2", "--restart_every", "1", "--width", "16",
+VQGPT = ["--codebook", "16", "--vq_steps", "2", "--decoder_steps", "2", "--vq_batch_size", "2", "--restart_every", "1",
+         "--width", "16",
          "--layers", "1", "--dataset_size", "32", "--batch_size", "4", "--threads", "1", "--warmup", "1"]
 
 
@@ -47,6 +48,7 @@ def test_the_vqgpt_script_trains_both_parts_and_ships_a_token_model(tmp_path):
     run, out = tmp_path / "run", tmp_path / "out"
     vqgpt.main([*VQGPT, "--steps", "2", "--eval_every", "2", "--run_dir", str(run), "--out", str(out)])
     assert (run / "vqvae" / "config.json").is_file()  # part 1 done: a second run skips it
+    assert (run / "vqvae_decoder" / "config.json").is_file()  # part 1b too
     state = json.loads((out / "training_state.json").read_text())
     assert state["step"] == 2 and 0 <= state["vq"]["psnr"] and 0 <= state["scores"]["train/color+shape"] <= 1
     layout = json.loads((out / "vqgpt.json").read_text())
@@ -95,3 +97,36 @@ def test_the_autoencoder_loss_weighs_the_outline_over_the_background():
     in_background[:, :, 4, 4:20] = 0.0
     assert vqgpt.weighted_mse(on_outline, picture, 4.0) > 2 * vqgpt.weighted_mse(in_background, picture, 4.0)
     assert torch.allclose(vqgpt.weighted_mse(on_outline, picture, 0.0), torch.nn.functional.mse_loss(on_outline, picture))
+
+
+def test_the_decoder_part_keeps_every_token_and_changes_only_the_decoder(tmp_path):
+    """Part 1b trains the decoder alone: the encoder and the codebook are the same to the bit, so
+    every picture keeps its tokens (a transformer trained on them still fits), and the decoder moved."""
+    from diffusers import VQModel
+
+    run, out = tmp_path / "run", tmp_path / "out"
+    vqgpt.main([*VQGPT, "--decoder_steps", "3", "--steps", "1", "--run_dir", str(run), "--out", str(out)])
+    before, after = (VQModel.from_pretrained(run / folder) for folder in ("vqvae", "vqvae_decoder"))
+    weights, polished = before.state_dict(), after.state_dict()
+    assert all(torch.equal(weights[k], polished[k]) for k in weights if not k.startswith(("decoder.", "post_quant")))
+    assert any(not torch.equal(weights[k], polished[k]) for k in weights if k.startswith("decoder."))
+    pictures = vqgpt.as_input(vqgpt.heldout_pictures(4))
+    with torch.no_grad():
+        codes = [model.quantize(model.encode(pictures).latents)[2][2] for model in (before, after)]
+    assert torch.equal(*codes)
+    shipped = TokenModel.from_pretrained(out).vqvae.state_dict()  # the model ships the new decoder
+    assert all(torch.equal(shipped[k], polished[k]) for k in polished)
+
+
+def test_the_dit_script_ships_the_schedules_last_step_even_when_an_earlier_one_scored_as_well(tmp_path):
+    """Near the top the 88-picture check cannot tell weights apart, so the schedule's end is shipped;
+    with `--ship_last false` the first of equally scored evaluations stays shipped."""
+    shipped = {}
+    for ship_last in ("true", "false"):
+        run, out = tmp_path / ship_last / "run", tmp_path / ship_last / "out"
+        dit.main([*DIT, "--steps", "2", "--eval_every", "1", "--ship_last", ship_last, "--run_dir", str(run),
+                  "--out", str(out)])
+        shipped[ship_last] = json.loads((out / "training_state.json").read_text())
+    assert shipped["true"]["step"] == 2
+    if shipped["false"]["scores"] == shipped["true"]["scores"]:  # a tie (tiny models score 0): the first stays
+        assert shipped["false"]["step"] == 1
