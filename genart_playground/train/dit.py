@@ -44,7 +44,7 @@ class DitConfig:
     base: str = "genart_playground/builtin/shapes-t2i"  # its autoencoder (frozen) and tokenizer are reused
     out: str = "runs/dit/pipeline"  # the pipeline folder, rewritten when quality improves; copy it into builtin/ to ship
     run_dir: str = "runs/dit"  # latents cache, resumable checkpoint, sample grids (git-ignored)
-    steps: int = 7_000  # the cosine schedule's length: about an hour on two CPU threads
+    steps: int = 8_500  # the cosine schedule's length: 33 minutes on two CPU threads, nothing else running
     batch_size: int = 32  # as the UNet: more small steps learn faster per CPU second
     lr: float = 6e-4  # transformers want less than the UNet's 1e-3; warmup, clipping and EMA keep it stable
     warmup: int = 300  # attention logits blow up without it
@@ -67,6 +67,10 @@ class DitConfig:
     # (step 7,000's weights, seed 1: colour+shape 95.0 % with shift 3, 94.4 % with none, 93.8 % with 4)
     shift: float = 3.0
     max_sequence_length: int = 1  # the T5 slot, zeros without a T5 encoder: one token, not the pipeline's default 256
+    # The schedule's last step is shipped even when the checker's 88 pictures score it lower: near the top they
+    # cannot tell weights apart (step 5,000 scored 2.00 and drew 92.5 % right on bench/quality.py's 160
+    # pictures; step 8,500 scored 1.97 and drew 98.8 %), and at the end the learning rate is 0 and the EMA settled
+    ship_last: bool = True
     resume: bool = True  # continue from run_dir/checkpoint when it exists
 
 
@@ -179,7 +183,7 @@ def train(config: DitConfig, on_step=None, should_stop=None) -> Path:
             on_step(done, config.steps, {"loss": loss.item(), "lr": schedule.get_last_lr()[0]})
         stop = should_stop is not None and should_stop()
 
-        # 4. Now and then: measure with the checker, save a grid, checkpoint, ship when better
+        # 4. Now and then: measure with the checker, save a grid, checkpoint, ship when better (and at the end)
         if accelerator.is_main_process and (done % config.eval_every == 0 or done == config.steps or stop):
             pipe = make_pipeline(ema["transformer"], ema["text_encoder"], ema["text_encoder_2"], vae, tokenizer,
                                  config.shift)
@@ -195,8 +199,8 @@ def train(config: DitConfig, on_step=None, should_stop=None) -> Path:
                             modules={**{k: accelerator.unwrap_model(m) for k, m in modules.items()},
                                      **{f"ema_{k}": m for k, m in ema.items()}},
                             optimizers={"adamw": optimizer}, step=done, extra={"best": max(best, score), **extra})
-            if score > best:
-                best = score
+            if score > best or (config.ship_last and done == config.steps):
+                best = max(best, score)
                 save_pipeline(pipe, out, extra, samples)
                 accelerator.print(f"saved {out} (score {score:.3f})")
         if stop:
