@@ -31,7 +31,7 @@ def test_the_shipped_dit_is_a_plain_sd3_pipeline_with_a_transformer_and_draws_th
     images = pipe([f"a {c} {s}" for c, s in PROMPTS], num_inference_steps=8, guidance_scale=4.0, max_sequence_length=1,
                   generator=[torch.Generator().manual_seed(i) for i in range(len(PROMPTS))]).images
     assert images[0].size == (64, 64)
-    assert right(images, PROMPTS) >= 6, [checker.judge(image) for image in images]
+    assert right(images, PROMPTS) >= 7, [checker.judge(image) for image in images]  # 8 of 8 (98.8 % of 160 in its card)
 
 
 @shipped_dit
@@ -46,8 +46,8 @@ def test_the_shipped_dit_places_the_shape_where_the_prompt_says():
 
 @shipped_vqgpt
 def test_the_shipped_token_model_draws_the_prompt_and_its_timeline_ends_on_it():
-    """Its floor keeps this checkpoint from getting worse (5 of these 8; 86 % on 160 in its card, below
-    issue 15's 90 %), and the timeline exact."""
+    """Its floor keeps this checkpoint from getting worse (it draws 5 of these 8 right; 93 % on 160 in its
+    card: short prompts are its weak spot), and the timeline exact."""
     images = [text_to_image(f"a {c} {s}", model="builtin/shapes-vqgpt", seed=i).images[0]
               for i, (c, s) in enumerate(PROMPTS)]
     assert right(images, PROMPTS) >= 4, [checker.judge(image) for image in images]
@@ -64,8 +64,8 @@ def test_the_shipped_autoencoder_keeps_what_the_checker_reads():
         judged = checker.judge(result.images[1])
         kept += judged.agrees(color=scene.color, shape=scene.shape, background=scene.background)
         psnrs.append(result.metrics["psnr"])
-    # Its floor (here 8 of 8 kept, 27.8 dB mean; 90 % of 256 held-out pictures read the same).
-    assert kept >= 6 and min(psnrs) > 18 and np.mean(psnrs) > 25, (kept, psnrs)
+    # Its floor (here 8 of 8 kept, 29.5 dB mean; 98 % of 256 held-out pictures read the same).
+    assert kept >= 7 and min(psnrs) > 18 and np.mean(psnrs) > 28, (kept, psnrs)
 
 
 def test_the_weights_of_all_built_ins_together_stay_under_40_mb():
