@@ -72,13 +72,22 @@ def _idle():
     return gr.update(interactive=True), gr.update(visible=False)
 
 
+def _stopping():
+    return gr.update(visible=False)
+
+
 def stoppable(button: gr.Button, stop: gr.Button, *events) -> None:
     """When the runs end the button comes back and Stop goes. Stop cancels them: a run ends at its next
     step, because every adapter reports progress between steps and the progress bridge raises
-    `Cancelled` once the run is cancelled; its lane's slot is free at once."""
+    `Cancelled` once the run is cancelled; its lane's slot is free at once.
+
+    Stop only hides itself. The button comes back through the runs' own `.then`, which the page fires
+    once the server has answered the cancel: until then the page still counts the run as pending and
+    drops a new click on its button (an event runs once at a time), so a button back any sooner could
+    be clicked for nothing."""
     for event in events:
         event.then(_idle, None, [button, stop], **_QUIET)
-    stop.click(_idle, None, [button, stop], cancels=list(events), **_QUIET)
+    stop.click(_stopping, None, [stop], cancels=list(events), **_QUIET)
 
 
 # Progress ------------------------------------------------------------------------------------
