@@ -62,9 +62,12 @@ class VqgptConfig:
     # reconstructions the same as the originals, against 70 % with plain MSE (small shapes became circles)
     edge_weight: float = 4.0
     # part 1b: the decoder alone on the frozen codes (the tokens stay the same, so a trained transformer
-    # keeps working); more steps and a stronger outline weight for the small shapes it still rounds off
+    # keeps working). After part 1 the codes still told a small diamond from a small circle (no two of the
+    # four shapes shared all 64 codes in 200 scenes) but the decoder drew 34 % of small diamonds round;
+    # 2,000 steps with the outline weighted 9×: 4 % (the checker reads 98 % of held-out reconstructions
+    # the same as the originals, 90 % before; 29.0 dB, 27.2 before), in 9 minutes
     decoder_steps: int = 2_000
-    decoder_lr: float = 1e-3
+    decoder_lr: float = 1e-3  # part 1's peak halved: it starts from a trained decoder
     decoder_edge_weight: float = 8.0
     steps: int = 4_000  # part 2: the transformer's cosine schedule
     batch_size: int = 32
