@@ -1,6 +1,7 @@
 """The shapes world (issue 4 §1) and the project's picture checker."""
 
 import json
+import math
 import random
 
 import numpy as np
@@ -120,3 +121,43 @@ def test_image_folder_refuses_missing_or_empty_folders(tmp_path):
         shapes.ImageFolderDataset(tmp_path / "missing")
     with pytest.raises(ValueError, match="No images"):
         shapes.ImageFolderDataset(tmp_path)
+
+
+def test_a_sketch_is_its_scenes_outline_in_the_shapes_colour_on_its_background():
+    """Issue 16 §2's contract: the background colour as paper, the outline ~2 px wide in the object's
+    colour, the same geometry as the picture; the inside is left as paper."""
+    rng = random.Random(0)
+    for _ in range(40):
+        scene = shapes.sample_scene(rng, "all")
+        picture, drawn = shapes.as_array(shapes.render(scene)), shapes.as_array(shapes.sketch(scene))
+        paper = np.array(shapes.BACKGROUNDS[scene.background])
+        for corner in (drawn[0, 0], drawn[0, -1], drawn[-1, 0], drawn[-1, -1]):
+            assert tuple(corner) == tuple(paper)
+        ink = np.abs(drawn.astype(int) - paper).sum(-1) > 60
+        shape = np.abs(picture.astype(int) - paper).sum(-1) > 60
+        assert (drawn[ink] == shapes.COLORS[scene.color]).all(-1).any()  # the line's core is the exact colour
+        # The same geometry: the line's bounding box is the shape's, within the wobble and half the line.
+        for axis in (0, 1):
+            line, solid = np.nonzero(ink.any(1 - axis))[0], np.nonzero(shape.any(1 - axis))[0]
+            assert abs(line[0] - solid[0]) <= 2 and abs(line[-1] - solid[-1]) <= 2, (scene, axis)
+        if scene.size == "large" and scene.shape != "triangle":
+            cx, cy = (int(c) for c in scene.center)
+            assert not ink[cy - 3:cy + 4, cx - 3:cx + 4].any()  # an outline, not a filled shape
+        # About 2 px wide: the ink covers a band along the outline, far less than the filled shape.
+        assert ink.sum() < 0.8 * shape.sum() or scene.size == "small"
+
+
+def test_sketch_outlines_have_the_contracts_points_each_moved_at_most_one_pixel():
+    scene = shapes.sample_scene(random.Random(2), "all", shape="circle", size="large")
+    assert len(shapes.sketch_outline(scene, random.Random(0))) == 24
+    square = shapes.sample_scene(random.Random(2), "all", shape="square", size="large")  # sides ~30 px
+    points = shapes.sketch_outline(square, random.Random(0))
+    assert len(points) == 4 * math.ceil(square.extent / 4)  # the corners and a point every 4 px
+    (cx, cy), half = square.center, square.extent / 2
+    for x, y in points:  # each on the square's outline, moved by up to 1 px on each axis
+        assert min(abs(abs(x - cx) - half), abs(abs(y - cy) - half)) <= 1.0 + 1e-9
+        assert abs(x - cx) <= half + 1 and abs(y - cy) <= half + 1
+    # The wobble is random, but the same scene gives the same sketch unless another rng is passed.
+    assert np.array_equal(shapes.as_array(shapes.sketch(square)), shapes.as_array(shapes.sketch(square)))
+    assert not np.array_equal(shapes.as_array(shapes.sketch(square, random.Random(1))),
+                              shapes.as_array(shapes.sketch(square, random.Random(2))))

@@ -2,11 +2,12 @@
 
 This is the fixed contract of issue 4 §1: 64×64 RGB, 3 backgrounds, 6 colours, 4 shapes, 2 sizes,
 5 positions, captions that leave attributes out at random, and 4 colour×shape combinations held out
-of the training split. `ImageFolderDataset` reads a user's own pictures so the same training
+of the training split; and each scene's sketch (issue 16 §2), its pair for image translation. `ImageFolderDataset` reads a user's own pictures so the same training
 commands work on them too.
 """
 
 import json
+import math
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,6 +104,43 @@ def render(scene: Scene) -> Image.Image:
         draw.ellipse([cx - half, cy - half, cx + half, cy + half], fill=fill)
     else:
         draw.polygon(_outline(scene.shape, cx, cy, half), fill=fill)
+    return image.resize((IMAGE_SIZE, IMAGE_SIZE), Image.BOX)
+
+
+# Sketches (issue 16 §2, a fixed contract): the same scene as a learner would draw it, for image translation.
+SKETCH_LINE_WIDTH = 2  # pixels
+SKETCH_CIRCLE_POINTS = 24
+SKETCH_SIDE_SPACING = 4  # pixels between outline points along a side of a square, triangle or diamond
+SKETCH_WOBBLE = 1.0  # pixels: each outline point moves by up to this much on each axis
+
+
+def sketch_outline(scene: Scene, rng: random.Random) -> list[tuple[float, float]]:
+    """The sketch's polygon in pixels: 24 points around a circle, or the corners of the other shapes
+    with a point every 4 px along each side; the geometry of `render(scene)`, each point moved at random."""
+    (cx, cy), half = scene.center, scene.extent / 2
+    if scene.shape == "circle":
+        angles = (2 * math.pi * k / SKETCH_CIRCLE_POINTS for k in range(SKETCH_CIRCLE_POINTS))
+        points = [(cx + half * math.cos(a), cy + half * math.sin(a)) for a in angles]
+    else:
+        corners = _outline(scene.shape, cx, cy, half)
+        points = []
+        for (x0, y0), (x1, y1) in zip(corners, corners[1:] + corners[:1]):
+            pieces = max(1, math.ceil(math.hypot(x1 - x0, y1 - y0) / SKETCH_SIDE_SPACING))
+            points += [(x0 + (x1 - x0) * i / pieces, y0 + (y1 - y0) * i / pieces) for i in range(pieces)]
+    return [(x + rng.uniform(-SKETCH_WOBBLE, SKETCH_WOBBLE), y + rng.uniform(-SKETCH_WOBBLE, SKETCH_WOBBLE))
+            for x, y in points]
+
+
+def sketch(scene: Scene, rng: random.Random | None = None) -> Image.Image:
+    """The scene's sketch, the pair of `render(scene)`: its background colour as the paper and the shape's
+    outline as a line about 2 px wide in the shape's colour, straight between wobbled points. Without
+    `rng` the wobble is the scene's own (the same scene, the same sketch)."""
+    rng = rng if rng is not None else random.Random(f"sketch/{scene}")
+    big = IMAGE_SIZE * SUPERSAMPLE
+    image = Image.new("RGB", (big, big), BACKGROUNDS[scene.background])
+    points = [(x * SUPERSAMPLE, y * SUPERSAMPLE) for x, y in sketch_outline(scene, rng)]
+    ImageDraw.Draw(image).line(points + points[:1], fill=COLORS[scene.color],
+                               width=SKETCH_LINE_WIDTH * SUPERSAMPLE, joint="curve")
     return image.resize((IMAGE_SIZE, IMAGE_SIZE), Image.BOX)
 
 
