@@ -2,8 +2,8 @@
 
 This is the fixed contract of issue 4 §1: 64×64 RGB, 3 backgrounds, 6 colours, 4 shapes, 2 sizes,
 5 positions, captions that leave attributes out at random, and 4 colour×shape combinations held out
-of the training split; and each scene's sketch (issue 16 §2), its pair for image translation. `ImageFolderDataset` reads a user's own pictures so the same training
-commands work on them too.
+of the training split; and each scene's sketch (issue 16 §2), its pair for image translation.
+`ImageFolderDataset` reads a user's own pictures so the same training commands work on them too.
 """
 
 import json
