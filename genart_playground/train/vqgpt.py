@@ -63,7 +63,7 @@ class VqgptConfig:
     edge_weight: float = 4.0
     # part 1b: the decoder alone on the frozen codes (the tokens stay the same, so a trained transformer
     # keeps working). After part 1 the codes still told a small diamond from a small circle (no two of the
-    # four shapes shared all 64 codes in 200 scenes) but the decoder drew 34 % of small diamonds round;
+    # four shapes shared all 64 codes in 200 scenes) but the checker misread 34 % of the decoded small diamonds;
     # 2,000 steps with the outline weighted 9×: 4 % (the checker reads 98 % of held-out reconstructions
     # the same as the originals, 90 % before; 29.0 dB, 27.2 before), in 9 minutes
     decoder_steps: int = 2_000
