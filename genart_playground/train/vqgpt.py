@@ -88,6 +88,11 @@ class VqgptConfig:
     eval_guidance: float = 3.0
     resume: bool = True
 
+    @property
+    def total_steps(self) -> int:
+        """All three parts' steps: what `on_step` counts towards."""
+        return self.vq_steps + self.decoder_steps + self.steps
+
 
 def render_dataset(config: VqgptConfig, run_dir: Path) -> tuple[torch.Tensor, list]:
     """The training pictures (uint8) and their scenes, rendered once and cached in run_dir."""
@@ -171,7 +176,7 @@ def train_vqvae(config: VqgptConfig, pictures: torch.Tensor, run_dir: Path, acce
             accelerator.print(f"vq step {step + 1}: loss {loss.item():.4f}, codes alive "
                               f"{int((cluster_size > 0.1).sum())}/{config.codebook}")
         if on_step is not None:
-            on_step(step + 1, config.vq_steps + config.decoder_steps + config.steps, {"loss": loss.item()})
+            on_step(step + 1, config.total_steps, {"loss": loss.item()})
         if should_stop is not None and should_stop():
             save_checkpoint(run_dir / "vq_checkpoint", modules={"vqvae": model}, optimizers={"adamw": optimizer},
                             step=step + 1)
@@ -214,8 +219,7 @@ def train_decoder(config: VqgptConfig, vqvae, pictures: torch.Tensor, run_dir: P
         if (step + 1) % config.restart_every == 0:
             accelerator.print(f"decoder step {step + 1}: loss {loss.item():.4f}")
         if on_step is not None:
-            on_step(config.vq_steps + step + 1, config.vq_steps + config.decoder_steps + config.steps,
-                    {"loss": loss.item()})
+            on_step(config.vq_steps + step + 1, config.total_steps, {"loss": loss.item()})
         stop = should_stop is not None and should_stop()
         if stop or (step + 1) % 500 == 0:
             save_checkpoint(run_dir / "decoder_checkpoint", modules={"decoder": accelerator.unwrap_model(decoder)},
@@ -348,8 +352,7 @@ def train(config: VqgptConfig, on_step=None, should_stop=None) -> Path:
         bar.set_postfix(loss=f"{loss.item():.4f}", lr=f"{schedule.get_last_lr()[0]:.1e}")
         done = step + 1
         if on_step is not None:
-            on_step(config.vq_steps + config.decoder_steps + done, config.vq_steps + config.decoder_steps + config.steps,
-                    {"loss": loss.item()})
+            on_step(config.vq_steps + config.decoder_steps + done, config.total_steps, {"loss": loss.item()})
         stop = should_stop is not None and should_stop()
 
         # 5. Now and then: measure with the checker, save a grid, checkpoint, ship when better
