@@ -29,6 +29,8 @@ MAX_UPLOAD_BYTES = 20 * 2**20
 # Request bodies, refused with HTTP 413 before they are read whole (ui/request_limits.py). JSON: the longest
 # legitimate request (prompts of MAX_PROMPT_CHARS, a recipe, a pasted image as a data: URL) is far below.
 MAX_BODY_BYTES = 4 * 2**20
+MAX_DRAWING_BYTES = 2 * 2**20  # one canvas drawing as the page sends it (a 256×256 PNG is well under 300 KB)
+MAX_DRAWINGS_HELD = 64  # drawings sent but not yet used, all pages together; past it the oldest go
 MAX_JOBS_PER_VISITOR = 1  # public only: model jobs one visitor may have waiting or running (ui/request_limits.py)
 MAX_UPLOAD_FILES = 2  # files in one upload request: each image box sends its own
 MAX_UPLOAD_REQUEST_BYTES = MAX_UPLOAD_FILES * MAX_UPLOAD_BYTES + 2**20  # the files and the form around them

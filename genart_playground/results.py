@@ -48,6 +48,14 @@ class VaeResult(Result):
 
 
 @dataclass
+class TranslationResult(Result):
+    """`images[0]` is the translation; a CycleGAN also gives the way back."""
+    input: Image.Image | None = None  # what the model saw: the input padded to a square and resized
+    cycle: Image.Image | None = None  # the translation translated back (CycleGAN); None for one-way models
+    metrics: dict[str, float] = field(default_factory=dict)  # cycle_psnr: the round trip against `input`, dB
+
+
+@dataclass
 class TimelineResult(Result):
     """One text-to-image run step by step; `images` is its final image (text_to_image's, pixel for pixel)."""
     noisy: list[Image.Image] = field(default_factory=list)  # the latents after each step, decoded

@@ -20,17 +20,19 @@ def write_clip_tokenizer_files(folder: Path) -> tuple[Path, Path]:
     return vocab_file, merges_file
 
 
-def build_tiny_pipeline(folder: Path) -> Path:
-    """A StableDiffusionPipeline with a few hundred parameters per block: 32×32 images in milliseconds."""
+def build_tiny_pipeline(folder: Path, *, instruct: bool = False) -> Path:
+    """A StableDiffusionPipeline with a few hundred parameters per block: 32×32 images in milliseconds.
+    `instruct`: InstructPix2Pix's layout instead (its UNet also reads the input picture's latents)."""
     import torch
-    from diffusers import AutoencoderKL, DDIMScheduler, StableDiffusionPipeline, UNet2DConditionModel
+    from diffusers import (AutoencoderKL, DDIMScheduler, StableDiffusionInstructPix2PixPipeline,
+                           StableDiffusionPipeline, UNet2DConditionModel)
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
     vocab_file, merges_file = write_clip_tokenizer_files(folder.parent / f"{folder.name}-tokenizer-files")
     tokenizer = CLIPTokenizer(vocab=str(vocab_file), merges=str(merges_file), model_max_length=77)
     torch.manual_seed(0)
     unet = UNet2DConditionModel(
-        block_out_channels=(4, 8), layers_per_block=1, sample_size=16, in_channels=4, out_channels=4,
+        block_out_channels=(4, 8), layers_per_block=1, sample_size=16, in_channels=8 if instruct else 4, out_channels=4,
         down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"), up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
         cross_attention_dim=8, norm_num_groups=2, attention_head_dim=2)
     torch.manual_seed(0)
@@ -44,10 +46,24 @@ def build_tiny_pipeline(folder: Path) -> Path:
         layer_norm_eps=1e-5))
     scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False,
                               set_alpha_to_one=False, steps_offset=1)
-    pipe = StableDiffusionPipeline(unet=unet, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer,
+    pipeline_class = StableDiffusionInstructPix2PixPipeline if instruct else StableDiffusionPipeline
+    pipe = pipeline_class(unet=unet, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer,
                                    scheduler=scheduler, safety_checker=None, feature_extractor=None,
                                    image_encoder=None, requires_safety_checker=False)
     pipe.save_pretrained(folder, safe_serialization=True)
+    return folder
+
+
+def build_tiny_controlnet(folder: Path) -> Path:
+    """A ControlNetModel for build_tiny_pipeline's UNet: its control picture is embedded 2× down, as that
+    pipeline's autoencoder makes its latents."""
+    import torch
+    from diffusers import ControlNetModel
+
+    torch.manual_seed(0)
+    ControlNetModel(block_out_channels=(4, 8), layers_per_block=1, in_channels=4, cross_attention_dim=8,
+                    down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"), norm_num_groups=2, attention_head_dim=2,
+                    conditioning_embedding_out_channels=(4, 8)).save_pretrained(folder, safe_serialization=True)
     return folder
 
 
@@ -106,6 +122,18 @@ def build_tiny_gan(folder: Path) -> Path:
         for parameter in generator.parameters():
             parameter.normal_(0.0, 0.5)
     generator.save_pretrained(folder)
+    return folder
+
+
+def build_tiny_translator(folder: Path, directions=("sketch_to_picture",)) -> Path:
+    """A random U-Net per direction, 32×32, saved as the built-ins are (half precision)."""
+    import torch
+
+    from genart_playground.networks.translation import Translator, UNetGenerator
+
+    torch.manual_seed(0)
+    Translator({direction: UNetGenerator(width=4, depth=2, image_size=32) for direction in directions}
+               ).save_pretrained(folder)
     return folder
 
 

@@ -464,3 +464,39 @@ def test_one_prompt_through_three_families_and_the_token_timeline(page, app_url,
     slider.fill("10")
     slider.press("Enter")
     expect(frame).not_to_have_attribute("src", last)  # an earlier frame, with no model run
+
+
+def test_a_wobbly_green_triangle_drawn_on_the_canvas_comes_back_a_clean_green_triangle(page, app_url, tmp_path):
+    """Issue 16 §2: the learner picks the paper, draws with the green pen, and both built-in translators
+    answer side by side; the checker reads the Pix2Pix picture as the triangle drawn."""
+    from PIL import Image
+
+    from genart_playground.data import checker
+
+    page.goto(f"{app_url}?tab=translate_image")
+    expect(page.get_by_role("tab", name="Image translation", exact=True)).to_have_attribute("aria-selected", "true")
+    panel = visible_panel(page)
+    panel.get_by_label("gray").check()  # a new gray paper
+    canvas = panel.locator("canvas").first
+    expect(canvas).to_be_visible()
+    page.wait_for_timeout(500)  # the editor redraws its new background
+    panel.get_by_role("button", name="Brush", exact=True).click()
+    panel.get_by_role("button", name="Color", exact=True).click()
+    panel.locator("button.color[style*='rgb(40, 170, 70)']").click()  # the green pen
+    box = canvas.bounding_box()  # the paper (shown at least 256 px wide) sits in the canvas's middle
+    x0, y0 = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    corners = [(0, -70), (70, 62), (-70, 62), (-4, -64)]  # a triangle, its last side not quite closed
+    page.mouse.move(x0 + corners[0][0], y0 + corners[0][1])
+    page.mouse.down()
+    for x, y in corners[1:]:
+        page.mouse.move(x0 + x + 3, y0 + y - 2, steps=12)  # a hand's wobble
+    page.mouse.up()
+    panel.get_by_role("button", name="Translate the drawing", exact=True).click()
+    expect(panel.get_by_text('"model": "builtin/shapes-pix2pix"').first).to_be_attached()
+    page.wait_for_function(OUTPUT_SHOWN, arg=panel.element_handle(), timeout=TIMEOUT_MS)
+    source = page.locator("#translation-model img").first.get_attribute("src")
+    picture = tmp_path / "translation.png"
+    picture.write_bytes(page.request.get(source).body())
+    judged = checker.judge(Image.open(picture))
+    assert judged.agrees(color="green", shape="triangle", background="gray"), judged
+    page.screenshot(path=str(screenshot_path(tmp_path, "translate_image")), full_page=True)

@@ -20,7 +20,10 @@ EVENTS = {
     # the tabs' functions: model work, refused before it starts
     "generate": "refuses", "timeline": "refuses", "walk": "refuses", "stylise": "refuses", "interpolate": "refuses",
     "compare_paths": "refuses", "reconstruct": "refuses", "compare": "refuses", "evaluate_models": "refuses",
-    "draw_grid": "refuses", "explore": "refuses", "sweep": "refuses",
+    "draw_grid": "refuses", "explore": "refuses", "sweep": "refuses", "translate": "refuses",
+    "translate_drawing": "refuses",
+    # a new paper for the canvas: a background's name looked up
+    "paper": "ignores",
     # chained steps: the recipe is size-checked; the step slider and the MP4 read server-side state
     "show_recipe": "refuses", "show_recipe_with_diffusers": "refuses", "warnings_note": "refuses",
     "last_step": "ignores",
@@ -50,6 +53,8 @@ def oversized(component):
         return "x" * (limits.MAX_BODY_BYTES // 8)
     if isinstance(component, (gr.Radio, gr.Dropdown)):
         return "x" * 10_000
+    if isinstance(component, gr.ImageEditor):  # a drawing the server never held, and a file it never wrote
+        return {"id": "x" * 10_000, "background": None, "layers": [], "composite": {"path": "/etc/passwd"}}
     if isinstance(component, (gr.Image, gr.File, gr.Video)):
         return {"path": "/etc/passwd"}
     if isinstance(component, gr.Gallery):

@@ -132,3 +132,62 @@ def test_gallery_styles_name_the_classes_gradio_draws_with():
                      (Path(gr.__file__).parent / "templates" / "frontend" / "assets").glob("Gallery*.css"))
     for name in ("grid-container", "thumbnail-item", "caption-label", "--grid-cols"):
         assert name in styles and name in gradio_internals.GALLERY_CSS
+
+
+# The drawing canvas (hold_drawings) --------------------------------------------------------------
+
+def _editor():
+    from genart_playground.ui.image_input import drawing_canvas
+
+    return drawing_canvas(paper=Image.new("RGB", (8, 8), (245, 245, 245)), colours={"red": (220, 40, 40)}, size=64)
+
+
+def _blob(key: str, kind: str = "composite", data: bytes = b"png bytes"):
+    from gradio.data_classes import DataWithFiles
+
+    return DataWithFiles(data={"id": key, "type": kind, "index": None}, files=[(f"{kind}.png", data)])
+
+
+def test_the_editor_page_sends_its_pictures_to_accept_blobs_and_reads_them_back_by_id():
+    """What hold_drawings replaces: Gradio's editor has the `accept_blobs` server function (the page
+    calls it by that name), keeps the pictures in `blob_storage` by id, and its payload names that id."""
+    from pathlib import Path
+
+    from gradio.components.image_editor import EditorData, ImageEditor
+
+    assert getattr(ImageEditor.accept_blobs, "_is_server_fn", False)
+    assert "self.blob_storage[id] = current" in inspect.getsource(ImageEditor.accept_blobs)
+    assert {"id", "composite", "background"} <= set(EditorData.model_fields)
+    frontend = Path(gr.__file__).parent / "templates" / "frontend" / "assets"
+    assert any("accept_blobs" in path.read_text(errors="ignore") for path in frontend.glob("Index-*.js"))
+    editor = _editor()
+    assert [fn.__name__ for fn in editor.server_fns] == ["accept_blobs"]
+    assert editor.get_config()["server_fns"] == ["accept_blobs"]
+
+
+def test_drawings_are_held_within_limits_and_read_without_being_removed():
+    from genart_playground import limits
+    from gradio.components.image_editor import EditorData
+
+    editor = _editor()
+    editor.accept_blobs(_blob("a", "background", b"ignored"))  # never read: not kept
+    assert len(editor.blob_storage) == 0
+    editor.accept_blobs(_blob("a"))
+    payload = EditorData(id="a")
+    assert editor.preprocess(payload) == b"png bytes" and editor.preprocess(payload) == b"png bytes"
+    with pytest.raises(ValueError, match="at most 2 MB"):
+        editor.accept_blobs(_blob("b", data=b"x" * (limits.MAX_DRAWING_BYTES + 1)))
+    with pytest.raises(ValueError, match="1 to 64 characters"):
+        editor.accept_blobs(_blob("x" * 65))
+    for i in range(limits.MAX_DRAWINGS_HELD + 5):
+        editor.accept_blobs(_blob(f"page-{i}"))
+    assert len(editor.blob_storage) == limits.MAX_DRAWINGS_HELD and "a" not in editor.blob_storage
+    with pytest.raises(gr.Error, match="did not reach the server"):
+        editor.preprocess(EditorData(id="a"))
+
+
+def test_a_drawing_sent_as_a_path_must_be_an_upload():
+    editor = _editor()
+    payload = editor.data_model.model_validate({"composite": {"path": "/etc/passwd"}, "layers": []})
+    with pytest.raises(gr.Error, match="Upload the file to this app first"):
+        editor.preprocess(payload)

@@ -131,16 +131,17 @@ def sketch_outline(scene: Scene, rng: random.Random) -> list[tuple[float, float]
             for x, y in points]
 
 
-def sketch(scene: Scene, rng: random.Random | None = None) -> Image.Image:
+def sketch(scene: Scene, rng: random.Random | None = None, *, width: float = SKETCH_LINE_WIDTH) -> Image.Image:
     """The scene's sketch, the pair of `render(scene)`: its background colour as the paper and the shape's
     outline as a line about 2 px wide in the shape's colour, straight between wobbled points. Without
-    `rng` the wobble is the scene's own (the same scene, the same sketch)."""
+    `rng` the wobble is the scene's own (the same scene, the same sketch). Another `width` (in pixels)
+    draws a thinner or bolder pen, as a learner's might be: the translation scripts train on a few."""
     rng = rng if rng is not None else random.Random(f"sketch/{scene}")
     big = IMAGE_SIZE * SUPERSAMPLE
     image = Image.new("RGB", (big, big), BACKGROUNDS[scene.background])
     points = [(x * SUPERSAMPLE, y * SUPERSAMPLE) for x, y in sketch_outline(scene, rng)]
     ImageDraw.Draw(image).line(points + points[:1], fill=COLORS[scene.color],
-                               width=SKETCH_LINE_WIDTH * SUPERSAMPLE, joint="curve")
+                               width=round(width * SUPERSAMPLE), joint="curve")
     return image.resize((IMAGE_SIZE, IMAGE_SIZE), Image.BOX)
 
 

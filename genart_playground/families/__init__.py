@@ -5,11 +5,11 @@ the recipes' "Show code", the app's tabs, the explanations, the training CLI, th
 family contract tests. See docs/architecture.md.
 """
 
-from . import evaluate, gan_interpolation, style_transfer, text_to_image, vae_reconstruction
+from . import evaluate, gan_interpolation, style_transfer, text_to_image, translate_image, vae_reconstruction
 from .base import Family, Kind, resolve_ref
 
 FAMILIES: list[Family] = [text_to_image.FAMILY, style_transfer.FAMILY, gan_interpolation.FAMILY,
-                          vae_reconstruction.FAMILY, evaluate.FAMILY]
+                          translate_image.FAMILY, vae_reconstruction.FAMILY, evaluate.FAMILY]
 
 
 def by_id(family_id: str) -> Family:

@@ -167,6 +167,30 @@ def controllability(pairs: list[tuple[checker.Judgement, checker.Judgement, str,
     return scores
 
 
+# ---- image translation: does the picture show what the sketch drew ---------------------------------------
+
+TRANSLATED = ("shape", "color", "background", "position")  # what a sketch fixes (its size is the pen's)
+
+
+def translation_scenes(n: int, seed: int = 0) -> list[shapes.Scene]:
+    """n scenes over all 24 colour×shape combinations, none of them a training scene (their own seed
+    string; positions and sizes are jittered continuously, so a repeat is vanishingly unlikely)."""
+    rng = random.Random(f"translation/{seed}")
+    return [shapes.sample_scene(rng, "all") for _ in range(n)]
+
+
+def translation_scores(pictures, scenes: list[shapes.Scene]) -> dict[str, float]:
+    """For pictures translated from the scenes' sketches: the share showing each attribute the sketch
+    drew, "all": the four at once, and "clean": one clean shape on a clean background."""
+    judged = judge(pictures)
+    scores = {key: float(np.mean([getattr(j, key) == getattr(s, key) for j, s in zip(judged, scenes)]))
+              for key in TRANSLATED}
+    scores["all"] = float(np.mean([j.agrees(**{key: getattr(s, key) for key in TRANSLATED})
+                                   for j, s in zip(judged, scenes)]))
+    scores["clean"] = clean_fraction(judged)
+    return scores
+
+
 # ---- what the training scripts keep their best weights by ------------------------------------------------
 
 def measure(images, named: list[list[str]] | None = None) -> dict:

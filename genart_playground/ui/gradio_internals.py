@@ -11,6 +11,9 @@ that fails on a Gradio version where it no longer holds. Written against gradio 
 - `defer_malformed_input_to_the_event`: `Queue.push` wrapped so that an input an event's validator cannot
   even read (Gradio preprocesses the inputs first) is not refused as a bare HTTP 400, but goes to the
   event, whose checks answer with the control's name and what is allowed.
+- `hold_drawings`: gr.ImageEditor's `accept_blobs` server function (and its `blob_storage`) replaced by a
+  bounded store of the one picture the app reads, and its `preprocess` by one that hands that picture's
+  bytes to the handler unopened.
 - `GALLERY_CSS`: the class names of Gradio's gallery (`grid-container`, `thumbnail-item`, `caption-label`),
   styled so that no column is cut off and captions sit under their pictures (pinned by a browser test).
 
@@ -363,6 +366,99 @@ def guard_inputs(blocks) -> None:
                     from None
         replace_preprocess(component, preprocess)
         component._genart_guarded = True
+
+
+# The drawing canvas ------------------------------------------------------------------------------
+
+DRAWING_LOST = "The drawing did not reach the server (or waited too long); draw again and translate."
+
+
+def hold_drawings(editor):
+    """A gr.ImageEditor whose drawings are held within limits and reach the handler unopened.
+
+    Gradio 6.31's editor page sends its pictures (background, each layer, the composite) to the server
+    function `accept_blobs` before the event, under an id the page makes up, and the component keeps
+    them in a dict until an event reads that id: a page that draws and never submits, or a script
+    posting made-up ids, grows it without bound. Here only the composite is kept (the one picture the
+    app reads), at most limits.MAX_DRAWING_BYTES each, and only the limits.MAX_DRAWINGS_HELD latest.
+    Reading does not remove it: the event's validator reads the inputs once before the event does.
+    The handler gets the composite's bytes (or, from an API client, the path of a file the upload
+    route wrote), for `uploads.open_image` to check before decoding."""
+    import threading
+    from collections import OrderedDict
+
+    import gradio as gr
+    from gradio.components.image_editor import EditorDataBlobs
+
+    from .. import limits
+
+    held: OrderedDict = OrderedDict()
+    lock = threading.Lock()
+
+    def accept_blobs(data):
+        info, files = getattr(data, "data", None), getattr(data, "files", None)
+        if not isinstance(info, dict) or not files or len(files) != 1:
+            raise ValueError("A drawing arrives as one file.")
+        if info.get("type") != "composite":
+            return None  # the background and the layers are never read
+        key, picture = info.get("id"), files[0][1]
+        if not isinstance(key, str) or not 0 < len(key) <= 64:
+            raise ValueError("A drawing's id is 1 to 64 characters.")
+        if len(picture) > limits.MAX_DRAWING_BYTES:
+            raise ValueError(f"A drawing may be at most {limits.MAX_DRAWING_BYTES // 2**20} MB.")
+        with lock:
+            held.pop(key, None)
+            held[key] = EditorDataBlobs(background=None, layers=[], composite=picture)
+            while len(held) > limits.MAX_DRAWINGS_HELD:
+                held.popitem(last=False)
+    accept_blobs._is_server_fn = True  # what Gradio's /component_server route looks for
+
+    def preprocess(payload):
+        if payload is None:
+            return None
+        if payload.id is not None:
+            with lock:
+                drawing = held.get(payload.id)
+            if drawing is None:
+                raise gr.Error(DRAWING_LOST, print_exception=False)
+            return drawing.composite
+        file = payload.composite or payload.background  # an API client sends files it uploaded first
+        try:
+            return check_uploaded(file.path) if file is not None and file.path else None
+        except ValueError as error:
+            raise gr.Error(str(error), print_exception=False) from None
+
+    editor.data_model = _editor_data_with_bare_paths()
+    editor.blob_storage = held
+    editor.accept_blobs = accept_blobs
+    editor.server_fns = [accept_blobs]
+    return replace_preprocess(editor, preprocess)
+
+
+def _with_meta(value):
+    if isinstance(value, dict) and "meta" not in value:
+        return {**value, "meta": {"_type": "gradio.FileData"}}
+    return value
+
+
+def _editor_data_with_bare_paths():
+    """The editor's payload model, accepting a file without Gradio's `meta` key (as `accept_bare_paths`):
+    Gradio's own check of such a payload answers `error: null`; let through, the preprocess refuses any
+    path the upload route did not write, with a message."""
+    from gradio.components.image_editor import EditorData
+    from pydantic import model_validator
+
+    class BarePathEditorData(EditorData):
+        @model_validator(mode="before")
+        @classmethod
+        def _add_meta(cls, data):
+            if not isinstance(data, dict):
+                return data
+            data = {**data, **{key: _with_meta(data[key]) for key in ("background", "composite") if key in data}}
+            if isinstance(data.get("layers"), list):
+                data["layers"] = [_with_meta(layer) for layer in data["layers"]]
+            return data
+    return BarePathEditorData
 
 
 def replace_preprocess(component, preprocess):

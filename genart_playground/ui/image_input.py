@@ -9,7 +9,7 @@ import base64
 
 import gradio as gr
 
-from .gradio_internals import check_uploaded, replace_preprocess
+from .gradio_internals import check_uploaded, hold_drawings, replace_preprocess
 
 
 def upload_image(**options) -> gr.Image:
@@ -30,3 +30,17 @@ def _unopened(payload):
         return check_uploaded(payload.path)
     except ValueError as error:
         raise gr.Error(str(error), print_exception=False) from None
+
+
+def drawing_canvas(*, paper, colours: dict[str, tuple[int, int, int]], size: int = 256, pen: int = 4,
+                   **options) -> gr.ImageEditor:
+    """A square canvas of `size` pixels on a `paper` picture, whose brush paints only `colours` (name ->
+    RGB), `pen` pixels across; its value reaches the handler as the drawing's PNG bytes, unopened.
+
+    A gr.ImageEditor whose drawings are held and read as ui/gradio_internals.py says (`hold_drawings`)."""
+    brush = gr.Brush(colors=[f"rgb{rgb}" for rgb in colours.values()], color_mode="fixed",
+                     default_size=pen)
+    editor = gr.ImageEditor(value=paper, type="filepath", image_mode="RGB", canvas_size=(size, size),
+                            fixed_canvas=True, brush=brush, eraser=gr.Eraser(default_size=2 * pen),
+                            sources=(), transforms=(), layers=False, **options)
+    return hold_drawings(editor)

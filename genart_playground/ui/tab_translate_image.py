@@ -1,0 +1,158 @@
+"""The image translation tab: draw (or upload) a sketch and see Pix2Pix and CycleGAN turn it into a picture.
+
+Its events, by api_name:
+  translate_image    (image, model, compare_model, direction, seed, prompt) -> for each model its translation
+                     and round trip (CycleGAN; empty for a one-way model), the metrics of both, the recipe;
+                     the prompt goes to the diffusion models only
+  translate_drawing  (drawing, model, compare_model, direction, seed, prompt) -> the same, from the canvas
+"""
+
+import gradio as gr
+from PIL import Image
+
+from .. import limits, uploads
+from ..data import shapes
+from ..families.translate_image import DIFFUSION_KINDS, DIRECTIONS, KIND_DIRECTIONS, SKETCH_TO_PICTURE
+from ..models import registry
+from ..models.loading import availability
+from . import common, explanations
+from .image_input import drawing_canvas, upload_image
+from .settings_flow import TabSettings, restore_from_png, run_history
+
+NONE = "none"  # "Compare with" when there is nothing to compare with
+CANVAS = 256  # pixels: 4× the models' 64, so a 8-pixel pen lands as the training sketches' 2 pixels
+PEN = 8
+EXAMPLES = ["sketch_green_triangle.png", "sketch_orange_circle.png", "picture_purple_diamond.png"]
+
+
+def paper(background: str) -> Image.Image:
+    """A blank canvas in one of the shapes world's background colours."""
+    return Image.new("RGB", (CANVAS, CANVAS), shapes.BACKGROUNDS.get(background, shapes.BACKGROUNDS["white"]))
+
+
+def seconds_needed(*args, **kwargs) -> float:
+    return common.gpu_seconds(load=10, per_step=0)  # two small U-Nets, one pass each way
+
+
+def can_run(name: str | None, direction: str) -> bool:
+    spec = registry.resolve("translate_image", name)
+    return direction in KIND_DIRECTIONS.get(spec.kind, (SKETCH_TO_PICTURE,))
+
+
+def prompt_for(name: str | None, prompt: str | None) -> str | None:
+    """The prompt box's text for a diffusion model (its own default when empty); None for a GAN."""
+    if registry.resolve("translate_image", name).kind not in DIFFUSION_KINDS:
+        return None
+    return prompt if isinstance(prompt, str) and prompt.strip() else None
+
+
+@common.user_errors
+def translate(run, image, model, compare_model, direction, seed, prompt="", progress=gr.Progress(),
+              what="The image"):
+    report = common.bridge(progress)
+    image = uploads.open_image(image, what=what) if image is not None else None  # pixels checked before decoding
+    names = [common.model_name(model)]
+    second = common.model_name(compare_model)
+    if second not in (None, NONE):
+        names.append(second)
+    outputs, scores, metadata = [], [], None
+    for i, name in enumerate(names):
+        if i and not can_run(name, direction or SKETCH_TO_PICTURE):  # the comparison sits this one out
+            outputs += [None, None]
+            scores.append({"model": name, "note": f"learnt {SKETCH_TO_PICTURE} only"})
+            continue
+        result = common.show_warnings(run["translate_image"](
+            image, model=name, direction=direction, seed=seed, prompt=prompt_for(name, prompt),
+            progress=lambda f, message="", i=i: report((i + f) / len(names), message)))
+        outputs += [common.recipe_png(result.images[0], result.metadata),
+                    common.image_file(result.cycle) if result.cycle is not None else None]
+        scores.append({"model": result.metadata["model"], **{k: round(v, 2) for k, v in result.metrics.items()},
+                       "notes": result.metadata["notes"]})
+        metadata = metadata or result.metadata
+    outputs += [None, None] * (2 - len(names))
+    return *outputs, scores, metadata
+
+
+def translate_drawing(run, drawing, model, compare_model, direction, seed, prompt="", progress=gr.Progress()):
+    return translate(run, drawing, model, compare_model, direction, seed, prompt, progress=progress,
+                     what="The drawing")
+
+
+def compare_choice() -> str:
+    """The comparison at first: the built-in CycleGAN beside the built-in Pix2Pix (paired against unpaired),
+    when it can run here."""
+    runnable = [spec.name for spec in registry.models_for("translate_image") if availability(spec) != "missing"]
+    return "builtin/shapes-cyclegan" if "builtin/shapes-cyclegan" in runnable else NONE
+
+
+def build_tab(run: dict):
+    """The tab; `run` holds the functions it calls, by name (translate_image)."""
+    with gr.Tab("Image translation", id="translate_image"):
+        gr.Markdown("Draw a shape, or upload a sketch: a conditional GAN turns it into a picture. **Pix2Pix** "
+                    "learnt from sketches paired with their pictures, **CycleGAN** from sketches and pictures "
+                    "that were never paired. Both run side by side on the same input.")
+        explanations.how_it_works("translate_image")
+        with gr.Row():
+            with gr.Column():
+                background = gr.Radio(label="Paper", choices=list(shapes.BACKGROUNDS), value="white",
+                                      info="The shapes world's backgrounds (a new paper clears the canvas); "
+                                           "the pens are its six colours.")
+                drawing = drawing_canvas(
+                    paper=paper("white"), colours=shapes.COLORS, size=CANVAS, pen=PEN,
+                    label="Canvas: draw an outline",
+                    height=CANVAS + 120)
+                draw_button, draw_stop = common.run_button("Translate the drawing", variant="primary")
+                with gr.Accordion("Or upload a sketch or a picture", open=False):
+                    image = upload_image(label="Sketch or picture (padded to a square, shrunk to 64×64)",
+                                         sources=["upload", "clipboard"], height=256)
+                    upload_button, upload_stop = common.run_button("Translate the upload")
+                direction = gr.Radio(label="Direction", choices=list(DIRECTIONS), value=SKETCH_TO_PICTURE,
+                                     info="Pix2Pix learnt sketch_to_picture only; CycleGAN both ways.")
+                with gr.Row():
+                    model = common.model_dropdown("translate_image", label="Model")
+                    compare_model = gr.Dropdown(choices=[(NONE, NONE), *common.model_choices("translate_image")],
+                                                value=compare_choice(), label="Compare with", allow_custom_value=True,
+                                                info="A second model on the same input.")
+                seed = gr.Number(label="Seed", value=0, precision=0, minimum=0, maximum=limits.MAX_SEED,
+                                 info="Recorded in the recipe; the GANs draw no noise (a diffusion model would).")
+                prompt = gr.Textbox(label="Prompt", max_length=limits.MAX_PROMPT_CHARS, lines=1,
+                                    placeholder="the model's own default",
+                                    info="Diffusion models only (ControlNet scribble, InstructPix2Pix: GPU).")
+            with gr.Column():
+                sides = []
+                for side, key in (("Model", "model"), ("Compare with", "compare")):
+                    with gr.Row():
+                        sides += [gr.Image(label=f"{side}: translation", type="filepath", format="png",
+                                           interactive=False, height=200, elem_classes="pixel-art",
+                                           elem_id=f"translation-{key}"),
+                                  gr.Image(label=f"{side}: round trip (CycleGAN: translated back)",
+                                           type="filepath", format="png", interactive=False, height=200,
+                                           elem_classes="pixel-art")]
+                scores = gr.JSON(label="Each model (cycle_psnr: the round trip against the input, dB)")
+                metadata = gr.JSON(label="Recipe")
+                code, card = common.recipe_panel()
+                recipe_file = common.recipe_file()
+
+        background.change(paper, background, drawing, api_visibility="private", queue=False)
+        inputs = [model, compare_model, direction, seed, prompt]
+        outputs = [*sides, scores, metadata]
+        upload_event = upload_button.click(
+            common.bind(translate, run, seconds=seconds_needed), [image, *inputs], outputs,
+            api_name="translate_image", concurrency_id=common.GAN_LANE,
+            validator=common.required([image, *inputs], {image: common.UPLOAD_FIRST}).validate)
+        draw_event = draw_button.click(
+            common.bind(translate_drawing, run, seconds=seconds_needed), [drawing, *inputs], outputs,
+            api_name="translate_drawing", concurrency_id=common.GAN_LANE)
+        for event in (upload_event, draw_event):
+            event.success(common.show_recipe, metadata, [code, card], api_visibility="private")
+        common.stoppable(upload_button, upload_stop, upload_event)
+        common.stoppable(draw_button, draw_stop, draw_event)
+        common.examples([[common.example_image(name)] for name in EXAMPLES], [image], label="Example sketches")
+        controls = {"model": model, "compare_model": compare_model, "direction": direction, "seed": seed,
+                    "prompt": prompt}
+        settings = TabSettings(controls)
+        settings.wire()
+        restore_from_png(recipe_file, "translate_image", settings, model_task="translate_image")
+        run_history(settings, [upload_event, draw_event], metadata, task="translate_image",
+                    model_task="translate_image")
+    return settings
