@@ -3,7 +3,7 @@
 | variable | default | what it does |
 | --- | --- | --- |
 | GENART_<X>_MODEL | the family's built-in | a family's default model (each family names its own variable): |
-|   GENART_T2I_MODEL, GENART_VAE_MODEL, GENART_GAN_MODEL, GENART_STYLE_MODEL | | |
+|   GENART_T2I_MODEL, GENART_VAE_MODEL, GENART_GAN_MODEL, GENART_STYLE_MODEL, GENART_TRANSLATION_MODEL | | |
 | GENART_ALLOW_ANY_MODEL | 0 | 1 lets any Hub id or local folder load, not only the registry's |
 | GENART_MODEL_ROOTS | (empty) | extra folders, separated by ':', whose model folders may load |
 | GENART_MEMORY_BUDGET_MB | 0 (no limit) | the cache evicts least recently used models above this |

@@ -53,6 +53,13 @@ def test_vae_reconstruction_example(tmp_path):
     assert "PSNR" in printed
 
 
+@pytest.mark.skipif(not (settings.BUILTIN_DIR / "shapes-pix2pix").is_dir(), reason="shapes-pix2pix not shipped")
+def test_translate_image_example(tmp_path):
+    printed = run("translate_image.py", tmp_path)
+    assert Image.open(tmp_path / "translation.png").size == (64, 64)
+    assert "resized from 256×256 to 64×64" in printed
+
+
 def test_the_readmes_python_snippet_runs_from_any_folder(tmp_path):
     """`pip install -r requirements.txt` installs the package itself (`-e .`): the README's first Python
     snippet runs in a folder that is not the checkout."""

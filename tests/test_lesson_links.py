@@ -117,7 +117,8 @@ def test_settings_are_read_from_the_app_controls():
     finally:
         lesson_links.attach = original
     settings = lesson_links.settings_of(captured)
-    assert list(settings) == ["text_to_image", "style_transfer", "gan_interpolation", "vae_reconstruction", "evaluate"]
+    assert list(settings) == ["text_to_image", "style_transfer", "gan_interpolation", "translate_image",
+                              "vae_reconstruction", "evaluate"]
     lab = settings["evaluate"]
     assert "models" not in lab and lab["prompt_set"].choices == ("standard", "heldout", "typed")  # a list: no link
     gan = settings["gan_interpolation"]
@@ -126,6 +127,7 @@ def test_settings_are_read_from_the_app_controls():
     assert settings["style_transfer"]["preserve_color"].kind == "bool"
     assert settings["text_to_image"]["prompt"].kind == "text"
     assert "model" in settings["vae_reconstruction"]
+    assert settings["translate_image"]["direction"].choices == ("sketch_to_picture", "picture_to_sketch")
 
 
 def test_link_events_are_private_and_outside_the_gpu_queue(served_app, api_client):

@@ -110,4 +110,4 @@ def test_every_tab_has_a_load_settings_box():
         while not isinstance(parent, gr.Tab):
             parent = parent.parent
         tabs.add(parent.id)
-    assert tabs == {"text_to_image", "style_transfer", "gan_interpolation", "vae_reconstruction"}
+    assert tabs == {"text_to_image", "style_transfer", "gan_interpolation", "translate_image", "vae_reconstruction"}

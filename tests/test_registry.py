@@ -71,7 +71,7 @@ def test_without_environment_the_defaults_are_builtins(monkeypatch):
     fresh = _fresh_settings(monkeypatch)
     assert _defaults(fresh) == {"text_to_image": "builtin/shapes-t2i", "vae_reconstruction": "builtin/photo-vae",
                                 "gan_interpolation": "builtin/shapes-gan", "style_transfer": "builtin/random-filters",
-                                "evaluate": "builtin/shapes-features"}
+                                "translate_image": "builtin/shapes-pix2pix", "evaluate": "builtin/shapes-features"}
     assert fresh.ALLOW_ANY_MODEL is False
     for family, name in _defaults(fresh).items():
         spec = registry.resolve(family, name)
