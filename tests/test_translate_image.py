@@ -271,3 +271,41 @@ def test_a_hand_drawn_wobbly_triangle_becomes_a_clean_green_triangle():
     ImageDraw.Draw(drawing).line(points, fill=shapes.COLORS["green"], width=8, joint="curve")
     judged = checker.judge(translate_image(drawing, model="builtin/shapes-pix2pix").images[0])
     assert judged.agrees(color="green", shape="triangle", background="white", position="center"), judged
+
+
+@pytest.mark.server
+def test_the_drawing_endpoint_takes_a_canvas_value_through_gradio_client(tiny_two_way, api_client, tmp_path):
+    from gradio_client import handle_file
+
+    path = tmp_path / "drawing.png"
+    sketch_of(color="green", shape="triangle").resize((256, 256)).save(path)
+    drawing = {"background": handle_file(str(path)), "layers": [], "composite": handle_file(str(path))}
+    outputs = api_client.predict(drawing, tiny_two_way, "none", "sketch_to_picture", 2, "",
+                                 api_name="/translate_drawing")
+    translation, round_trip, compared, compared_round_trip, each, metadata = outputs
+    assert Image.open(translation).size == (32, 32) and Image.open(round_trip).size == (32, 32)
+    assert compared is None and compared_round_trip is None
+    assert metadata["model"] == tiny_two_way and metadata["seed"] == 2
+    assert each[0]["model"] == tiny_two_way and "cycle_psnr" in each[0]
+    assert "resized from 256×256 to 32×32, the size the model takes" in metadata["notes"]
+
+
+@pytest.mark.server
+def test_a_script_posting_drawings_under_made_up_ids_fills_no_memory(served_app):
+    """The editor's `accept_blobs` server function is open to any client (Gradio 6.31's page itself sends
+    drawings through the upload route). Posted as a form it has more parts than an upload may (the
+    request limits answer 413); posted as JSON it is not a file: either way nothing is held."""
+    import gradio as gr
+    import httpx
+
+    editor = next(block for block in served_app.blocks.values() if isinstance(block, gr.ImageEditor))
+    url = served_app.local_url.rstrip("/") + "/gradio_api/component_server"
+    fields = {"component_id": str(editor._id), "session_hash": "hostile", "fn_name": "accept_blobs"}
+    for i in range(5):
+        form = httpx.post(url, data={**fields, "id": f"made-up-{i}", "type": "composite", "index": "null"},
+                          files={"file": ("composite.png", b"\x89PNG" + b"x" * 1000, "image/png")}, timeout=30)
+        assert form.status_code == 413
+        as_json = httpx.post(url, json={**fields, "data": {"data": {"id": f"json-{i}", "type": "composite"},
+                                                            "files": [["composite.png", "eA=="]]}}, timeout=30)
+        assert as_json.status_code >= 400
+    assert len(editor.blob_storage) == 0
