@@ -148,9 +148,9 @@ def _blob(key: str, kind: str = "composite", data: bytes = b"png bytes"):
     return DataWithFiles(data={"id": key, "type": kind, "index": None}, files=[(f"{kind}.png", data)])
 
 
-def test_the_editor_page_sends_its_pictures_to_accept_blobs_and_reads_them_back_by_id():
-    """What hold_drawings replaces: Gradio's editor has the `accept_blobs` server function (the page
-    calls it by that name), keeps the pictures in `blob_storage` by id, and its payload names that id."""
+def test_the_editor_keeps_pictures_sent_to_accept_blobs_and_reads_them_back_by_id():
+    """What hold_drawings replaces: Gradio's editor has the `accept_blobs` server function (its page's
+    code calls it by that name), keeps the pictures in `blob_storage` by id, and its payload names that id."""
     from pathlib import Path
 
     from gradio.components.image_editor import EditorData, ImageEditor

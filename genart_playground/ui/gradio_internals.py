@@ -12,8 +12,8 @@ that fails on a Gradio version where it no longer holds. Written against gradio 
   even read (Gradio preprocesses the inputs first) is not refused as a bare HTTP 400, but goes to the
   event, whose checks answer with the control's name and what is allowed.
 - `hold_drawings`: gr.ImageEditor's `accept_blobs` server function (and its `blob_storage`) replaced by a
-  bounded store of the one picture the app reads, and its `preprocess` by one that hands that picture's
-  bytes to the handler unopened.
+  bounded store of the one picture the app reads, its `preprocess` by one that hands that picture to
+  the handler unopened, and its payload model by one that lets a path without `meta` reach that check.
 - `GALLERY_CSS`: the class names of Gradio's gallery (`grid-container`, `thumbnail-item`, `caption-label`),
   styled so that no column is cut off and captions sit under their pictures (pinned by a browser test).
 
@@ -376,14 +376,16 @@ DRAWING_LOST = "The drawing did not reach the server (or waited too long); draw 
 def hold_drawings(editor):
     """A gr.ImageEditor whose drawings are held within limits and reach the handler unopened.
 
-    Gradio 6.31's editor page sends its pictures (background, each layer, the composite) to the server
-    function `accept_blobs` before the event, under an id the page makes up, and the component keeps
-    them in a dict until an event reads that id: a page that draws and never submits, or a script
-    posting made-up ids, grows it without bound. Here only the composite is kept (the one picture the
-    app reads), at most limits.MAX_DRAWING_BYTES each, and only the limits.MAX_DRAWINGS_HELD latest.
-    Reading does not remove it: the event's validator reads the inputs once before the event does.
-    The handler gets the composite's bytes (or, from an API client, the path of a file the upload
-    route wrote), for `uploads.open_image` to check before decoding."""
+    Gradio's editor has a server function, `accept_blobs`, that takes its pictures (background, each
+    layer, the composite) under an id the client makes up and keeps them in a dict on the component
+    until an event reads that id; nothing bounds it, so a script posting made-up ids could grow it
+    without end. (Gradio 6.31's own page sends the pictures through the upload route instead, and
+    the request limits refuse a form with that many parts; the bound stays for any other way in.)
+    Here only the composite is kept (the one picture the app reads), at most
+    limits.MAX_DRAWING_BYTES each, and only the limits.MAX_DRAWINGS_HELD latest; reading does not
+    remove it (the event's validator reads the inputs once before the event does). The handler gets
+    the composite's bytes, or the path of a file the upload route wrote, for `uploads.open_image` to
+    check before decoding."""
     import threading
     from collections import OrderedDict
 

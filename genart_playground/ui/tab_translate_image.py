@@ -20,8 +20,8 @@ from .image_input import drawing_canvas, upload_image
 from .settings_flow import TabSettings, restore_from_png, run_history
 
 NONE = "none"  # "Compare with" when there is nothing to compare with
-CANVAS = 256  # pixels: 4× the models' 64, so a 8-pixel pen lands as the training sketches' 2 pixels
-PEN = 8
+CANVAS = 256  # pixels: 4× the models' 64, so the pen below lands about as wide as the training sketches' 2 px
+PEN = 8  # the brush's size setting (it draws a line about 10 canvas pixels wide)
 EXAMPLES = ["sketch_green_triangle.png", "sketch_orange_circle.png", "picture_purple_diamond.png"]
 
 
@@ -30,8 +30,12 @@ def paper(background: str) -> Image.Image:
     return Image.new("RGB", (CANVAS, CANVAS), shapes.BACKGROUNDS.get(background, shapes.BACKGROUNDS["white"]))
 
 
-def seconds_needed(*args, **kwargs) -> float:
-    return common.gpu_seconds(load=10, per_step=0)  # two small U-Nets, one pass each way
+def seconds_needed(image, model, compare_model, *rest, **kwargs) -> float:
+    """Two small U-Nets take a pass each way; a diffusion heir runs its steps on 512×512."""
+    names = [common.model_name(model), common.model_name(compare_model)]
+    steps = sum(spec.defaults.get("steps", 0) for spec in registry.models_for("translate_image")
+                if spec.name in names and spec.kind in DIFFUSION_KINDS)
+    return common.gpu_seconds(load=10 + 20 * bool(steps), per_step=0.5, steps=steps, default_steps=0)
 
 
 def can_run(name: str | None, direction: str) -> bool:
