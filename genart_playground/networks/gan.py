@@ -29,7 +29,7 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 
-def _stages(image_size: int) -> int:
+def stages_to(image_size: int) -> int:
     """How many doublings lie between a 4×4 map and the image."""
     stages = int(math.log2(image_size)) - 2
     if image_size < 8 or 2 ** (stages + 2) != image_size:
@@ -104,7 +104,7 @@ class Generator(nn.Module, PyTorchModelHubMixin):
         if 2 * len(codes) > latent_dim or any(len(names) < 2 for names in codes):
             raise ValueError(f"`codes` needs two latent numbers per code and at least two classes in each; "
                              f"got {len(codes)} codes for latent_dim {latent_dim}.")
-        stages = _stages(image_size)
+        stages = stages_to(image_size)
         self.latent_dim, self.width, self.image_size, self.codes = latent_dim, width, image_size, codes
         self.sharpness = sharpness
         # Channels halve per doubling down to `width` at half the image size (e.g. 8w, 4w, 2w, w at
@@ -165,7 +165,7 @@ class Discriminator(nn.Module):
 
     def __init__(self, width: int = 64, image_size: int = 64, minibatch_std: bool = True, classes: tuple[int, ...] = ()):
         super().__init__()
-        stages = _stages(image_size)
+        stages = stages_to(image_size)
         self.minibatch_std = minibatch_std
         channels = [3] + [width * 2 ** i for i in range(stages)]  # 3, w, 2w, 4w, 8w for 64×64
         layers = []
