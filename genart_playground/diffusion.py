@@ -49,17 +49,26 @@ def build_pipeline(folder, spec, device):
     from .devices import pick_dtype
 
     dtype = pick_dtype(device)
-    # Components saved as [null, null] (SD3 without its T5 encoder, a pipeline without a safety
-    # checker) are absent on purpose; from_pretrained wants them named as None.
-    index = json.loads((Path(folder) / "model_index.json").read_text())
-    absent = {name: None for name, value in index.items() if value == [None, None]}
-    pipe = AutoPipelineForText2Image.from_pretrained(folder, dtype=dtype, use_safetensors=True, **absent)
+    pipe = AutoPipelineForText2Image.from_pretrained(folder, dtype=dtype, use_safetensors=True,
+                                                     **absent_components(folder))
+    return ready(pipe, dtype, device)
+
+
+def ready(pipe, dtype, device):
+    """A loaded pipeline made ready to run: its autoencoder decoding in fp32 when the rest is fp16 (fp16
+    overflows in SD/SDXL autoencoders and decodes to NaN, black images), no progress bars, on `device`."""
     if getattr(pipe, "vae", None) is not None and dtype == torch.float16:
-        # fp16 overflows in SD/SDXL autoencoders and decodes to NaN (black images); decode in fp32.
         pipe.vae.to(torch.float32)
         pipe.vae.config.force_upcast = True
     pipe.set_progress_bar_config(disable=True)
     return pipe.to(device)
+
+
+def absent_components(folder) -> dict:
+    """Components a pipeline folder saved as [null, null] (SD3 without its T5 encoder, a pipeline without
+    a safety checker) are absent on purpose; from_pretrained wants them named as None."""
+    index = json.loads((Path(folder) / "model_index.json").read_text())
+    return {name: None for name, value in index.items() if value == [None, None]}
 
 
 @dataclass

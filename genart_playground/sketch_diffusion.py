@@ -4,20 +4,11 @@ edit a picture as a written instruction says; Brooks et al., 2023). Building the
 and one translation with each.
 """
 
-import json
-from pathlib import Path
-
 import numpy as np
 import torch
 
-from . import checks
 from .devices import make_generator, pick_dtype
-
-
-def _absent(folder) -> dict:
-    # Components saved as [null, null] (no safety checker) are absent on purpose: from_pretrained wants None.
-    index = json.loads((Path(folder) / "model_index.json").read_text())
-    return {name: None for name, value in index.items() if value == [None, None]}
+from .diffusion import absent_components, output_warnings, ready
 
 
 def build_controlnet(folder, spec, device):
@@ -33,19 +24,18 @@ def build_controlnet(folder, spec, device):
     dtype = pick_dtype(device)
     controlnet = ControlNetModel.from_pretrained(folder, dtype=dtype, use_safetensors=True)
     pipe = StableDiffusionControlNetPipeline.from_pretrained(base_folder, controlnet=controlnet, dtype=dtype,
-                                                             use_safetensors=True, **_absent(base_folder))
-    pipe.set_progress_bar_config(disable=True)
-    return pipe.to(device)
+                                                             use_safetensors=True, **absent_components(base_folder))
+    return ready(pipe, dtype, device)
 
 
 def build_instruct(folder, spec, device):
     """The `instruct-pix2pix` kind: a whole StableDiffusionInstructPix2PixPipeline folder."""
     from diffusers import StableDiffusionInstructPix2PixPipeline
 
-    pipe = StableDiffusionInstructPix2PixPipeline.from_pretrained(folder, dtype=pick_dtype(device),
-                                                                  use_safetensors=True, **_absent(folder))
-    pipe.set_progress_bar_config(disable=True)
-    return pipe.to(device)
+    dtype = pick_dtype(device)
+    pipe = StableDiffusionInstructPix2PixPipeline.from_pretrained(folder, dtype=dtype, use_safetensors=True,
+                                                                  **absent_components(folder))
+    return ready(pipe, dtype, device)
 
 
 def translate(pipe, spec, picture, *, prompt: str, seed: int, progress=None) -> tuple[np.ndarray, list[str]]:
@@ -66,7 +56,4 @@ def translate(pipe, spec, picture, *, prompt: str, seed: int, progress=None) -> 
         options["image_guidance_scale"] = spec.defaults["image_guidance"]
     with torch.inference_mode():
         output = pipe(**options)
-    warnings = checks.check_output(output.images, spec.name)
-    if any(getattr(output, "nsfw_content_detected", None) or []):
-        warnings.append("the model's safety checker blacked out a flagged image")
-    return output.images, warnings
+    return output.images, output_warnings(output, spec.name)
