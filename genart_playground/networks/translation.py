@@ -16,6 +16,9 @@ adversarial loss only has to make each patch look real (sharp edges, flat colour
 `UNetGenerator.from_pretrained(folder_or_hub_id)` loads it back.
 """
 
+import copy
+from pathlib import Path
+
 import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
@@ -91,10 +94,6 @@ class PatchDiscriminator(nn.Module):
         return self.net(x)
 
 
-def parameter_count(module: nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())
-
-
 class Translator(nn.Module):
     """One image-translation model's generators, by direction: Pix2Pix has one, CycleGAN one each way.
 
@@ -122,8 +121,6 @@ class Translator(nn.Module):
 
     @classmethod
     def from_folder(cls, folder) -> "Translator":
-        from pathlib import Path
-
         folder = Path(folder)
         if (folder / "config.json").exists():
             return cls({SKETCH_TO_PICTURE: _load_generator(folder)})
@@ -132,9 +129,6 @@ class Translator(nn.Module):
 
     def save_pretrained(self, folder) -> None:
         """The layout `from_folder` reads, in half precision (the built-ins share a 40 MB budget)."""
-        import copy
-        from pathlib import Path
-
         for direction, generator in self.generators.items():
             target = Path(folder) if len(self.generators) == 1 and direction == SKETCH_TO_PICTURE else Path(folder) / direction
             copy.deepcopy(generator).half().save_pretrained(target)
