@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from genart_playground.networks.stylegan import ModulatedConv, StyleDiscriminator, StyleGenerator
+from genart_playground.networks.stylegan import ModulatedConv, StyleGenerator
 
 
 def tiny(**options) -> StyleGenerator:
@@ -14,7 +14,7 @@ def tiny(**options) -> StyleGenerator:
 
 def test_a_style_per_layer_and_the_resolution_each_drives():
     generator = tiny()
-    assert generator.layer_resolutions == [4, 8, 8, 16, 16] and generator.num_ws == 6
+    assert generator.layer_resolutions == [4, 8, 8, 16, 16, 16] and generator.num_ws == 6
     pictures = generator(torch.randn(3, 8))
     assert pictures.shape == (3, 3, 16, 16) and torch.isfinite(pictures).all()
     with pytest.raises(ValueError, match=r"`ws` must be \(N, 6, 8\)"):
@@ -66,23 +66,21 @@ def test_the_noise_is_fixed_by_default_and_a_cpu_generator_draws_fresh_noise():
         assert not torch.equal(first, generator(z, noise=torch.Generator().manual_seed(4)))
 
 
-def test_a_conditional_generator_needs_its_classes_and_saves_everything(tmp_path):
-    generator = tiny(classes=3)
-    with pytest.raises(ValueError, match="class-conditional"):
-        generator(torch.randn(2, 8))
+def test_a_coded_generator_reads_its_classes_from_z_and_saves_everything(tmp_path):
+    generator = tiny(codes=[["a", "b", "c"], ["x", "y"]])
+    z = torch.randn(16, 8)
     with torch.no_grad():
-        generator.map(torch.randn(16, 8), torch.zeros(16, dtype=torch.long), track=True)
+        generator.map(z, track=True)
+    assert [len(names) for names in generator.describe(z)] == [2] * 16
+    turned = z.clone()
+    turned[:, :2] = -turned[:, :2]  # half a turn: another sector of the first code, so another class
+    assert generator.describe(turned) != generator.describe(z)
+    with torch.no_grad():
+        assert not torch.allclose(generator.map(turned), generator.map(z))
     generator.save_pretrained(tmp_path)
     loaded = StyleGenerator.from_pretrained(tmp_path)
-    z, labels = torch.randn(2, 8), torch.tensor([0, 2])
-    assert torch.equal(loaded.w_avg, generator.w_avg)
-    assert torch.equal(loaded(z, labels, truncation=0.7), generator(z, labels, truncation=0.7))
-
-
-def test_the_discriminator_scores_each_picture_and_its_class():
-    torch.manual_seed(0)
-    critic = StyleDiscriminator(image_size=16, width=4, max_channels=8, classes=3)
-    pictures = torch.randn(4, 3, 16, 16)
-    plain = critic(pictures)
-    assert plain.shape == (4,)
-    assert not torch.allclose(critic(pictures, torch.tensor([0, 1, 2, 0])), critic(pictures, torch.tensor([1, 2, 0, 1])))
+    assert torch.equal(loaded.w_avg, generator.w_avg) and loaded.codes == generator.codes
+    with torch.no_grad():
+        assert torch.equal(loaded(z[:2], truncation=0.7), generator(z[:2], truncation=0.7))
+    with pytest.raises(ValueError, match=r"`z` must have shape \(N, 8\)"):
+        generator(torch.randn(2, 5))

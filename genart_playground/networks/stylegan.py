@@ -15,9 +15,12 @@ at the scale of the shapes world's 64×64.
   the coarse layers one seed's w and the fine layers another's.
 - **Truncation.** w' = w_avg + psi · (w - w_avg), with `w_avg` the running mean of w seen in training:
   psi below 1 trades variety for typical, cleaner pictures; psi = 0 draws the mean w's own picture.
-- **Discriminator.** Residual blocks down to 4×4, StyleGAN's minibatch standard deviation (how varied
-  a group of pictures is, so a generator that drops a mode is caught), then a score; with `classes`,
-  a projection term scores each picture against its class (Miyato & Koyama, 2018).
+- **Class codes** (optional). As the DCGAN, a class-conditional generator reads each code's class from
+  the angle of a pair of z's numbers; the mapping network takes their class weights beside z, so a
+  seed alone names its picture. W is continuous between classes even where z's codes jump.
+
+The discriminator that trains it is the DCGAN's (`networks.gan.Discriminator`: spectral norm,
+StyleGAN's minibatch standard deviation, a projection per code), which is well tried on this data.
 
 Weights use the *equalised learning rate* (stored N(0, 1), scaled by 1/√fan_in at every call; the
 mapping network's learning rate is further multiplied by `mapping_lr`), as the StyleGAN papers do: every
@@ -34,7 +37,7 @@ import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from .gan import minibatch_stddev, stages_to
+from .gan import code_labels, code_weights, stages_to
 
 
 class EqualLinear(nn.Module):
@@ -52,21 +55,18 @@ class EqualLinear(nn.Module):
 
 
 class MappingNetwork(nn.Module):
-    """z (and a class, optionally) -> w."""
+    """z (and, for a class-conditional generator, its codes' class weights) -> w."""
 
-    def __init__(self, z_dim: int, w_dim: int, layers: int, classes: int = 0, lr_mul: float = 0.01):
+    def __init__(self, z_dim: int, w_dim: int, layers: int, code_classes: int = 0, lr_mul: float = 0.01):
         super().__init__()
-        self.embed = EqualLinear(classes, w_dim) if classes else None
-        dims = [z_dim + (w_dim if classes else 0)] + [w_dim] * layers
+        self.embed = EqualLinear(code_classes, w_dim) if code_classes else None
+        dims = [z_dim + (w_dim if code_classes else 0)] + [w_dim] * layers
         self.layers = nn.Sequential(*[EqualLinear(a, b, lr_mul=lr_mul, activate=True) for a, b in zip(dims, dims[1:])])
 
-    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, z: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
         x = _normalise(z)
         if self.embed is not None:
-            if labels is None:
-                raise ValueError("This mapping network is class-conditional: give each z its class.")
-            onehot = F.one_hot(labels, self.embed.weight.shape[1]).to(z.dtype)
-            x = torch.cat([x, _normalise(self.embed(onehot))], dim=1)
+            x = torch.cat([x, _normalise(self.embed(weights))], dim=1)
         return self.layers(x)
 
 
@@ -133,18 +133,25 @@ class ToRGB(nn.Module):
 class StyleGenerator(nn.Module, PyTorchModelHubMixin):
     """z (N, z_dim) -> pictures (N, 3, image_size, image_size), roughly in [-1, 1].
 
-    `classes`: class-conditional when above 0 (each z comes with a class index). `layer_resolutions`
-    names the resolution each of the `num_ws` styles drives: what the tab says a crossover switches at.
+    `codes`: for a class-conditional generator, the class names of each code, read from the angle of a
+    pair of z's numbers as the DCGAN does (`networks.gan.code_weights`): the mapping network takes z
+    and the codes' class weights, so a seed still names its picture alone. `layer_resolutions` names
+    the resolution each of the `num_ws` styles drives: what the tab says a crossover switches at.
     """
 
     def __init__(self, z_dim: int = 64, w_dim: int = 64, mapping_layers: int = 4, image_size: int = 64,
-                 width: int = 32, max_channels: int = 128, classes: int = 0, mapping_lr: float = 0.01,
-                 w_avg_beta: float = 0.995):
+                 width: int = 32, max_channels: int = 128, codes: list[list[str]] | None = None,
+                 sharpness: float = 100.0, mapping_lr: float = 0.01, w_avg_beta: float = 0.995, skip: bool = True):
         super().__init__()
         stages = stages_to(image_size)
-        self.z_dim, self.w_dim, self.image_size, self.classes = z_dim, w_dim, image_size, classes
-        self.w_avg_beta = w_avg_beta
-        self.mapping = MappingNetwork(z_dim, w_dim, mapping_layers, classes, mapping_lr)
+        codes = [list(names) for names in codes or []]
+        if 2 * len(codes) > z_dim or any(len(names) < 2 for names in codes):
+            raise ValueError(f"`codes` needs two latent numbers per code and at least two classes in each; "
+                             f"got {len(codes)} codes for z_dim {z_dim}.")
+        self.z_dim, self.w_dim, self.image_size, self.codes, self.sharpness = z_dim, w_dim, image_size, codes, sharpness
+        self.latent_dim = z_dim  # what the GAN tab's seeds are drawn as, for every generator
+        self.w_avg_beta, self.skip, self.stages = w_avg_beta, skip, stages
+        self.mapping = MappingNetwork(z_dim, w_dim, mapping_layers, sum(len(names) for names in codes), mapping_lr)
         self.register_buffer("w_avg", torch.zeros(w_dim))
         # Channels double as the resolution halves, from `width` at the image's size up to `max_channels`.
         resolutions = [4 * 2 ** i for i in range(stages + 1)]
@@ -158,17 +165,27 @@ class StyleGenerator(nn.Module, PyTorchModelHubMixin):
                 self.layer_resolutions.append(resolution)
             self.layers.append(StyleLayer(c_out, c_out, w_dim, resolution))
             self.layer_resolutions.append(resolution)
-            self.to_rgb.append(ToRGB(c_out, w_dim))
+            if skip or resolution == image_size:
+                self.to_rgb.append(ToRGB(c_out, w_dim))
         self.num_ws = len(self.layers) + 1  # the last ToRGB takes the w after the last layer's
+        self.layer_resolutions.append(image_size)  # ... and draws at the image's size
 
-    def map(self, z: torch.Tensor, labels: torch.Tensor | None = None, *, truncation: float = 1.0,
-            track: bool = False) -> torch.Tensor:
+    def map(self, z: torch.Tensor, *, truncation: float = 1.0, track: bool = False) -> torch.Tensor:
         """z -> w, pulled towards `w_avg` by `truncation` (psi). `track` (training): update `w_avg`."""
-        w = self.mapping(z, labels)
+        if z.ndim != 2 or z.shape[1] != self.z_dim:
+            raise ValueError(f"`z` must have shape (N, {self.z_dim}), got {tuple(z.shape)}.")
+        weights = torch.cat(code_weights(z, self.codes, self.sharpness), dim=1) if self.codes else None
+        w = self.mapping(z, weights)
         if track:
             with torch.no_grad():
                 self.w_avg.lerp_(w.detach().mean(dim=0).to(self.w_avg.dtype), 1 - self.w_avg_beta)
         return self.w_avg + truncation * (w - self.w_avg) if truncation != 1 else w
+
+    def describe(self, z: torch.Tensor) -> list[list[str]]:
+        """The class names each z's codes pick, e.g. [["red circle", "gray"], ...]; [] per z without codes."""
+        if not self.codes:
+            return [[] for _ in z]
+        return [[names[i] for names, i in zip(self.codes, row)] for row in code_labels(z, self.codes).tolist()]
 
     def synthesis(self, ws: torch.Tensor, noise: str | torch.Generator = "const") -> torch.Tensor:
         """ws (N, num_ws, w_dim), one style per layer -> pictures. `noise`: "const" (the saved noise),
@@ -176,59 +193,22 @@ class StyleGenerator(nn.Module, PyTorchModelHubMixin):
         if ws.dim() != 3 or ws.shape[1] != self.num_ws:
             raise ValueError(f"`ws` must be (N, {self.num_ws}, {self.w_dim}), got {tuple(ws.shape)}.")
         x = self.const.expand(ws.shape[0], -1, -1, -1)
-        rgb, k, layer = None, 0, 0
-        for stage, to_rgb in enumerate(self.to_rgb):
+        rgb, layer = None, 0
+        for stage in range(self.stages + 1):
             if stage:
                 x = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
-                rgb = F.interpolate(rgb, scale_factor=2, mode="bilinear", align_corners=False)
+                rgb = F.interpolate(rgb, scale_factor=2, mode="bilinear", align_corners=False) if self.skip else None
             for _ in range(2 if stage else 1):
                 x = self.layers[layer](x, ws[:, layer], noise)
                 layer += 1
-            step = to_rgb(x, ws[:, layer])  # the next layer's w (the last: its own)
-            rgb = step if rgb is None else rgb + step
+            if self.skip or stage == self.stages:
+                step = self.to_rgb[stage if self.skip else 0](x, ws[:, layer])  # the next layer's w (the last: its own)
+                rgb = step if rgb is None else rgb + step
         return rgb
 
-    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None, *, truncation: float = 1.0,
-                noise: str | torch.Generator = "const") -> torch.Tensor:
-        w = self.map(z, labels, truncation=truncation)
-        return self.synthesis(w[:, None].expand(-1, self.num_ws, -1), noise)
+    def forward(self, z: torch.Tensor, *, truncation: float = 1.0, noise: str | torch.Generator = "const") -> torch.Tensor:
+        return self.synthesis(self.broadcast(self.map(z, truncation=truncation)), noise)
 
-
-class DiscriminatorBlock(nn.Module):
-    """Two 3×3 convolutions and a halving, with a 1×1 shortcut (StyleGAN2's residual discriminator)."""
-
-    def __init__(self, c_in: int, c_out: int):
-        super().__init__()
-        self.conv1, self.conv2 = nn.Conv2d(c_in, c_in, 3, 1, 1), nn.Conv2d(c_in, c_out, 3, 1, 1)
-        self.skip = nn.Conv2d(c_in, c_out, 1, bias=False)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = F.leaky_relu(self.conv1(x), 0.2)
-        y = F.avg_pool2d(F.leaky_relu(self.conv2(y), 0.2), 2)
-        return (y + F.avg_pool2d(self.skip(x), 2)) / math.sqrt(2)
-
-
-class StyleDiscriminator(nn.Module):
-    """Pictures (N, 3, S, S) -> one score each; with `classes`, scored against each picture's class."""
-
-    def __init__(self, image_size: int = 64, width: int = 32, max_channels: int = 128, classes: int = 0,
-                 group: int = 4):
-        super().__init__()
-        channels = [min(max_channels, width * 2 ** i) for i in range(stages_to(image_size) + 1)]
-        self.stem = nn.Conv2d(3, channels[0], 1)
-        self.blocks = nn.Sequential(*[DiscriminatorBlock(a, b) for a, b in zip(channels, channels[1:])])
-        self.group = group
-        self.conv = nn.Conv2d(channels[-1] + 1, channels[-1], 3, 1, 1)
-        self.fc = nn.Linear(channels[-1] * 16, channels[-1])
-        self.out = nn.Linear(channels[-1], 1)
-        self.embed = nn.Embedding(classes, channels[-1]) if classes else None
-
-    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        x = self.blocks(F.leaky_relu(self.stem(x), 0.2))
-        x = minibatch_stddev(x, self.group)
-        features = F.leaky_relu(self.fc(F.leaky_relu(self.conv(x), 0.2).flatten(1)), 0.2)
-        score = self.out(features)[:, 0]
-        if self.embed is not None and labels is not None:
-            score = score + (self.embed(labels) * features).sum(dim=1)
-        return score
-
+    def broadcast(self, w: torch.Tensor) -> torch.Tensor:
+        """One w (N, w_dim) -> the same style in every layer (N, num_ws, w_dim)."""
+        return w[:, None].expand(-1, self.num_ws, -1)
