@@ -19,6 +19,7 @@ MAX_PUBLIC_WORK = {"cpu": 25 * 512 * 512, "mps": 100 * 512 * 512, "cuda": 50 * 4
 MIN_SIZE = 32
 MAX_SIZE = 768 if _PUBLIC else 1536  # width or height of a generated image, in pixels
 MAX_FRAMES = 64 if _PUBLIC else 128
+MAX_MIX_SEEDS = 6 if _PUBLIC else 8  # seeds on each side of a style-mixing grid (36 or 64 mixes)
 MAX_STYLE_SIZE = 384 if _PUBLIC else 768  # longest side of the image style transfer optimises
 MAX_STYLE_STEPS = 300 if _PUBLIC else 1000
 MAX_UPLOAD_PIXELS = 4096 * 4096  # refused before decoding: a decompression bomb stops here

@@ -29,6 +29,7 @@ class InterpolationResult(Result):
     gif: bytes = b""  # the frames as an animated GIF
     latent_norms: list[float] = field(default_factory=list)  # each frame's latent vector length (GAN walks)
     labels: list[str] = field(default_factory=list)  # what each frame's latent codes name (conditional GANs)
+    mean_image: Image.Image | None = None  # a StyleGAN's mean style w_avg drawn: where truncation pulls to
 
     @functools.cached_property
     def mp4(self) -> bytes:
@@ -37,6 +38,15 @@ class InterpolationResult(Result):
         from .imaging import mp4_bytes
 
         return mp4_bytes(self.images)
+
+
+@dataclass
+class StyleMixingResult(Result):
+    """`images`: the mixed pictures, row-major (a row per coarse seed, a column per fine seed)."""
+    grid: Image.Image | None = None  # the StyleGAN paper's figure: fine seeds on top, coarse seeds on the left
+    seed_images: list[Image.Image] = field(default_factory=list)  # the coarse seeds' own pictures, then the fine's
+    sources: list[dict] = field(default_factory=list)  # per mixed picture and attribute: coarse, fine, both, neither
+    controls: list[dict] = field(default_factory=list)  # per crossover: the share of each attribute from the coarse seed
 
 
 @dataclass

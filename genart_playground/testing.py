@@ -125,6 +125,22 @@ def build_tiny_gan(folder: Path) -> Path:
     return folder
 
 
+def build_tiny_stylegan(folder: Path) -> Path:
+    """A random StyleGAN generator drawing 64×64 (the checker's size), with the shapes world's codes."""
+    import torch
+
+    from genart_playground.networks.stylegan import StyleGenerator
+    from genart_playground.train.gan import shapes_codes
+
+    torch.manual_seed(0)
+    generator = StyleGenerator(z_dim=8, w_dim=8, mapping_layers=1, image_size=64, width=2, max_channels=4,
+                               codes=shapes_codes()[:1])
+    with torch.no_grad():  # a mean style off the origin, as training leaves it
+        generator.map(torch.randn(64, 8), track=True)
+    generator.half().save_pretrained(folder)  # as the built-in is stored
+    return folder
+
+
 def build_tiny_translator(folder: Path, directions=("sketch_to_picture",)) -> Path:
     """A random U-Net per direction, 32×32, saved as the built-ins are (half precision)."""
     import torch

@@ -320,6 +320,15 @@ def tiny_gan(tmp_path_factory) -> str:
     yield from _tiny("gan_interpolation", tmp_path_factory.mktemp("models") / "tiny-gan")
 
 
+@pytest.fixture(scope="session")
+def tiny_stylegan(tmp_path_factory) -> str:
+    from genart_playground.testing import build_tiny_stylegan
+
+    folder = build_tiny_stylegan(tmp_path_factory.mktemp("models") / "tiny-stylegan")
+    yield from _registered("tests/tiny-stylegan", "gan_interpolation", "stylegan-generator", folder,
+                           "Tiny random StyleGAN generator, 64×64 (tests).")
+
+
 @pytest.fixture
 def fresh_cache():
     """The process-wide model cache, emptied before and after the test, with its load count at 0."""

@@ -21,13 +21,15 @@ EVENTS = {
     "generate": "refuses", "timeline": "refuses", "walk": "refuses", "stylise": "refuses", "interpolate": "refuses",
     "compare_paths": "refuses", "reconstruct": "refuses", "compare": "refuses", "evaluate_models": "refuses",
     "draw_grid": "refuses", "explore": "refuses", "sweep": "refuses", "translate": "refuses",
-    "translate_drawing": "refuses",
+    "translate_drawing": "refuses", "mix_styles": "refuses",
     # a new paper for the canvas: a background's name looked up
     "paper": "ignores",
     # chained steps: the recipe is size-checked; the step slider and the MP4 read server-side state
     "show_recipe": "refuses", "show_recipe_with_diffusers": "refuses", "warnings_note": "refuses",
     "last_step": "ignores",
-    "show_step": "refuses", "walk_video": "ignores", "timeline_as_result": "ignores",
+    "show_step": "refuses", "walk_video": "ignores", "timeline_as_result": "ignores", "show_mean": "ignores",
+    # picking W space picks lerp: the choice only compared
+    "lerp_in_w": "ignores",
     # the token timeline's slider reads server-side state
     "last_frame": "ignores", "show_frame": "ignores",
     # a token model's sampler settings, kept in server-side state (generate checks them)

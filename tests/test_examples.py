@@ -72,3 +72,10 @@ def test_the_readmes_python_snippet_runs_from_any_folder(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert (tmp_path / "circle.png").exists() and "psnr" in done.stdout
     assert Path(done.stdout.strip().splitlines()[-1]).resolve() == ROOT / "genart_playground" / "__init__.py"
+
+
+@pytest.mark.skipif(not (settings.BUILTIN_DIR / "shapes-stylegan").is_dir(), reason="shapes-stylegan not shipped")
+def test_style_mixing_example(tmp_path):
+    printed = run("style_mixing.py", tmp_path, "--coarse", "1", "2", "--fine", "3", "4", "5")
+    assert Image.open(tmp_path / "style_mixing.png").size == (4 * 66 - 2, 3 * 66 - 2)
+    assert "fine seeds' from layer 4 (16×16) on" in printed and "layer 9 (64×64)" in printed

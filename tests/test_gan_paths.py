@@ -107,9 +107,10 @@ def test_comparison_handler_reports_progress_in_order(tiny_gan):
 def test_walk_video_encodes_the_frames_shown(tiny_gan):
     from genart_playground.ui import tab_gan_interpolation
 
-    frames, gif, metadata, made = tab_gan_interpolation.interpolate(RUN["gan_interpolation"], 0, 1, tiny_gan, 5,
-                                                                    "slerp", 1.0)
+    frames, gif, metadata, made, mean = tab_gan_interpolation.interpolate(RUN["gan_interpolation"], 0, 1, tiny_gan, 5,
+                                                                          "slerp", 1.0)
     assert made == frames  # the state the MP4 step reads: the files this server wrote
+    assert mean is None  # a DCGAN has no mean style to show
     video = tab_gan_interpolation.walk_video(made)
     assert len(mp4_frames(video)) == 5
     assert tab_gan_interpolation.walk_video([]) is None

@@ -124,6 +124,7 @@ def test_settings_are_read_from_the_app_controls():
     gan = settings["gan_interpolation"]
     assert gan["frames"] == Setting("number", default=16, minimum=2, maximum=MAX_FRAMES, integer=True)
     assert gan["method"].choices == ("slerp", "lerp") and gan["seed_a"].integer
+    assert gan["space"].choices == ("z", "w")
     assert settings["style_transfer"]["preserve_color"].kind == "bool"
     assert settings["text_to_image"]["prompt"].kind == "text"
     assert "model" in settings["vae_reconstruction"]

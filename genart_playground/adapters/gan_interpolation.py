@@ -1,4 +1,8 @@
-"""GAN latent interpolation: walk from one seed's latent vector to another's, one frame per step."""
+"""GAN latent interpolation: walk from one seed's latent vector to another's, one frame per step.
+
+A StyleGAN can be walked in Z (the seeds' Gaussian vectors, slerp) or in W (the styles the mapping
+network makes of them, lerp: W is not Gaussian, its straight lines are the natural paths).
+"""
 
 import torch
 
@@ -8,6 +12,9 @@ from ..models import registry
 from ..models.cache import cache
 from ..results import InterpolationResult, base_metadata
 
+SPACES = ("z", "w")
+STYLE_KINDS = ("stylegan-generator",)  # generators with a mapping network: a W space and styles per layer
+
 
 def latent(seed: int, latent_dim: int) -> torch.Tensor:
     """The latent vector a seed stands for: the same on every device."""
@@ -15,47 +22,74 @@ def latent(seed: int, latent_dim: int) -> torch.Tensor:
 
 
 @torch.inference_mode()
-def gan_interpolation(seed_a, seed_b, *, model=None, frames=16, method="slerp", truncation=1.0,
+def gan_interpolation(seed_a, seed_b, *, model=None, frames=16, method=None, truncation=1.0, space=None,
                       progress=None) -> InterpolationResult:
-    # 1. Check inputs
+    # 1. Check inputs (space and method against the model's kind: no model is loaded for that)
     seed_a = checks.check_seed("seed_a", seed_a)
     seed_b = checks.check_seed("seed_b", seed_b)
     frames = checks.check_int("frames", frames, 2, limits.MAX_FRAMES)
-    method = checks.check_choice("method", method, METHODS)
     truncation = checks.check_float("truncation", truncation, 0.0, 1.0)
     if truncation == 0.0:
         raise ValueError("`truncation` must be above 0 (0 would give every seed the same image).")
+    spec = registry.resolve("gan_interpolation", model)
+    styled = spec.kind in STYLE_KINDS
+    space = checks.check_choice("space", "w" if space is None and styled else space or "z", SPACES)
+    if space == "w" and not styled:
+        raise ValueError(f"`space` 'w': {spec.name} has no mapping network, so no W space; walk it in 'z'.")
+    method = checks.check_choice("method", method or ("lerp" if space == "w" else "slerp"), METHODS)
+    if space == "w" and method != "lerp":
+        raise ValueError("`method` in W must be 'lerp': W is not a Gaussian shell, so there is no sphere to follow.")
 
     # 2. Get the cached generator
-    spec = registry.resolve("gan_interpolation", model)
     generator = cache.load("gan_interpolation", spec.name, progress=progress)
     device = next(generator.parameters()).device
     dtype = next(generator.parameters()).dtype
 
-    # 3. Latents: truncation pulls them towards the mean (0), trading variety for cleaner samples
-    z_a = latent(seed_a, generator.latent_dim) * truncation
-    z_b = latent(seed_b, generator.latent_dim) * truncation
-    zs = interpolate(z_a, z_b, frames, method)
-
-    # 4. Generate all frames
+    # 3. Latents: truncation pulls them towards the mean (0 in Z; the mean style w_avg in W)
+    z_a, z_b = latent(seed_a, generator.latent_dim), latent(seed_b, generator.latent_dim)
     if progress is not None:
         progress(0.0, f"Generating {frames} frames")
-    pixels = generator(zs.to(device, dtype))
+    if styled:
+        pixels, norms, labels, mean_image = _style_walk(generator, z_a, z_b, frames, method, space, truncation)
+    else:
+        zs = interpolate(z_a * truncation, z_b * truncation, frames, method)
+        pixels, norms, labels, mean_image = generator(zs.to(device, dtype)), zs.norm(dim=1).tolist(), frame_labels(
+            generator, zs), None
 
-    # 5. Check the pixels (to_pil would turn NaN into black), animate and describe
+    # 4. Check the pixels (to_pil would turn NaN into black), animate and describe
     warnings = checks.check_output(pixels, spec.name, low=-1.0, high=1.0)
     images = imaging.to_pil(pixels)
     if progress is not None:
         progress(0.8, "Encoding the GIF")
     metadata = base_metadata("gan_interpolation", spec, device, dtype, seed_a=seed_a, seed_b=seed_b,
-                             frames=frames, method=method, truncation=truncation,
+                             frames=frames, method=method, truncation=truncation, space=space,
                              latent_dim=generator.latent_dim, warnings=warnings)
+    # latent_norms: about truncation × √latent_dim along slerp, dipping in the middle of lerp (Z);
+    # in W, the distance from the mean style
     result = InterpolationResult(images=images, metadata=metadata, gif=imaging.gif_bytes(images),
-                                 # about truncation × √latent_dim along slerp; lerp dips in the middle
-                                 latent_norms=zs.norm(dim=1).tolist(), labels=frame_labels(generator, zs))
+                                 latent_norms=norms, labels=labels, mean_image=mean_image)
     if progress is not None:
         progress(1.0, "Done")
     return result
+
+
+def _style_walk(generator, z_a, z_b, frames: int, method: str, space: str, truncation: float):
+    """A StyleGAN's frames: a path in Z mapped to W, or a straight path between the two seeds' w."""
+    device, dtype = next(generator.parameters()).device, next(generator.parameters()).dtype
+    ends = torch.stack([z_a, z_b]).to(device, dtype)
+    if space == "z":
+        zs = interpolate(z_a, z_b, frames, method)
+        ws = generator.map(zs.to(device, dtype), truncation=truncation)
+        labels = frame_labels(generator, zs)
+    else:
+        w_a, w_b = generator.map(ends, truncation=truncation)
+        ws = interpolate(w_a, w_b, frames, "lerp")
+        names = frame_labels(generator, ends.cpu())
+        labels = [names[0]] + [f"{t:.2f} of the way in W" for t in torch.linspace(0, 1, frames)[1:-1].tolist()] + [
+            names[-1]] if names else []
+    pixels = generator.synthesis(generator.broadcast(ws))
+    mean_image = imaging.to_pil(generator.synthesis(generator.broadcast(generator.w_avg[None])))[0]
+    return pixels, (ws - generator.w_avg).norm(dim=1).tolist(), labels, mean_image
 
 
 def frame_labels(generator, zs: torch.Tensor) -> list[str]:
@@ -63,4 +97,3 @@ def frame_labels(generator, zs: torch.Tensor) -> list[str]:
     if not getattr(generator, "codes", None):
         return []
     return [" · ".join(names) for names in generator.describe(zs)]
-

@@ -1,4 +1,4 @@
-"""GANs: a generator's latent space, walked from one seed's picture to another's."""
+"""GANs: a generator's latent space, walked from one seed's picture to another's; a StyleGAN's styles, mixed."""
 
 from pathlib import Path
 
@@ -9,31 +9,39 @@ from .base import MODEL, Example, Family, Kind, builtin
 MODELS = (
     ModelSpec("builtin/shapes-gan", "gan_interpolation", "gan-generator", builtin("shapes-gan"),
               description="Built-in DCGAN generator trained on the shapes world (64×64)."),
+    ModelSpec("builtin/shapes-stylegan", "gan_interpolation", "stylegan-generator", builtin("shapes-stylegan"),
+              description="Built-in StyleGAN generator trained on the shapes world (64×64): W space, style mixing."),
 )
 
 EXPLANATION = """\
-**GAN.** Two networks train against each other: the *generator* turns a random latent vector into a
-picture, the *discriminator* tries to tell its pictures from real ones, and the generator learns from
-the discriminator's verdicts. Only the generator is needed to draw (and only it is shipped).
+**GAN.** A *generator* turns a random latent vector into a picture; a *discriminator* learns to tell
+its pictures from real ones, and the generator learns from its verdicts. Only the generator is shipped.
 
 - **Latent space.** Each seed (**Seed A**, **Seed B**) draws a latent vector z from a standard
-  Gaussian (64 numbers for the built-in generator). Nearby vectors give similar pictures, so the
-  **Frames** walk from seed A's z to seed B's and one picture morphs into the other.
-- **slerp vs lerp** (**Path**). In d dimensions a Gaussian vector's length is almost always close to
-  √d (8 for d = 64): the samples live near a shell. lerp, the straight line, cuts inside it: halfway
-  between two seeds the length is about √(d/2), 0.71 of the usual, where the generator saw few
-  latents (often washed-out pictures). slerp follows the sphere and keeps the length.
-- **Codes** (the built-in generator). The angle of z's first two numbers picks one of the 20 training
-  colour×shape combinations (the circle is cut into 20 equal sectors), the angle of the next two one
-  of the 3 backgrounds; the other numbers place and size the shape. Each frame is captioned with what
-  its codes name. During training the discriminator is told the same classes, so it can punish a
-  green square that looks orange: a *class-conditional* GAN, with the class read from z itself.
-- **Truncation** multiplies z by a factor below 1, pulling it towards the mean: more typical, often
-  cleaner pictures, but less variety. It keeps z's angles, so it keeps the classes.
-- **Mode collapse.** A generator can beat its discriminator by drawing only a few kinds of picture
-  well. The built-in model's card measures coverage: among 512 samples judged by the project's
-  checker, how many of the 20 training colour×shape combinations appear. (An unconditional version
-  of it dropped green altogether; the codes make every combination equally likely.)"""
+  Gaussian (64 numbers here). The **Frames** walk from seed A's z to seed B's.
+- **slerp vs lerp** (**Path**). A Gaussian vector's length is almost always close to √d (8 for d = 64).
+  lerp cuts inside that shell (halfway, about 0.71 of the usual length, where the generator saw few
+  latents: washed-out pictures); slerp follows the sphere.
+- **Codes.** In the built-in generators the angle of z's first two numbers picks one of the 20
+  colour×shape combinations, the next two the background; each frame is captioned with them. The
+  discriminator is told the same classes (a *class-conditional* GAN).
+- **Mode collapse.** A GAN can win by drawing only a few kinds of picture well; the codes make every
+  combination equally likely (an unconditional version never drew green).
+- **Truncation** pulls latents towards the mean: more typical, cleaner pictures, less variety.
+
+**StyleGAN** (builtin/shapes-stylegan):
+
+- **Mapping network and W.** A small network turns z into a *style* w, and pictures are drawn from w.
+  z must fill a Gaussian ball; the mapping can unbend it, so equal steps in W change the picture by
+  similar amounts. **Space** W walks a straight line between the two seeds' styles: where a Z walk
+  switches class within a frame, a W walk blends.
+- **A style at every layer.** From a learnt 4×4 constant, each layer scales its convolution's kernel by
+  its view of w (*modulation*), renormalises it (*demodulation*) and adds per-pixel noise.
+- **Truncation** here pulls w towards the mean style, whose own picture is shown beside the walk.
+- **Style mixing.** The layers before the **Crossover** take a *coarse* seed's w, the rest a *fine*
+  seed's: fine seeds along the top of the grid, coarse seeds down the left, as in the StyleGAN paper.
+  The project's checker reads each mix and names the seed each attribute came from, at every
+  crossover: which layers decide shape, colour, size, position and background."""
 
 
 def build_generator(folder, spec, device):
@@ -42,15 +50,33 @@ def build_generator(folder, spec, device):
     return Generator.from_pretrained(folder).to(device).eval()
 
 
+def build_style_generator(folder, spec, device):
+    from ..networks.stylegan import StyleGenerator
+
+    # Stored in fp16 (the built-ins share a 40 MB budget); fp32 costs nothing at this size.
+    return StyleGenerator.from_pretrained(folder).float().to(device).eval()
+
+
 def snippet(metadata: dict) -> str:
     options = {"model": metadata.get("model"), "frames": metadata.get("frames"), "method": metadata.get("method"),
-               "truncation": metadata.get("truncation")}
+               "truncation": metadata.get("truncation"), "space": metadata.get("space", "z")}
     return "\n".join([
         "from genart_playground import gan_interpolation",
         "",
         recipes.call("gan_interpolation", [repr(metadata.get("seed_a")), repr(metadata.get("seed_b"))], options),
         "with open(\"walk.gif\", \"wb\") as file:",
         "    file.write(result.gif)",
+    ])
+
+
+def mixing_snippet(metadata: dict) -> str:
+    options = {"model": metadata.get("model"), "crossover": metadata.get("crossover"),
+               "truncation": metadata.get("truncation")}
+    return "\n".join([
+        "from genart_playground import style_mixing",
+        "",
+        recipes.call("style_mixing", [repr(metadata.get("coarse_seeds")), repr(metadata.get("fine_seeds"))], options),
+        "result.grid.save(\"style_mixing.png\")",
     ])
 
 
@@ -67,13 +93,14 @@ FAMILY = Family(
     title="GAN interpolation",
     default_model="builtin/shapes-gan",
     default_env="GENART_GAN_MODEL",
-    kinds=(Kind("gan-generator", build_generator),),
+    kinds=(Kind("gan-generator", build_generator), Kind("stylegan-generator", build_style_generator)),
     models=MODELS,
-    api={"gan_interpolation": "genart_playground.adapters.gan_interpolation:gan_interpolation"},
-    snippets={"gan_interpolation": snippet},
+    api={"gan_interpolation": "genart_playground.adapters.gan_interpolation:gan_interpolation",
+         "style_mixing": "genart_playground.adapters.style_mixing:style_mixing"},
+    snippets={"gan_interpolation": snippet, "style_mixing": mixing_snippet},
     explanation=EXPLANATION,
     tab="genart_playground.ui.tab_gan_interpolation",
-    trainers={"gan": "genart_playground.train.gan"},
+    trainers={"gan": "genart_playground.train.gan", "stylegan": "genart_playground.train.stylegan"},
     tiny=tiny,
     bench="genart_playground.scoring:gan_figures",
     example=Example(args=(3, 4), options={"frames": 4, "method": "slerp"},

@@ -7,6 +7,7 @@ scripts, the benches and the tests.
   controllability.
 - `distribution`: a set of pictures against real ones in a feature space: FID and KID (torchmetrics),
   precision, recall, density and coverage, diversity.
+- `walks`: how smoothly a GAN's pictures change along walks between seeds, and perceptual path length.
 """
 
 from .pixels import psnr, psnr_per_image, ssim
