@@ -102,6 +102,8 @@ def standing_stats(generator: Generator, *, batches: int = 8, batch_size: int = 
     """
     device = next(generator.parameters()).device
     norms = [m for m in generator.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    if not norms:  # a generator without batch norm (the StyleGAN) has no statistics to redo
+        return
     for norm in norms:
         norm.reset_running_stats()
         norm.momentum = None  # a plain average over the batches below
@@ -123,7 +125,7 @@ def scene_labels(scene: shapes.Scene) -> list[int]:
     return [shapes.TRAIN_COMBOS.index((scene.color, scene.shape)), list(shapes.BACKGROUNDS).index(scene.background)]
 
 
-def _batch(dataset, step: int, cfg: TrainConfig, rank: int, conditional: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
+def real_batch(dataset, step: int, cfg: TrainConfig, rank: int, conditional: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
     # Indices from (seed, step, rank): a resumed run sees exactly the batches it would have seen.
     noise = torch.Generator("cpu").manual_seed(cfg.seed * 1_000_003 + step * 101 + rank)
     indices = [int(i) for i in torch.randint(len(dataset), (cfg.batch_size,), generator=noise)]
@@ -180,7 +182,7 @@ def train(cfg: TrainConfig, on_step=None, should_stop=None) -> Path:
     began = time.time()
     bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not accelerator.is_main_process)
     for step in bar:
-        real, real_labels = _batch(dataset, step, cfg, rank, bool(codes))
+        real, real_labels = real_batch(dataset, step, cfg, rank, bool(codes))
         noise = torch.Generator("cpu").manual_seed(cfg.seed * 1_000_003 + step * 101 + rank + 50)
         z = torch.randn(2, cfg.batch_size, cfg.latent_dim, generator=noise)
         labels = [code_labels(half, codes) if codes else None for half in z]  # the classes z's codes name
@@ -209,11 +211,11 @@ def train(cfg: TrainConfig, on_step=None, should_stop=None) -> Path:
         if on_step is not None:
             on_step(done, cfg.steps, {"loss_d": loss_d.item(), "loss_g": loss_g.item()})
         if (done % cfg.eval_every == 0 or done == cfg.steps) and accelerator.is_main_process:
-            best = _evaluate(cfg, out, done, wall, ema, best)
+            best = keep_best(cfg, out, done, wall, ema, best)
         # 5. Every `sample_every` steps and at the end: samples, a checkpoint, the generator folder
         out_of_time = (bool(cfg.max_wall_s) and wall > cfg.max_wall_s) or (should_stop is not None and should_stop())
         if (done % cfg.sample_every == 0 or done == cfg.steps or out_of_time) and accelerator.is_main_process:
-            _publish(cfg, out, done, wall, accelerator.unwrap_model(generator),
+            publish(cfg, out, done, wall, accelerator.unwrap_model(generator),
                      accelerator.unwrap_model(discriminator), ema, opt_g, opt_d, best)
         accelerator.wait_for_everyone()
         if out_of_time:  # on a shared machine the step rate varies; the wall-time budget is what is planned
@@ -221,7 +223,8 @@ def train(cfg: TrainConfig, on_step=None, should_stop=None) -> Path:
     return out / "generator"
 
 
-def _evaluate(cfg, out: Path, step: int, wall: float, ema, best: float) -> float:
+def keep_best(cfg, out: Path, step: int, wall: float, ema, best: float) -> float:
+    """Score the EMA generator with the checker, log it, and save it to `out/best` if it beats `best`."""
     standing_stats(ema, seed=cfg.seed)
     quality = {"step": step, "wall_s": round(wall, 1), **evaluate(ema, cfg.eval_samples, seed=4321)}
     quality["score"] = round(score(quality), 4)
@@ -235,7 +238,8 @@ def _evaluate(cfg, out: Path, step: int, wall: float, ema, best: float) -> float
     return best
 
 
-def _publish(cfg, out: Path, step: int, wall: float, generator, discriminator, ema, opt_g, opt_d, best: float) -> None:
+def publish(cfg, out: Path, step: int, wall: float, generator, discriminator, ema, opt_g, opt_d, best: float) -> None:
+    """A grid of the EMA generator's samples, a resumable checkpoint, and the EMA generator's folder."""
     standing_stats(ema, seed=cfg.seed)
     imaging.grid(sample(ema, 64, seed=1234), columns=8).save(out / f"samples_{step:06d}.png")
     save_checkpoint(out / "checkpoint", modules={"generator": generator, "discriminator": discriminator, "ema": ema},

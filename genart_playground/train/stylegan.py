@@ -11,20 +11,18 @@ checkpoint (safetensors only) to `--out/checkpoint` and the EMA generator (`save
 one so far is saved to `--out/best`: GAN quality drifts up and down.
 """
 
-import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from tqdm.auto import tqdm
 
-from .. import imaging
 from ..data import shapes
 from ..networks.gan import Discriminator, code_labels
 from ..networks.stylegan import StyleGenerator
-from .common import ema_update, load_checkpoint, parse_config, save_checkpoint
-from .gan import _batch, evaluate, hinge_losses, sample, score, shapes_codes
+from .common import ema_update, load_checkpoint, parse_config
+from .gan import hinge_losses, keep_best, publish, real_batch, shapes_codes
 
 
 @dataclass
@@ -118,7 +116,7 @@ def train(cfg: TrainConfig, on_step=None, should_stop=None) -> Path:
     began = time.time()
     bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not accelerator.is_main_process)
     for step in bar:
-        real, real_labels = _batch(dataset, step, cfg, rank, bool(codes))
+        real, real_labels = real_batch(dataset, step, cfg, rank, bool(codes))
         # Latents, mixing layers and per-layer noise from (seed, step, rank): a resumed run is the same run.
         noise = torch.Generator("cpu").manual_seed(cfg.seed * 1_000_003 + step * 101 + rank + 50)
         z = torch.randn(4, cfg.batch_size, cfg.z_dim, generator=noise)
@@ -154,32 +152,15 @@ def train(cfg: TrainConfig, on_step=None, should_stop=None) -> Path:
         if on_step is not None:
             on_step(done, cfg.steps, {"loss_d": loss_d.item(), "loss_g": loss_g.item()})
         if (done % cfg.eval_every == 0 or done == cfg.steps) and accelerator.is_main_process:
-            best = _evaluate(cfg, out, done, wall, ema, best)
+            best = keep_best(cfg, out, done, wall, ema, best)
         # 5. Every `sample_every` steps and at the end: samples, a checkpoint, the generator folder
         out_of_time = (bool(cfg.max_wall_s) and wall > cfg.max_wall_s) or (should_stop is not None and should_stop())
         if (done % cfg.sample_every == 0 or done == cfg.steps or out_of_time) and accelerator.is_main_process:
-            imaging.grid(sample(ema, 64, seed=1234), columns=8).save(out / f"samples_{done:06d}.png")
-            save_checkpoint(out / "checkpoint", modules={"generator": network, "discriminator": accelerator.unwrap_model(
-                discriminator), "ema": ema}, optimizers={"generator": opt_g, "discriminator": opt_d}, step=done,
-                extra={"wall_s": wall, "best_score": best, "config": asdict(cfg)})
-            ema.save_pretrained(out / "generator")
+            publish(cfg, out, done, wall, network, accelerator.unwrap_model(discriminator), ema, opt_g, opt_d, best)
         accelerator.wait_for_everyone()
         if out_of_time:  # on a shared machine the step rate varies; the wall-time budget is what is planned
             break
     return out / "generator"
-
-
-def _evaluate(cfg, out: Path, step: int, wall: float, ema, best: float) -> float:
-    quality = {"step": step, "wall_s": round(wall, 1), **evaluate(ema, cfg.eval_samples, seed=4321)}
-    quality["score"] = round(score(quality), 4)
-    quality["best"] = quality["score"] > best
-    if quality["best"]:
-        ema.save_pretrained(out / "best")
-        best = quality["score"]
-    with open(out / "quality.jsonl", "a") as log:
-        log.write(json.dumps(quality) + "\n")
-    tqdm.write(json.dumps(quality))
-    return best
 
 
 if __name__ == "__main__":
