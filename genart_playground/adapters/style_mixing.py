@@ -17,7 +17,7 @@ from ..results import StyleMixingResult, base_metadata
 from .gan_interpolation import STYLE_KINDS, latent
 
 ATTRIBUTES = ("shape", "color", "size", "position", "background")
-MAX_CROSSOVER = 2 * 9  # the last layer of a 1024×1024 StyleGAN: a bound checked before any model loads
+MAX_CROSSOVER = 17  # the last crossover of a 1024×1024 StyleGAN (18 styles): a bound checked before any model loads
 DEFAULT_MODEL = "builtin/shapes-stylegan"
 # By default the fine seed's styles start at the last 16×16 layer: in builtin/shapes-stylegan the coarse seed
 # then gives the shape (85 % of mixes where the seeds differ) and position (82 %), the fine seed the colour and
