@@ -500,3 +500,24 @@ def test_a_wobbly_green_triangle_drawn_on_the_canvas_comes_back_a_clean_green_tr
     judged = checker.judge(Image.open(picture))
     assert judged.agrees(color="green", shape="triangle", background="gray"), judged
     page.screenshot(path=str(screenshot_path(tmp_path, "translate_image")), full_page=True)
+
+
+def test_a_stylegan_walk_in_w_shows_its_mean_style_and_style_mixing_shows_the_grid_and_its_sources(
+        page, app_url, tmp_path):
+    """Issue 16 §1 on the built-in StyleGAN: W space picks lerp, the mean style's picture appears,
+    and the style-mixing grid comes with the table of where each attribute came from."""
+    page.goto(f"{app_url}?tab=gan_interpolation&model=builtin/shapes-stylegan&frames=8")
+    expect(page.get_by_role("tab", name="GAN interpolation", exact=True)).to_have_attribute("aria-selected", "true")
+    panel = visible_panel(page)
+    panel.get_by_label("W: the styles (StyleGAN)").check()
+    expect(panel.get_by_label("lerp", exact=True)).to_be_checked()
+    panel.get_by_role("button", name="Interpolate", exact=True).click()
+    expect(panel.locator(".captions-below .gallery-item")).to_have_count(8, timeout=TIMEOUT_MS)
+    expect(panel.get_by_text('"space": "w"').first).to_be_attached()
+    expect(_image(panel, "The mean style's picture (truncation pulls every seed towards it)")).to_be_visible()
+
+    _open(panel, "Style mixing (StyleGAN)", "Mix styles")
+    expect(_image(panel, "Style mixing (the PNG carries its recipe)")).to_be_visible(timeout=TIMEOUT_MS)
+    expect(panel.get_by_text("layer 4 (16×16)").first).to_be_visible()
+    expect(panel.get_by_text('"crossover_resolution": 16').first).to_be_attached()
+    page.screenshot(path=str(screenshot_path(tmp_path, "style_mixing")), full_page=True)
