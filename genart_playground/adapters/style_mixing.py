@@ -14,7 +14,8 @@ from ..data import checker, shapes
 from ..models import registry
 from ..models.cache import cache
 from ..results import StyleMixingResult, base_metadata
-from .gan_interpolation import STYLE_KINDS, latent
+from ..families.gan_interpolation import STYLE_KINDS
+from .gan_interpolation import latent
 
 ATTRIBUTES = ("shape", "color", "size", "position", "background")
 MAX_CROSSOVER = 17  # the last crossover of a 1024×1024 StyleGAN (18 styles): a bound checked before any model loads
@@ -77,9 +78,10 @@ def style_mixing(coarse_seeds, fine_seeds, *, model=None, crossover=None, trunca
     # 5. What each attribute of each mixed picture came from (shapes-world pictures only)
     readable = generator.image_size == shapes.IMAGE_SIZE
     own_read = [checker.judge(image) for image in own] if readable else []
-    sources = trace(own_read, images, len(coarse_seeds), len(fine_seeds)) if readable else []
-    controls = [control_row(k, resolutions[k], trace(own_read, imaging.to_pil(pixels[k]), len(coarse_seeds),
-                                                     len(fine_seeds))) for k in layers] if readable else []
+    traced = {k: trace(own_read, images if k == crossover else imaging.to_pil(pixels[k]), len(coarse_seeds),
+                       len(fine_seeds)) for k in layers} if readable else {}
+    sources = traced.get(crossover, [])
+    controls = [control_row(k, resolutions[k], traced[k]) for k in traced]
     metadata = base_metadata("style_mixing", spec, device, dtype, coarse_seeds=coarse_seeds, fine_seeds=fine_seeds,
                              crossover=crossover, crossover_resolution=resolutions[crossover],
                              layer_resolutions=resolutions, truncation=truncation, warnings=warnings)
