@@ -8,12 +8,12 @@ import torch
 
 from .. import checks, imaging, limits
 from ..latents import METHODS, gaussian, interpolate
+from ..families.gan_interpolation import STYLE_KINDS
 from ..models import registry
 from ..models.cache import cache
 from ..results import InterpolationResult, base_metadata
 
 SPACES = ("z", "w")
-STYLE_KINDS = ("stylegan-generator",)  # generators with a mapping network: a W space and styles per layer
 
 
 def latent(seed: int, latent_dim: int) -> torch.Tensor:

@@ -6,10 +6,12 @@ from .. import recipes
 from ..models.spec import ModelSpec
 from .base import MODEL, Example, Family, Kind, builtin
 
+STYLE_KINDS = ("stylegan-generator",)  # generators with a mapping network: a W space and styles per layer
+
 MODELS = (
     ModelSpec("builtin/shapes-gan", "gan_interpolation", "gan-generator", builtin("shapes-gan"),
               description="Built-in DCGAN generator trained on the shapes world (64×64)."),
-    ModelSpec("builtin/shapes-stylegan", "gan_interpolation", "stylegan-generator", builtin("shapes-stylegan"),
+    ModelSpec("builtin/shapes-stylegan", "gan_interpolation", STYLE_KINDS[0], builtin("shapes-stylegan"),
               description="Built-in StyleGAN generator trained on the shapes world (64×64): W space, style mixing."),
 )
 
@@ -93,7 +95,7 @@ FAMILY = Family(
     title="GAN interpolation",
     default_model="builtin/shapes-gan",
     default_env="GENART_GAN_MODEL",
-    kinds=(Kind("gan-generator", build_generator), Kind("stylegan-generator", build_style_generator)),
+    kinds=(Kind("gan-generator", build_generator), Kind(STYLE_KINDS[0], build_style_generator)),
     models=MODELS,
     api={"gan_interpolation": "genart_playground.adapters.gan_interpolation:gan_interpolation",
          "style_mixing": "genart_playground.adapters.style_mixing:style_mixing"},

@@ -13,12 +13,12 @@ import gradio as gr
 import pandas as pd
 
 from .. import imaging, limits, uploads
+from ..families.gan_interpolation import STYLE_KINDS
 from ..latents import METHODS, expected_norm
 from . import common, explanations, gradio_internals
 from .settings_flow import TabSettings, restore_from_png, run_history
 
 EXAMPLES = [[0, 1, 16, "slerp", 1.0], [7, 42, 24, "lerp", 1.0], [3, 11, 16, "slerp", 0.7]]
-STYLE_KINDS = ("stylegan-generator",)  # the adapters' STYLE_KINDS (imported there with torch)
 SPACES = [("Z: the seeds' Gaussian vectors", "z"), ("W: the styles (StyleGAN)", "w")]
 MIXING_EXAMPLE = ("1, 2, 3, 4", "5, 6, 7, 8")
 ATTRIBUTES = ("shape", "color", "size", "position", "background")
