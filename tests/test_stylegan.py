@@ -2,6 +2,7 @@
 mixing and what each layer controls, on a tiny random StyleGAN loaded through the real loading path."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from genart_playground.data import checker, shapes
 from genart_playground.models.cache import cache
 from genart_playground.networks.stylegan import StyleGenerator
 from genart_playground.train import stylegan as train_stylegan
+from genart_playground.train.common import parse_config
 
 
 def pixels(image) -> np.ndarray:
@@ -157,7 +159,12 @@ def test_training_resumes_exactly_and_saves_a_loadable_generator(tmp_path):
            "--batch_size", "4", "--dataset_size", "32", "--eval_samples", "4", "--threads", "1"]
     straight, split = tmp_path / "straight", tmp_path / "split"
     train_stylegan.main([*run, "--steps", "4", "--sample_every", "4", "--eval_every", "4", "--out", str(straight)])
-    train_stylegan.main([*run, "--steps", "2", "--sample_every", "2", "--eval_every", "2", "--out", str(split)])
+    # The first leg is the same 4-step run stopped after step 2, so the learning-rate decay is the same.
+    done = []
+    train_stylegan.train(parse_config(train_stylegan.TrainConfig, [*run, "--steps", "4", "--sample_every", "2",
+                                                                    "--eval_every", "2", "--out", str(split)]),
+                         on_step=lambda step, total, logs: done.append(step), should_stop=lambda: len(done) >= 2)
+    assert json.loads((split / "checkpoint" / "state.json").read_text())["step"] == 2
     train_stylegan.main([*run, "--steps", "4", "--sample_every", "2", "--eval_every", "2", "--out", str(split),
                          "--resume", str(split / "checkpoint")])
     from safetensors.torch import load_file
@@ -170,6 +177,13 @@ def test_training_resumes_exactly_and_saves_a_loadable_generator(tmp_path):
     assert loaded.num_ws == 10 and loaded.w_avg.abs().sum() > 0  # the mean style travels with the weights
     assert json.loads((split / "checkpoint" / "state.json").read_text())["step"] == 4
     assert (straight / "best" / "model.safetensors").is_file()
+
+
+def test_the_learning_rates_hold_then_fall_linearly_to_zero_at_the_last_step():
+    cfg = train_stylegan.TrainConfig(steps=1000, decay_from=0.7)
+    scales = [train_stylegan.lr_scale(cfg, step) for step in (0, 699, 700, 850, 999, 1000)]
+    assert scales[:3] == [1.0, 1.0, 1.0] and scales[3] == pytest.approx(0.5) and 0 < scales[4] < 0.01
+    assert scales[5] == 0.0
 
 
 def test_style_mixing_through_the_endpoint(api_client, tiny_stylegan):

@@ -17,7 +17,7 @@ def save_checkpoint(folder: str | Path, *, modules: dict, optimizers: dict, step
     groups = {}
     for name, optimizer in optimizers.items():
         state = optimizer.state_dict()
-        tensors = {f"{index}.{key}": torch.as_tensor(value).clone()
+        tensors = {f"{index}.{key}": torch.as_tensor(value).contiguous().clone()  # channels_last moments too
                    for index, slots in state["state"].items() for key, value in slots.items()}
         save_file(tensors, str(folder / f"optimizer_{name}.safetensors"))
         groups[name] = [{k: v for k, v in g.items() if k != "params"} for g in state["param_groups"]]
