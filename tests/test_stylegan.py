@@ -186,6 +186,21 @@ def test_the_learning_rates_hold_then_fall_linearly_to_zero_at_the_last_step():
     assert scales[5] == 0.0
 
 
+def test_an_unregistered_stylegan_folder_loads_as_a_stylegan_and_a_dcgan_folder_as_a_dcgan(
+        tiny_stylegan, tiny_gan, monkeypatch, fresh_cache):
+    from genart_playground import settings
+    from genart_playground.models import registry
+
+    monkeypatch.setattr(settings, "ALLOW_ANY_MODEL", True)
+    monkeypatch.setattr(settings, "MODEL_ROOTS", [Path("/").resolve()])
+    style_folder = registry.resolve("gan_interpolation", tiny_stylegan).source
+    dcgan_folder = registry.resolve("gan_interpolation", tiny_gan).source
+    assert registry.resolve("gan_interpolation", style_folder).kind == "stylegan-generator"
+    assert registry.resolve("gan_interpolation", dcgan_folder).kind == "gan-generator"
+    walk = gan_interpolation(1, 2, model=style_folder, frames=3)  # W, the StyleGAN's default, not refused
+    assert walk.metadata["space"] == "w" and walk.mean_image is not None
+
+
 def test_style_mixing_through_the_endpoint(api_client, tiny_stylegan):
     grid, sources, controls, metadata = api_client.predict("1, 2", "3, 4, 5", tiny_stylegan, 3, 1.0,
                                                            api_name="/style_mixing")

@@ -32,6 +32,9 @@ class Kind:
     build: str | Callable  # build(folder: Path, spec: ModelSpec, device) -> the model, on `device`
     config_file: str | None = "config.json"  # what from_pretrained starts from; None: built from `source` alone
     pipeline: bool = False  # a diffusers pipeline folder (model_index.json, component subfolders)
+    # For a model that is not registered: does its config (the parsed `config_file`) say it is this kind?
+    # None: only the family's first kind that reads files takes models nothing else recognises.
+    recognises: Callable[[dict], bool] | None = None
 
 
 IMAGE = "<image>"  # in an Example: a picture the test supplies (a PIL image, or a file for the endpoint)

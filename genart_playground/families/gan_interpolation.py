@@ -59,6 +59,11 @@ def build_style_generator(folder, spec, device):
     return StyleGenerator.from_pretrained(folder).float().to(device).eval()
 
 
+def is_style_generator_config(config: dict) -> bool:
+    """A StyleGenerator's config.json: it has a mapping network (the DCGAN's has neither of these)."""
+    return {"w_dim", "mapping_layers"} <= config.keys()
+
+
 def snippet(metadata: dict) -> str:
     options = {"model": metadata.get("model"), "frames": metadata.get("frames"), "method": metadata.get("method"),
                "truncation": metadata.get("truncation"), "space": metadata.get("space", "z")}
@@ -95,7 +100,8 @@ FAMILY = Family(
     title="GAN interpolation",
     default_model="builtin/shapes-gan",
     default_env="GENART_GAN_MODEL",
-    kinds=(Kind("gan-generator", build_generator), Kind(STYLE_KINDS[0], build_style_generator)),
+    kinds=(Kind("gan-generator", build_generator),
+           Kind(STYLE_KINDS[0], build_style_generator, recognises=is_style_generator_config)),
     models=MODELS,
     api={"gan_interpolation": "genart_playground.adapters.gan_interpolation:gan_interpolation",
          "style_mixing": "genart_playground.adapters.style_mixing:style_mixing"},

@@ -5,6 +5,7 @@ Both load through the same code (`models/loading.py`); this file only says what 
 families (`families/`) declare their models and kinds; this file collects them.
 """
 
+import json
 import re
 from pathlib import Path
 
@@ -85,12 +86,38 @@ def resolve(family: str, name: str | None = None) -> ModelSpec:
     if spec is None:
         _check_unregistered(name)
         source = str(Path(name).expanduser().resolve()) if Path(name).expanduser().is_absolute() else name
-        # An unregistered model loads as the family's first kind that reads files (a pipeline, a generator, ...).
-        kind = next(k.name for k in families.by_id(family).kinds if k.config_file is not None)
-        spec = ModelSpec(name, family, kind, source)
+        spec = ModelSpec(name, family, _kind_of_unregistered(families.by_id(family), source), source)
     if spec.family != family:
         raise ValueError(f"Model {name!r} is a {spec.family} model, not a {family} model.")
     return spec
+
+
+def _kind_of_unregistered(family, source: str) -> str:
+    """The kind that recognises the model's config (read from its folder or the local Hub cache, never the
+    network); otherwise the family's first kind that reads files (a pipeline, a generator, ...)."""
+    readers = [kind for kind in family.kinds if kind.config_file is not None]
+    for kind in readers:
+        if kind.recognises is not None:
+            config = _local_config(source, kind.config_file)
+            if config is not None and kind.recognises(config):
+                return kind.name
+    return readers[0].name
+
+
+_MAX_CONFIG_BYTES = 1 << 20  # a model's config.json is a few kB; anything far larger is not one
+
+
+def _local_config(source: str, filename: str) -> dict | None:
+    from huggingface_hub import try_to_load_from_cache
+
+    path = Path(source) / filename if Path(source).is_absolute() else try_to_load_from_cache(source, filename)
+    if not isinstance(path, (str, Path)) or not Path(path).is_file() or Path(path).stat().st_size > _MAX_CONFIG_BYTES:
+        return None
+    try:
+        config = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+    return config if isinstance(config, dict) else None
 
 
 def family_of(name: str) -> str:
