@@ -8,7 +8,9 @@ against the DCGAN's spectral-norm projection discriminator, hinge loss, EMA, sty
 Every `sample_every` steps an 8×8 grid of the EMA generator's samples is written to `--out`, a
 checkpoint (safetensors only) to `--out/checkpoint` and the EMA generator (`save_pretrained`) to
 `--out/generator`. Every `eval_every` steps the project's checker scores the EMA generator and the best
-one so far is saved to `--out/best`: GAN quality drifts up and down.
+one so far is saved to `--out/best`: GAN quality drifts up and down while the learning rates are high.
+Once they have decayed, the last weights (`--out/generator`) are the run's result; the built-in ships
+them (its card compares them with `best` on fresh samples).
 """
 
 import time
