@@ -15,7 +15,7 @@ from genart_playground.data import checker, shapes
 from genart_playground.models.cache import cache
 from genart_playground.networks.stylegan import StyleGenerator
 from genart_playground.train import stylegan as train_stylegan
-from genart_playground.train.common import parse_config
+from genart_playground.train.common import linear_decay, parse_config
 
 
 def pixels(image) -> np.ndarray:
@@ -180,8 +180,7 @@ def test_training_resumes_exactly_and_saves_a_loadable_generator(tmp_path):
 
 
 def test_the_learning_rates_hold_then_fall_linearly_to_zero_at_the_last_step():
-    cfg = train_stylegan.TrainConfig(steps=1000, decay_from=0.7)
-    scales = [train_stylegan.lr_scale(cfg, step) for step in (0, 699, 700, 850, 999, 1000)]
+    scales = [linear_decay(step, steps=1000, decay_from=0.7) for step in (0, 699, 700, 850, 999, 1000)]
     assert scales[:3] == [1.0, 1.0, 1.0] and scales[3] == pytest.approx(0.5) and 0 < scales[4] < 0.01
     assert scales[5] == 0.0
 

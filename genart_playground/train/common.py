@@ -61,6 +61,13 @@ def warmup_cosine(optimizer, *, warmup: int, steps: int):
                                              * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
 
 
+def linear_decay(step: int, *, steps: int, decay_from: float) -> float:
+    """The GAN scripts' learning-rate factor: 1 until `decay_from` × steps, then linearly down to 0 at the
+    last step (pix2pix's schedule). A function of the step alone, so a resumed run picks it up where it was."""
+    start = decay_from * steps
+    return min(1.0, max(0.0, (steps - step) / max(steps - start, 1)))
+
+
 @torch.no_grad()
 def ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
     for e, p in zip(ema.parameters(), model.parameters()):

@@ -26,7 +26,7 @@ from .. import imaging
 from ..data import shapes
 from ..metrics import world
 from ..networks.translation import SKETCH_TO_PICTURE, PatchDiscriminator, Translator, UNetGenerator
-from .common import ema_update, load_checkpoint, parse_config, save_checkpoint
+from .common import ema_update, linear_decay, load_checkpoint, parse_config, save_checkpoint
 
 
 @dataclass
@@ -95,10 +95,8 @@ def evaluate(generator: UNetGenerator, n: int, seed: int = 0) -> dict:
 
 
 def learning_rate(cfg, step: int) -> float:
-    """`cfg.lr` until `decay_from` × steps, then linearly down to 0 at the last step; a function of the
-    step alone, so a resumed run picks it up where it was."""
-    start = cfg.decay_from * cfg.steps
-    return cfg.lr * min(1.0, max(0.0, (cfg.steps - step) / max(cfg.steps - start, 1)))
+    """`cfg.lr` until `decay_from` × steps, then linearly down to 0 at the last step."""
+    return cfg.lr * linear_decay(step, steps=cfg.steps, decay_from=cfg.decay_from)
 
 
 def lsgan_loss(scores: torch.Tensor, real: bool) -> torch.Tensor:

@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 from ..data import shapes
 from ..networks.gan import Discriminator, code_labels
 from ..networks.stylegan import StyleGenerator
-from .common import ema_update, load_checkpoint, parse_config
+from .common import ema_update, linear_decay, load_checkpoint, parse_config
 from .gan import hinge_losses, keep_best, publish, real_batch, shapes_codes
 
 
@@ -77,13 +77,6 @@ def mixed_styles(generator: StyleGenerator, z: torch.Tensor, z_other: torch.Tens
     return torch.cat([ws[:, :crossover], w_other[:, crossover:]], dim=1)
 
 
-def lr_scale(cfg: TrainConfig, step: int) -> float:
-    """1 until `decay_from` × steps, then linearly down to 0 at the last step; a function of the step
-    alone, so a resumed run picks it up where it was."""
-    start = cfg.decay_from * cfg.steps
-    return min(1.0, max(0.0, (cfg.steps - step) / max(cfg.steps - start, 1)))
-
-
 def main(argv: list[str] | None = None) -> Path:
     return train(parse_config(TrainConfig, argv))
 
@@ -135,7 +128,7 @@ def train(cfg: TrainConfig, on_step=None, should_stop=None) -> Path:
     for step in bar:
         for optimizer, lr in ((opt_g, cfg.lr_g), (opt_d, cfg.lr_d)):
             for group in optimizer.param_groups:
-                group["lr"] = lr * lr_scale(cfg, step)
+                group["lr"] = lr * linear_decay(step, steps=cfg.steps, decay_from=cfg.decay_from)
         real, real_labels = real_batch(dataset, step, cfg, rank, bool(codes))
         # Latents, mixing layers and per-layer noise from (seed, step, rank): a resumed run is the same run.
         noise = torch.Generator("cpu").manual_seed(cfg.seed * 1_000_003 + step * 101 + rank + 50)
