@@ -244,9 +244,9 @@ def diffusion_options(metadata: dict, names: list[str]) -> dict:
 
 def code_snippet(metadata: dict) -> str:
     """Python that makes the result again with the package API; each family writes its own."""
-    from . import families
+    from .models import registry
 
-    snippet = families.snippet(metadata.get("task"))
+    snippet = registry.snippet(metadata.get("task"))
     if snippet is None:
         raise ValueError(f"No code for task {metadata.get('task')!r}.")
     return snippet(metadata)

@@ -1,57 +1,20 @@
 """Tiny random models, built the way diffusers' own tests build theirs (a few channels, two blocks, a
 seed before each) and saved with `save_pretrained` as safetensors, so they load through exactly the
-code real models use. The families' `tiny` factories and the test suite use them; nothing here
-downloads anything.
+code real models use. The test suite uses them; nothing here downloads anything. A family's own tiny
+model is built in its declaration (`Family.tiny`); the builders it uses are imported here for the tests
+that want them directly. Production code never imports this module.
 """
 
 import json
 from pathlib import Path
 
-def write_clip_tokenizer_files(folder: Path) -> tuple[Path, Path]:
-    """A byte-level BPE vocabulary of single printable characters, a few merges, and CLIP's specials."""
-    folder.mkdir(parents=True, exist_ok=True)
-    chars = [chr(c) for c in range(ord("!"), ord("~") + 1)]  # CLIP's byte-to-unicode map is the identity here
-    merges = ["r e", "re d</w>", "c i", "ci r", "cir c", "circ l", "circl e</w>"]
-    vocab = ["<|startoftext|>", "<|endoftext|>", *chars, *(c + "</w>" for c in chars),
-             *("".join(m.split()) for m in merges)]
-    vocab_file, merges_file = folder / "vocab.json", folder / "merges.txt"
-    vocab_file.write_text(json.dumps({token: i for i, token in enumerate(vocab)}))
-    merges_file.write_text("#version: 0.2\n" + "\n".join(merges) + "\n")
-    return vocab_file, merges_file
+from .families.gan_interpolation import build_tiny_gan
+from .families.text_to_image import build_tiny_pipeline, write_clip_tokenizer_files
+from .families.translate_image import build_tiny_translator
+from .families.vae_reconstruction import build_tiny_vae
 
-
-def build_tiny_pipeline(folder: Path, *, instruct: bool = False) -> Path:
-    """A StableDiffusionPipeline with a few hundred parameters per block: 32×32 images in milliseconds.
-    `instruct`: InstructPix2Pix's layout instead (its UNet also reads the input picture's latents)."""
-    import torch
-    from diffusers import (AutoencoderKL, DDIMScheduler, StableDiffusionInstructPix2PixPipeline,
-                           StableDiffusionPipeline, UNet2DConditionModel)
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
-
-    vocab_file, merges_file = write_clip_tokenizer_files(folder.parent / f"{folder.name}-tokenizer-files")
-    tokenizer = CLIPTokenizer(vocab=str(vocab_file), merges=str(merges_file), model_max_length=77)
-    torch.manual_seed(0)
-    unet = UNet2DConditionModel(
-        block_out_channels=(4, 8), layers_per_block=1, sample_size=16, in_channels=8 if instruct else 4, out_channels=4,
-        down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"), up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
-        cross_attention_dim=8, norm_num_groups=2, attention_head_dim=2)
-    torch.manual_seed(0)
-    vae = AutoencoderKL(
-        block_out_channels=(4, 8), in_channels=3, out_channels=3, latent_channels=4, norm_num_groups=2,
-        down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2, sample_size=32)
-    torch.manual_seed(0)
-    text_encoder = CLIPTextModel(CLIPTextConfig(
-        bos_token_id=0, eos_token_id=1, pad_token_id=1, hidden_size=8, intermediate_size=16, projection_dim=8,
-        num_attention_heads=2, num_hidden_layers=2, vocab_size=len(tokenizer), max_position_embeddings=77,
-        layer_norm_eps=1e-5))
-    scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False,
-                              set_alpha_to_one=False, steps_offset=1)
-    pipeline_class = StableDiffusionInstructPix2PixPipeline if instruct else StableDiffusionPipeline
-    pipe = pipeline_class(unet=unet, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer,
-                                   scheduler=scheduler, safety_checker=None, feature_extractor=None,
-                                   image_encoder=None, requires_safety_checker=False)
-    pipe.save_pretrained(folder, safe_serialization=True)
-    return folder
+__all__ = ["build_tiny_gan", "build_tiny_pipeline", "build_tiny_translator", "build_tiny_vae",
+           "write_clip_tokenizer_files"]  # and the builders below
 
 
 def build_tiny_controlnet(folder: Path) -> Path:
@@ -85,16 +48,6 @@ def build_tiny_clip(folder: Path) -> Path:
     return folder
 
 
-def build_tiny_vae(folder: Path) -> Path:
-    """An AutoencoderKL with three blocks: 4× down, 4 latent channels, like the built-in one."""
-    import torch
-    from diffusers import AutoencoderKL
-
-    torch.manual_seed(0)
-    AutoencoderKL(block_out_channels=(4, 8, 8), in_channels=3, out_channels=3, latent_channels=4, norm_num_groups=2,
-                  down_block_types=("DownEncoderBlock2D",) * 3, up_block_types=("UpDecoderBlock2D",) * 3,
-                  sample_size=32).save_pretrained(folder, safe_serialization=True)
-    return folder
 
 
 def build_tiny_taesd(folder: Path) -> Path:
@@ -109,20 +62,6 @@ def build_tiny_taesd(folder: Path) -> Path:
     return folder
 
 
-def build_tiny_gan(folder: Path) -> Path:
-    import torch
-
-    from genart_playground.networks.gan import Generator
-
-    torch.manual_seed(0)
-    generator = Generator(latent_dim=8, width=8, image_size=64)
-    # DCGAN's N(0, 0.02) start draws the same flat grey for every seed; wider weights make
-    # seeds differ, so tests can tell one seed's image from another's.
-    with torch.no_grad():
-        for parameter in generator.parameters():
-            parameter.normal_(0.0, 0.5)
-    generator.save_pretrained(folder)
-    return folder
 
 
 def build_tiny_stylegan(folder: Path) -> Path:
@@ -130,7 +69,7 @@ def build_tiny_stylegan(folder: Path) -> Path:
     import torch
 
     from genart_playground.networks.stylegan import StyleGenerator
-    from genart_playground.train.gan import shapes_codes
+    from genart_playground.data.shapes import shapes_codes
 
     torch.manual_seed(0)
     generator = StyleGenerator(z_dim=8, w_dim=8, mapping_layers=1, image_size=64, width=2, max_channels=4,
@@ -141,16 +80,6 @@ def build_tiny_stylegan(folder: Path) -> Path:
     return folder
 
 
-def build_tiny_translator(folder: Path, directions=("sketch_to_picture",)) -> Path:
-    """A random U-Net per direction, 32×32, saved as the built-ins are (half precision)."""
-    import torch
-
-    from genart_playground.networks.translation import Translator, UNetGenerator
-
-    torch.manual_seed(0)
-    Translator({direction: UNetGenerator(width=4, depth=2, image_size=32) for direction in directions}
-               ).save_pretrained(folder)
-    return folder
 
 
 def build_tiny_sd3(folder: Path) -> Path:

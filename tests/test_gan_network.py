@@ -166,7 +166,7 @@ def test_training_changes_weights_and_resume_matches_a_straight_run(tmp_path):
 
     trained = load_file(str(straight / "checkpoint" / "generator.safetensors"))
     # The script seeds before building, as this helper does; on the shapes world it is conditional.
-    initial = tiny_generator(upsample="nearest", codes=train_gan.shapes_codes()).state_dict()
+    initial = tiny_generator(upsample="nearest", codes=shapes.shapes_codes()).state_dict()
     assert not torch.equal(trained["project.weight"], initial["project.weight"])
     resumed = load_file(str(split / "checkpoint" / "generator.safetensors"))
     for name, tensor in trained.items():
@@ -174,7 +174,7 @@ def test_training_changes_weights_and_resume_matches_a_straight_run(tmp_path):
     assert json.loads((split / "checkpoint" / "state.json").read_text())["step"] == 4
     assert (straight / "samples_000004.png").is_file()
     loaded = Generator.from_pretrained(straight / "generator")
-    assert loaded.latent_dim == 8 and loaded.codes == train_gan.shapes_codes()
+    assert loaded.latent_dim == 8 and loaded.codes == shapes.shapes_codes()
     # The scored generator is kept as the best so far, and the score is logged.
     assert (straight / "best" / "model.safetensors").is_file()
     quality = [json.loads(line) for line in (straight / "quality.jsonl").read_text().splitlines()]
@@ -190,7 +190,7 @@ FLOOR_SHOWS_CODES = 0.75  # 89 % (91 % on the card's 512)
 @pytest.mark.skipif(not (SHIPPED / "model.safetensors").is_file(), reason="shapes-gan weights not trained yet")
 def test_shipped_generator_draws_the_shapes_its_codes_name():
     generator = Generator.from_pretrained(SHIPPED).eval()
-    assert generator.codes == train_gan.shapes_codes()
+    assert generator.codes == shapes.shapes_codes()
     quality = train_gan.evaluate(generator, 64, seed=0)
     # A floor against regressions, a little under the goal (90 % clean, 20 combos) since 64 samples
     # are few: see the model card for the figures on 512. An untrained generator scores 0 % clean.

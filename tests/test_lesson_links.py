@@ -135,7 +135,7 @@ def test_link_events_are_private_and_outside_the_gpu_queue(served_app, api_clien
     ours = [fn for fn in served_app.fns.values()
             if fn.name in {"open_link", "put_back", "forget"} or "genartLessonLink" in (fn.js or "")]
     assert any(fn.name == "open_link" for fn in ours) and any(fn.js for fn in ours)
-    from genart_playground.ui.common import MODEL_LANES
+    from genart_playground.ui.lanes import MODEL_LANES
 
     assert all(fn.api_visibility == "private" and fn.concurrency_id not in MODEL_LANES for fn in ours)
     endpoints = api_client.view_api(print_info=False, return_format="dict")["named_endpoints"]

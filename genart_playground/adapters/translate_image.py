@@ -6,7 +6,8 @@ import torch
 from PIL import Image
 
 from .. import checks, imaging, metrics, uploads
-from ..families.translate_image import DIFFUSION_KINDS, DIRECTIONS, KIND_DIRECTIONS, SKETCH_TO_PICTURE
+from ..data.directions import DIRECTIONS, SKETCH_TO_PICTURE
+from ..families.translate_image import DIFFUSION_KINDS, KIND_DIRECTIONS
 from ..models import registry
 from ..models.cache import cache
 from ..results import TranslationResult, base_metadata

@@ -62,6 +62,11 @@ class Scene:
     center: tuple[float, float]  # the bounding box centre (x, y) in pixels, after jitter
 
 
+def shapes_codes() -> list[list[str]]:
+    """A conditional generator's codes: the 20 training colour×shape combinations, then the backgrounds."""
+    return [[f"{color} {shape}" for color, shape in TRAIN_COMBOS], list(BACKGROUNDS)]
+
+
 def _combos(split: str) -> tuple[tuple[str, str], ...]:
     if split not in SPLITS:
         raise ValueError(f"`split` must be one of {SPLITS}, got {split!r}.")

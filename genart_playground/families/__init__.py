@@ -1,26 +1,44 @@
 """The list of model families: the one line a new family adds.
 
-Everything else iterates this list: the registry (models and kinds), the loader, the public API,
-the recipes' "Show code", the app's tabs, the explanations, the training CLI, the benches and the
-family contract tests. See docs/architecture.md.
+Importing this list hands each family to the model registry (`registry.add_family`); everything else
+reads the registry or this list: the loader, the public API, the recipes' "Show code", the app's tabs,
+the explanations, the training CLI, the benches and the family contract tests. The core never imports
+a family. See docs/architecture.md.
 """
 
+from ..models import registry
+from ..refs import resolve_ref
 from . import evaluate, gan_interpolation, style_transfer, text_to_image, translate_image, vae_reconstruction
-from .base import Family, Kind, resolve_ref
+from .base import Family, Kind
 
 FAMILIES: list[Family] = [text_to_image.FAMILY, style_transfer.FAMILY, gan_interpolation.FAMILY,
                           translate_image.FAMILY, vae_reconstruction.FAMILY, evaluate.FAMILY]
 
 
+def add(family: Family) -> Family:
+    """Register one more family at run time (a plugin, or a test's throwaway family): the registry, the
+    public API, the app's tabs and the contract tests then find it as they find the listed ones."""
+    registry.add_family(family)
+    FAMILIES.append(family)
+    return family
+
+
+def remove(family_id: str) -> None:
+    """Undo `add`."""
+    registry.remove_family(family_id)
+    FAMILIES[:] = [family for family in FAMILIES if family.id != family_id]
+
+
+for _family in FAMILIES:
+    registry.add_family(_family)
+
+
 def by_id(family_id: str) -> Family:
-    for family in FAMILIES:
-        if family.id == family_id:
-            return family
-    raise ValueError(f"Unknown family {family_id!r}; families are {', '.join(f.id for f in FAMILIES)}.")
+    return registry.family(family_id)
 
 
 def kinds() -> dict[str, Kind]:
-    return {kind.name: kind for family in FAMILIES for kind in family.kinds}
+    return registry.kinds()
 
 
 def api() -> dict[str, str]:
@@ -30,14 +48,12 @@ def api() -> dict[str, str]:
 
 def snippet(task: str):
     """The "Show code" function for a result whose metadata["task"] is `task`; None if no family has one."""
-    for family in FAMILIES:
-        if task in family.snippets:
-            return resolve_ref(family.snippets[task])
-    return None
+    return registry.snippet(task)
 
 
 def trainers() -> dict[str, str]:
     return {name: module for family in FAMILIES for name, module in family.trainers.items()}
 
 
-__all__ = ["FAMILIES", "Family", "Kind", "api", "by_id", "kinds", "snippet", "trainers"]
+__all__ = ["FAMILIES", "Family", "Kind", "add", "api", "by_id", "kinds", "remove", "resolve_ref", "snippet",
+           "trainers"]

@@ -8,20 +8,14 @@ Family modules import no torch and no Gradio: functions that need either are nam
 "module:attribute" strings and imported on first use, so `import genart_playground` stays light.
 """
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..models.spec import ModelSpec
+from ..refs import resolve_ref
 
 
-def resolve_ref(ref: str | Callable):
-    """"package.module:attribute" -> the attribute, imported now; a callable is returned as it is."""
-    if callable(ref):
-        return ref
-    module, _, attribute = ref.partition(":")
-    return getattr(importlib.import_module(module), attribute)
 
 
 @dataclass(frozen=True)

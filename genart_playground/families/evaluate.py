@@ -11,7 +11,6 @@ from ..models.spec import ModelSpec
 from .base import Family, Kind, builtin
 
 GRID_AXES = ("prompt", "seed", "steps", "guidance", "scheduler")  # what an X/Y grid's axes may vary
-PROMPT_SETS = ("standard", "heldout")  # metrics/world.py's prompt sets: 20 training combinations, 8 held-out
 
 CLIP_MODEL = "openai/clip-vit-base-patch32"  # CLIP score (and CLIP features) when it is in the local HF cache
 

@@ -87,9 +87,23 @@ def mixing_snippet(metadata: dict) -> str:
     ])
 
 
-def tiny(folder: Path) -> ModelSpec:
-    from ..testing import build_tiny_gan
+def build_tiny_gan(folder: Path) -> Path:
+    import torch
 
+    from genart_playground.networks.gan import Generator
+
+    torch.manual_seed(0)
+    generator = Generator(latent_dim=8, width=8, image_size=64)
+    # DCGAN's N(0, 0.02) start draws the same flat grey for every seed; wider weights make
+    # seeds differ, so tests can tell one seed's image from another's.
+    with torch.no_grad():
+        for parameter in generator.parameters():
+            parameter.normal_(0.0, 0.5)
+    generator.save_pretrained(folder)
+    return folder
+
+
+def tiny(folder: Path) -> ModelSpec:
     build_tiny_gan(folder)
     return ModelSpec(f"tests/{folder.name}", "gan_interpolation", "gan-generator", str(folder),
                      description="Tiny random DCGAN generator, 64×64 (tests).")

@@ -1,6 +1,7 @@
 """Text to image: latent diffusion from a prompt, any denoiser (UNet or transformer), with its
 teaching views (the denoising timeline, the walk between two prompts or seeds)."""
 
+import json
 from pathlib import Path
 
 from .. import recipes
@@ -169,10 +170,55 @@ def sweep_snippet(metadata: dict) -> str:
     ])
 
 
+def write_clip_tokenizer_files(folder: Path) -> tuple[Path, Path]:
+    """A byte-level BPE vocabulary of single printable characters, a few merges, and CLIP's specials."""
+    folder.mkdir(parents=True, exist_ok=True)
+    chars = [chr(c) for c in range(ord("!"), ord("~") + 1)]  # CLIP's byte-to-unicode map is the identity here
+    merges = ["r e", "re d</w>", "c i", "ci r", "cir c", "circ l", "circl e</w>"]
+    vocab = ["<|startoftext|>", "<|endoftext|>", *chars, *(c + "</w>" for c in chars),
+             *("".join(m.split()) for m in merges)]
+    vocab_file, merges_file = folder / "vocab.json", folder / "merges.txt"
+    vocab_file.write_text(json.dumps({token: i for i, token in enumerate(vocab)}))
+    merges_file.write_text("#version: 0.2\n" + "\n".join(merges) + "\n")
+    return vocab_file, merges_file
+
+
+def build_tiny_pipeline(folder: Path, *, instruct: bool = False) -> Path:
+    """A StableDiffusionPipeline with a few hundred parameters per block: 32×32 images in milliseconds.
+    `instruct`: InstructPix2Pix's layout instead (its UNet also reads the input picture's latents)."""
+    import torch
+    from diffusers import (AutoencoderKL, DDIMScheduler, StableDiffusionInstructPix2PixPipeline,
+                           StableDiffusionPipeline, UNet2DConditionModel)
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+
+    vocab_file, merges_file = write_clip_tokenizer_files(folder.parent / f"{folder.name}-tokenizer-files")
+    tokenizer = CLIPTokenizer(vocab=str(vocab_file), merges=str(merges_file), model_max_length=77)
+    torch.manual_seed(0)
+    unet = UNet2DConditionModel(
+        block_out_channels=(4, 8), layers_per_block=1, sample_size=16, in_channels=8 if instruct else 4, out_channels=4,
+        down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"), up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
+        cross_attention_dim=8, norm_num_groups=2, attention_head_dim=2)
+    torch.manual_seed(0)
+    vae = AutoencoderKL(
+        block_out_channels=(4, 8), in_channels=3, out_channels=3, latent_channels=4, norm_num_groups=2,
+        down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2, sample_size=32)
+    torch.manual_seed(0)
+    text_encoder = CLIPTextModel(CLIPTextConfig(
+        bos_token_id=0, eos_token_id=1, pad_token_id=1, hidden_size=8, intermediate_size=16, projection_dim=8,
+        num_attention_heads=2, num_hidden_layers=2, vocab_size=len(tokenizer), max_position_embeddings=77,
+        layer_norm_eps=1e-5))
+    scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False,
+                              set_alpha_to_one=False, steps_offset=1)
+    pipeline_class = StableDiffusionInstructPix2PixPipeline if instruct else StableDiffusionPipeline
+    pipe = pipeline_class(unet=unet, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer,
+                                   scheduler=scheduler, safety_checker=None, feature_extractor=None,
+                                   image_encoder=None, requires_safety_checker=False)
+    pipe.save_pretrained(folder, safe_serialization=True)
+    return folder
+
+
 def tiny(folder: Path) -> ModelSpec:
     """A StableDiffusionPipeline with a few hundred parameters per block: 32×32 images in milliseconds."""
-    from ..testing import build_tiny_pipeline
-
     build_tiny_pipeline(folder)
     return ModelSpec(f"tests/{folder.name}", "text_to_image", "diffusers-pipeline", str(folder),
                      defaults={"steps": 2, "guidance": 3.0, "width": 32, "height": 32, "scheduler": None},

@@ -4,11 +4,10 @@ pairs (a sketch and its picture); CycleGAN from two piles that are not paired, o
 from pathlib import Path
 
 from .. import recipes
+from ..data.directions import DIRECTIONS, PICTURE_TO_SKETCH, SKETCH_TO_PICTURE
 from ..models.spec import ModelSpec
 from .base import IMAGE, MODEL, Example, Family, Kind, builtin
 
-SKETCH_TO_PICTURE, PICTURE_TO_SKETCH = "sketch_to_picture", "picture_to_sketch"
-DIRECTIONS = (SKETCH_TO_PICTURE, PICTURE_TO_SKETCH)
 # What each kind can do, known before anything loads: a request it cannot serve is refused for free.
 KIND_DIRECTIONS = {"pix2pix": (SKETCH_TO_PICTURE,), "cyclegan": DIRECTIONS, "controlnet": (SKETCH_TO_PICTURE,),
                    "instruct-pix2pix": (SKETCH_TO_PICTURE,)}
@@ -84,9 +83,19 @@ def snippet(metadata: dict) -> str:
     ])
 
 
-def tiny(folder: Path) -> ModelSpec:
-    from ..testing import build_tiny_translator
+def build_tiny_translator(folder: Path, directions=("sketch_to_picture",)) -> Path:
+    """A random U-Net per direction, 32×32, saved as the built-ins are (half precision)."""
+    import torch
 
+    from genart_playground.networks.translation import Translator, UNetGenerator
+
+    torch.manual_seed(0)
+    Translator({direction: UNetGenerator(width=4, depth=2, image_size=32) for direction in directions}
+               ).save_pretrained(folder)
+    return folder
+
+
+def tiny(folder: Path) -> ModelSpec:
     build_tiny_translator(folder, directions=DIRECTIONS)
     return ModelSpec(f"tests/{folder.name}", "translate_image", "cyclegan", str(folder),
                      description="Tiny random CycleGAN, both directions, 32×32 (tests).")

@@ -91,9 +91,19 @@ def walk_snippet(metadata: dict) -> str:
     ])
 
 
-def tiny(folder: Path) -> ModelSpec:
-    from ..testing import build_tiny_vae
+def build_tiny_vae(folder: Path) -> Path:
+    """An AutoencoderKL with three blocks: 4× down, 4 latent channels, like the built-in one."""
+    import torch
+    from diffusers import AutoencoderKL
 
+    torch.manual_seed(0)
+    AutoencoderKL(block_out_channels=(4, 8, 8), in_channels=3, out_channels=3, latent_channels=4, norm_num_groups=2,
+                  down_block_types=("DownEncoderBlock2D",) * 3, up_block_types=("UpDecoderBlock2D",) * 3,
+                  sample_size=32).save_pretrained(folder, safe_serialization=True)
+    return folder
+
+
+def tiny(folder: Path) -> ModelSpec:
     build_tiny_vae(folder)
     return ModelSpec(f"tests/{folder.name}", "vae_reconstruction", "autoencoder", str(folder),
                      description="Tiny random AutoencoderKL, 4× down (tests).")

@@ -15,7 +15,6 @@ import numpy as np
 from PIL import Image
 
 from ..data import checker, shapes
-from ..families import evaluate as evaluate_family
 
 ATTRIBUTES = ("color", "shape", "size", "position", "background")
 WORLD_COMBINATIONS = len(shapes.ALL_COMBOS) * len(shapes.BACKGROUNDS)  # colour × shape × background: 72
@@ -67,7 +66,7 @@ def caption(named: dict[str, str]) -> str:
 
 # ---- prompt sets -----------------------------------------------------------------------------------------
 
-PROMPT_SETS = evaluate_family.PROMPT_SETS
+PROMPT_SETS = ("standard", "heldout")  # 20 training combinations; 8 held out of training
 
 
 def prompt_set(name: str = "standard", seed: int = 0) -> list[str]:

@@ -15,8 +15,10 @@ import torch
 from huggingface_hub import constants, snapshot_download
 from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 
-from .. import console, families
+from .. import console
+from ..refs import resolve_ref
 from ..devices import pick_device
+from . import registry
 from .spec import ModelSpec
 
 # Libraries a pipeline's model_index.json may name. Anything else would mean importing code
@@ -41,8 +43,8 @@ def fetch_command(spec: ModelSpec) -> str:
     return f"hf download {spec.source}"
 
 
-def _kind(spec: ModelSpec) -> families.Kind:
-    return families.kinds()[spec.kind]
+def _kind(spec: ModelSpec):
+    return registry.kinds()[spec.kind]
 
 
 def local_folder(spec: ModelSpec, *, progress=None) -> Path:
@@ -131,7 +133,7 @@ def _build(spec: ModelSpec, folder: Path, device):
     kind = _kind(spec)
     if kind.config_file is not None:
         check_folder(folder, spec)
-    return families.resolve_ref(kind.build)(folder, spec, device)
+    return resolve_ref(kind.build)(folder, spec, device)
 
 
 def _has_config(spec: ModelSpec) -> bool:
@@ -155,8 +157,6 @@ def hub_reachable() -> bool:
 def availability(spec: ModelSpec) -> str:
     """'built-in', 'local', 'cached', 'download' or 'missing': can it run now, and from where. A model
     whose required models cannot run cannot run either."""
-    from . import registry
-
     for required in spec.requires:
         if availability(registry.resolve(registry.family_of(required), required)) == "missing":
             return "missing"

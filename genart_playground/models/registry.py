@@ -2,24 +2,71 @@
 
 A model is either a folder shipped inside the package (the built-ins, `builtin/...`) or a Hub id.
 Both load through the same code (`models/loading.py`); this file only says what exists. The
-families (`families/`) declare their models and kinds; this file collects them.
+families (`families/`) declare their models and kinds and hand themselves to `add_family` when their
+list is imported (`import genart_playground` does that): the registry never imports a family.
 """
 
 import json
 import re
 from pathlib import Path
 
-from .. import families, settings
+from .. import settings
+from ..refs import resolve_ref
 from .spec import LEGACY_NAMES, ModelSpec
 
 __all__ = ["ModelSpec", "register", "unregister", "resolve", "models_for", "default_model"]
 
 _REGISTRY: dict[str, ModelSpec] = {}
+_FAMILIES: dict = {}  # id -> the family's declaration (families/base.py: Family), in the order added
+_KINDS: dict = {}  # kind name -> its Kind, across the families
+# Each family's default model, with its environment variable applied (settings.py reads them).
+DEFAULT_MODELS: dict[str, str] = {}
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}$")
 
 
+def add_family(family) -> None:
+    """Take a family's declaration: its kinds, its models and its default model."""
+    if family.id in _FAMILIES:
+        raise ValueError(f"A family {family.id!r} is registered already.")
+    clashes = {kind.name for kind in family.kinds} & _KINDS.keys()
+    if clashes:
+        raise ValueError(f"Family {family.id!r}: kind(s) {', '.join(sorted(clashes))} belong to another family.")
+    _FAMILIES[family.id] = family
+    _KINDS.update({kind.name: kind for kind in family.kinds})
+    DEFAULT_MODELS[family.id] = settings.default_model(family.default_env, family.default_model)
+    for spec in family.models:
+        register(spec)
+
+
+def remove_family(family_id: str) -> None:
+    """Forget a family and its models (a test's throwaway family, at its end)."""
+    family = _FAMILIES.pop(family_id)
+    for kind in family.kinds:
+        _KINDS.pop(kind.name, None)
+    DEFAULT_MODELS.pop(family_id, None)
+    for name in [name for name, spec in _REGISTRY.items() if spec.family == family_id]:
+        del _REGISTRY[name]
+
+
 def family_ids() -> list[str]:
-    return [family.id for family in families.FAMILIES]
+    return list(_FAMILIES)
+
+
+def family(family_id: str):
+    """A registered family's declaration."""
+    return _FAMILIES[_family_id(family_id)]
+
+
+def kinds() -> dict:
+    return dict(_KINDS)
+
+
+def snippet(task: str):
+    """The "Show code" function for a result whose metadata["task"] is `task`; None if no family has one."""
+    for declared in _FAMILIES.values():
+        if task in declared.snippets:
+            return resolve_ref(declared.snippets[task])
+    return None
 
 
 def _family_id(name: str) -> str:
@@ -29,22 +76,16 @@ def _family_id(name: str) -> str:
     return family_id
 
 
-# Each family's default model, with its environment variable applied (settings.py reads them).
-DEFAULT_MODELS = {family.id: settings.default_model(family.default_env, family.default_model)
-                  for family in families.FAMILIES}
-
-
 def default_model(family: str) -> str:
     return DEFAULT_MODELS[_family_id(family)]
 
 
 def register(spec: ModelSpec) -> ModelSpec:
     _family_id(spec.family)
-    kinds = families.kinds()
-    if spec.kind not in kinds:
-        raise ValueError(f"Unknown kind {spec.kind!r}; kinds are {', '.join(kinds)}.")
+    if spec.kind not in _KINDS:
+        raise ValueError(f"Unknown kind {spec.kind!r}; kinds are {', '.join(_KINDS)}.")
     # Checked here, not at load: a URL or a path-like id must never reach huggingface_hub.
-    if kinds[spec.kind].config_file is not None and not spec.is_local and \
+    if _KINDS[spec.kind].config_file is not None and not spec.is_local and \
             (not _HUB_ID.match(spec.source) or ".." in spec.source):
         raise ValueError(f"Model {spec.name!r}: source {spec.source!r} is neither a folder nor a Hub id (owner/name); "
                          "a URL is refused.")
@@ -54,11 +95,6 @@ def register(spec: ModelSpec) -> ModelSpec:
 
 def unregister(name: str) -> None:
     _REGISTRY.pop(name, None)
-
-
-for _family in families.FAMILIES:
-    for _spec in _family.models:
-        register(_spec)
 
 
 def _check_unregistered(name: str) -> None:
@@ -86,7 +122,7 @@ def resolve(family: str, name: str | None = None) -> ModelSpec:
     if spec is None:
         _check_unregistered(name)
         source = str(Path(name).expanduser().resolve()) if Path(name).expanduser().is_absolute() else name
-        spec = ModelSpec(name, family, _kind_of_unregistered(families.by_id(family), source), source)
+        spec = ModelSpec(name, family, _kind_of_unregistered(_FAMILIES[family], source), source)
     if spec.family != family:
         raise ValueError(f"Model {name!r} is a {spec.family} model, not a {family} model.")
     return spec

@@ -23,7 +23,7 @@ import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from ..families.translate_image import DIRECTIONS, SKETCH_TO_PICTURE
+from ..data.directions import DIRECTIONS, SKETCH_TO_PICTURE
 
 
 def _norm(channels: int) -> nn.Module:

@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 
 from .. import imaging, metrics
 from ..data import shapes
-from ..families.translate_image import PICTURE_TO_SKETCH, SKETCH_TO_PICTURE
+from ..data.directions import PICTURE_TO_SKETCH, SKETCH_TO_PICTURE
 from ..metrics import world
 from ..networks.translation import PatchDiscriminator, Translator, UNetGenerator
 from .common import ema_update, load_checkpoint, parse_config, save_checkpoint

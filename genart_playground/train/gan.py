@@ -116,11 +116,6 @@ def standing_stats(generator: Generator, *, batches: int = 8, batch_size: int = 
     generator.eval()
 
 
-def shapes_codes() -> list[list[str]]:
-    """The conditional generator's codes: the 20 training colour×shape combinations, then the backgrounds."""
-    return [[f"{color} {shape}" for color, shape in shapes.TRAIN_COMBOS], list(shapes.BACKGROUNDS)]
-
-
 def scene_labels(scene: shapes.Scene) -> list[int]:
     return [shapes.TRAIN_COMBOS.index((scene.color, scene.shape)), list(shapes.BACKGROUNDS).index(scene.background)]
 
@@ -155,7 +150,7 @@ def train(cfg: TrainConfig, on_step=None, should_stop=None) -> Path:
 
     # 1. Data, models, optimisers (seeded, so the same seed builds the same networks)
     dataset = shapes.make_dataset(cfg.data, cfg.dataset_size, seed=cfg.seed, split="train", size=cfg.image_size)
-    codes = shapes_codes() if cfg.conditional and cfg.data == "shapes" else []
+    codes = shapes.shapes_codes() if cfg.conditional and cfg.data == "shapes" else []
     torch.manual_seed(cfg.seed)
     shape = dict(latent_dim=cfg.latent_dim, width=cfg.width, image_size=cfg.image_size, upsample=cfg.upsample, codes=codes,
                  sharpness=cfg.code_sharpness)

@@ -24,7 +24,7 @@ from ..data import shapes
 from ..networks.gan import Discriminator, code_labels
 from ..networks.stylegan import StyleGenerator
 from .common import ema_update, linear_decay, load_checkpoint, parse_config
-from .gan import hinge_losses, keep_best, publish, real_batch, shapes_codes
+from .gan import hinge_losses, keep_best, publish, real_batch
 
 
 @dataclass
@@ -94,7 +94,7 @@ def train(cfg: TrainConfig, on_step=None, should_stop=None) -> Path:
 
     # 1. Data, models, optimisers (seeded, so the same seed builds the same networks)
     dataset = shapes.make_dataset(cfg.data, cfg.dataset_size, seed=cfg.seed, split="train", size=cfg.image_size)
-    codes = shapes_codes() if cfg.conditional and cfg.data == "shapes" else []
+    codes = shapes.shapes_codes() if cfg.conditional and cfg.data == "shapes" else []
     torch.manual_seed(cfg.seed)
     shape = dict(z_dim=cfg.z_dim, w_dim=cfg.w_dim, mapping_layers=cfg.mapping_layers, image_size=cfg.image_size,
                  width=cfg.width, max_channels=cfg.max_channels, codes=codes,

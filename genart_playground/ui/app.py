@@ -41,7 +41,7 @@ def build_demo() -> gr.Blocks:
     gradio_internals.guard_inputs(demo)
     # A value an event's validator cannot even read goes on to the event, which names what is allowed.
     gradio_internals.defer_malformed_input_to_the_event()
-    # Model events run in lanes (common.MODEL_LANES: long runs, the GAN, the autoencoders), each a queue of
+    # Model events run in lanes (lanes.MODEL_LANES: long runs, the GAN, the autoencoders), each a queue of
     # its own with CONCURRENCY slots: a short job never waits behind a long one. QUEUE_SIZE may wait.
     demo.queue(default_concurrency_limit=settings.CONCURRENCY, max_size=settings.QUEUE_SIZE)
     return demo

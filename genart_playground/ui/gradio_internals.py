@@ -137,9 +137,9 @@ def running_event(event_id: str):
                 None)
 
 
-def jobs_of(blocks, visitor: str, concurrency_ids: tuple[str, ...]) -> int:
-    """How many events of these concurrency ids (queue lanes) the visitor has waiting or running now."""
-    from .request_limits import visitor_of
+def jobs_of(blocks, visitor: str, concurrency_ids: tuple[str, ...], visitor_of) -> int:
+    """How many events of these concurrency ids (queue lanes) the visitor has waiting or running now;
+    `visitor_of(headers, client)` says who sent a request."""
 
     def sender(event) -> str:
         request = getattr(event, "request", None)

@@ -13,7 +13,7 @@ import re
 
 from .. import limits, settings
 from . import gradio_internals
-from .common import MODEL_LANES
+from .lanes import MODEL_LANES
 
 
 class BodyTooLarge(Exception):
@@ -142,7 +142,7 @@ class OneJobPerVisitor:
         fn = _target(blocks, path, body)
         visitor = visitor_of(dict(scope.get("headers") or []), scope.get("client"))
         if fn is not None and fn.concurrency_id in MODEL_LANES and \
-                gradio_internals.jobs_of(blocks, visitor, MODEL_LANES) >= limits.MAX_JOBS_PER_VISITOR:
+                gradio_internals.jobs_of(blocks, visitor, MODEL_LANES, visitor_of) >= limits.MAX_JOBS_PER_VISITOR:
             payload = json.dumps({"error": BUSY_VISITOR}).encode()
             await send({"type": "http.response.start", "status": 429,
                         "headers": [(b"content-type", b"application/json"),

@@ -12,8 +12,9 @@ import gradio as gr
 import pandas as pd
 
 from .. import limits
-from ..families.evaluate import GRID_AXES, PROMPT_SETS
-from . import common, explanations
+from ..families.evaluate import GRID_AXES
+from ..metrics.world import PROMPT_SETS
+from . import common, explanations, lanes
 from .settings_flow import TabSettings
 from .streaming import Streamed
 
@@ -247,12 +248,12 @@ def build_tab(run: dict):
         evaluation = run_button.click(common.bind(evaluate_models, run, seconds=seconds_needed),
                                       [models, prompt_set, prompts, samples, seed],
                                       [card, *charts, worst, combinations, table, metadata], api_name="evaluate",
-                                      concurrency_id=common.LONG_LANE,
+                                      concurrency_id=lanes.LONG_LANE,
                                       validator=needs.validate)
         evaluation.success(common.show_recipe, metadata, [code, card_code], api_visibility="private")
         drawing = grid_button.click(common.bind(draw_grid, run, seconds=grid_seconds_needed),
                           [grid_model, x, x_values, y, y_values, grid_prompt, grid_seed, steps, guidance],
-                          [grid, cells, grid_recipe], api_name="xy_grid", concurrency_id=common.LONG_LANE,
+                          [grid, cells, grid_recipe], api_name="xy_grid", concurrency_id=lanes.LONG_LANE,
                           validator=grid_needs.validate)
         drawing.success(common.show_recipe, grid_recipe, [grid_code, grid_card], api_visibility="private")
         common.stoppable(run_button, stop, evaluation)

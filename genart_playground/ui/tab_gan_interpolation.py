@@ -15,7 +15,7 @@ import pandas as pd
 from .. import imaging, limits, uploads
 from ..families.gan_interpolation import STYLE_KINDS
 from ..latents import METHODS, expected_norm
-from . import common, explanations, gradio_internals
+from . import common, explanations, gradio_internals, lanes
 from .settings_flow import TabSettings, restore_from_png, run_history
 
 EXAMPLES = [[0, 1, 16, "slerp", 1.0], [7, 42, 24, "lerp", 1.0], [3, 11, 16, "slerp", 0.7]]
@@ -257,7 +257,7 @@ def build_tab(run: dict):
         walk = run_button.click(common.bind(interpolate, run, seconds=seconds_needed),
                                 [seed_a, seed_b, model, frames, method, truncation, space],
                                 [gallery, animation, metadata, made, mean], api_name="gan_interpolation",
-                                concurrency_id=common.GAN_LANE)
+                                concurrency_id=lanes.GAN_LANE)
         walk.success(common.show_recipe, metadata, [code, card], api_visibility="private")
         walk.success(walk_video, made, video, api_visibility="private")
         walk.success(show_mean, mean, mean_picture, api_visibility="private")
@@ -265,10 +265,10 @@ def build_tab(run: dict):
         mix_button.click(common.bind(mix_styles, run, seconds=mixing_seconds_needed),
                          [coarse_seeds, fine_seeds, mixing_model, crossover, truncation],
                          [mixing_grid, sources, controls, mixing_recipe], api_name="style_mixing",
-                         concurrency_id=common.GAN_LANE)
+                         concurrency_id=lanes.GAN_LANE)
         compare.click(common.bind(compare_paths, run, seconds=comparison_seconds_needed),
                       [seed_a, seed_b, model, frames, truncation], [strips, pair_animation, pair_video, norms],
-                      api_name="gan_path_comparison", concurrency_id=common.GAN_LANE)
+                      api_name="gan_path_comparison", concurrency_id=lanes.GAN_LANE)
         common.examples(EXAMPLES, [seed_a, seed_b, frames, method, truncation], label="Example walks")
         controls = {"seed_a": seed_a, "seed_b": seed_b, "model": model, "frames": frames, "method": method,
                     "truncation": truncation, "space": space}

@@ -13,7 +13,7 @@ import pandas as pd
 from .. import limits, uploads
 from ..adapters.style_transfer import DEFAULT_STRENGTH, METHODS
 from ..models import registry
-from . import common, explanations
+from . import common, explanations, lanes
 from .image_input import upload_image
 from .settings_flow import Cascade, TabSettings, restore_from_png, run_history
 from .streaming import Streamed
@@ -202,7 +202,7 @@ def build_tab(run: dict):
 
         transfer = run_button.click(
             common.bind(stylise, run, seconds=seconds_needed), inputs,
-            [result, losses, intermediates, metadata], api_name="style_transfer", concurrency_id=common.LONG_LANE,
+            [result, losses, intermediates, metadata], api_name="style_transfer", concurrency_id=lanes.LONG_LANE,
             validator=needs.validate)
         transfer.success(common.show_recipe, metadata, [code, card], api_visibility="private")
         common.stoppable(run_button, stop, transfer)

@@ -5,7 +5,7 @@ import gradio as gr
 from .. import limits
 from ..diffusion import SCHEDULERS
 from ..models import registry
-from . import common, explanations
+from . import common, explanations, lanes
 from . import transformer_views as views
 from .settings_flow import Cascade, TabSettings, restore_from_png, run_history
 
@@ -293,9 +293,9 @@ def build_tab(run: dict):
         inputs = [prompt, negative_prompt, model, scheduler, num_images, steps, guidance, width, height, seed, sampler]
         # The code and card follow from the metadata in a second, private step: the API's outputs stay as they were.
         generations = (run_button.click(generate_, inputs, [gallery, metadata], api_name="text_to_image",
-                                        concurrency_id=common.LONG_LANE),
+                                        concurrency_id=lanes.LONG_LANE),
                        prompt.submit(generate_, inputs, [gallery, metadata], api_visibility="private",
-                                     concurrency_id=common.LONG_LANE))
+                                     concurrency_id=lanes.LONG_LANE))
         for event in generations:
             event.success(common.show_recipe_with_diffusers, metadata, [*code, card], api_visibility="private")
             event.success(common.warnings_note, metadata, notes, api_visibility="private", queue=False)
@@ -306,7 +306,7 @@ def build_tab(run: dict):
         made = gr.State(None)  # the timeline's step files, kept on the server for the step slider
         timeline_event = timeline_run.click(timeline_, timeline_inputs,
                                             [*galleries, timeline_gif, timeline_metadata, made],
-                                            api_name="denoising_timeline", concurrency_id=common.LONG_LANE)
+                                            api_name="denoising_timeline", concurrency_id=lanes.LONG_LANE)
         common.stoppable(timeline_run, timeline_stop, timeline_event)
         timeline_event.success(timeline_as_result, made, [gallery, metadata], api_visibility="private", queue=False
                                ).success(common.show_recipe_with_diffusers, metadata, [*code, card],
@@ -318,7 +318,7 @@ def build_tab(run: dict):
         step.input(show_step, [step, made], step_pictures, api_visibility="private")
         walking = walk_run.click(walk_, [*timeline_inputs, prompt_b, seed_b, walk_frames],
                                  [walk_animation, walk_video, walk_gallery, walk_metadata],
-                                 api_name="diffusion_walk", concurrency_id=common.LONG_LANE)
+                                 api_name="diffusion_walk", concurrency_id=lanes.LONG_LANE)
         walking.success(common.show_recipe_with_diffusers, walk_metadata, [*code, card], api_visibility="private")
         common.stoppable(walk_run, walk_stop, walking)
         common.examples(EXAMPLE_PROMPTS, [prompt, seed], label="Prompts the built-in model knows")

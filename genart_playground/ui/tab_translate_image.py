@@ -12,10 +12,11 @@ from PIL import Image
 
 from .. import limits, uploads
 from ..data import shapes
-from ..families.translate_image import DIFFUSION_KINDS, DIRECTIONS, KIND_DIRECTIONS, SKETCH_TO_PICTURE
+from ..data.directions import DIRECTIONS, SKETCH_TO_PICTURE
+from ..families.translate_image import DIFFUSION_KINDS, KIND_DIRECTIONS
 from ..models import registry
 from ..models.loading import availability
-from . import common, explanations
+from . import common, explanations, lanes
 from .image_input import drawing_canvas, upload_image
 from .settings_flow import TabSettings, restore_from_png, run_history
 
@@ -142,11 +143,11 @@ def build_tab(run: dict):
         outputs = [*sides, scores, metadata]
         upload_event = upload_button.click(
             common.bind(translate, run, seconds=seconds_needed), [image, *inputs], outputs,
-            api_name="translate_image", concurrency_id=common.GAN_LANE,
+            api_name="translate_image", concurrency_id=lanes.GAN_LANE,
             validator=common.required([image, *inputs], {image: common.UPLOAD_FIRST}).validate)
         draw_event = draw_button.click(
             common.bind(translate_drawing, run, seconds=seconds_needed), [drawing, *inputs], outputs,
-            api_name="translate_drawing", concurrency_id=common.GAN_LANE)
+            api_name="translate_drawing", concurrency_id=lanes.GAN_LANE)
         for event in (upload_event, draw_event):
             event.success(common.show_recipe, metadata, [code, card], api_visibility="private")
         common.stoppable(upload_button, upload_stop, upload_event)

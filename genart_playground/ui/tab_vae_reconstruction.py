@@ -15,7 +15,7 @@ from ..adapters.vae_reconstruction import MAX_LATENT_NOISE
 from ..adapters.vae_walk import MAX_WALK_FRAMES
 from ..models import registry
 from ..models.loading import availability
-from . import common, explanations
+from . import common, explanations, lanes
 from .settings_flow import TabSettings, restore_from_png, run_history
 from .image_input import upload_image
 
@@ -177,17 +177,17 @@ def build_tab(run: dict):
         reconstruction_event = run_button.click(
             common.bind(reconstruct, run, seconds=seconds_needed), [image, model, latent_noise, seed],
             [reconstruction, error_map, latents, metrics, metadata], api_name="vae_reconstruction",
-            concurrency_id=common.AUTOENCODER_LANE,
+            concurrency_id=lanes.AUTOENCODER_LANE,
             validator=common.required([image, model, latent_noise, seed], {image: common.UPLOAD_FIRST}).validate)
         reconstruction_event.success(common.show_recipe, metadata, [code, card], api_visibility="private")
         compare_run.click(common.bind(compare, run, seconds=comparison_seconds_needed),
                           [image, model, compare_model, latent_noise, seed], [*sides, both_metrics],
-                          api_name="vae_compare", concurrency_id=common.AUTOENCODER_LANE,
+                          api_name="vae_compare", concurrency_id=lanes.AUTOENCODER_LANE,
                           validator=common.Requirements([image, model, compare_model, latent_noise, seed],
                                                         comparable).validate)
         walk_run.click(common.bind(walk, run, seconds=walk_seconds_needed), [image_a, image_b, model, walk_frames],
                        [walk_animation, walk_video, walk_gallery, walk_metadata],
-                       api_name="vae_walk", concurrency_id=common.AUTOENCODER_LANE,
+                       api_name="vae_walk", concurrency_id=lanes.AUTOENCODER_LANE,
                        validator=common.required([image_a, image_b, model, walk_frames],
                                                  {image_a: "Upload image A first: the walk starts there.",
                                                   image_b: "Upload image B first: the walk ends there."}).validate

@@ -6,7 +6,7 @@ import pandas as pd
 
 from .. import limits, uploads
 from ..models import registry
-from . import common
+from . import common, lanes
 from .image_input import upload_image
 
 TOKEN_MODEL = "builtin/shapes-vqgpt"  # the token views' model when the tab's model is a diffusion model
@@ -126,7 +126,7 @@ def token_views(run, prompt, negative_prompt, model, guidance, seed, temperature
     inputs = [prompt, negative_prompt, model, guidance, seed, temperature, top_k]
     event = timeline_run.click(common.bind(timeline, run, seconds=timeline_seconds), inputs,
                                [frame_image, timeline_gif, codes, timeline_metadata, made], api_name="token_timeline",
-                               concurrency_id=common.LONG_LANE)
+                               concurrency_id=lanes.LONG_LANE)
     common.stoppable(timeline_run, timeline_stop, event)
     event.success(last_frame, made, frame_slider, api_visibility="private")
     frame_slider.input(show_frame, [frame_slider, made], frame_image, api_visibility="private")
@@ -159,9 +159,9 @@ def token_views(run, prompt, negative_prompt, model, guidance, seed, temperature
     explorer = common.bind(explore, run, seconds=explorer_seconds)
     requirements = common.required([explorer_image, model], {explorer_image: common.UPLOAD_FIRST})
     read_run.click(explorer, [explorer_image, model], outputs, api_name="codebook_explorer",
-                   concurrency_id=common.AUTOENCODER_LANE, validator=requirements.validate)
+                   concurrency_id=lanes.AUTOENCODER_LANE, validator=requirements.validate)
     swap_run.click(explorer, [explorer_image, model, row, column, code], outputs, api_visibility="private",
-                   concurrency_id=common.AUTOENCODER_LANE,
+                   concurrency_id=lanes.AUTOENCODER_LANE,
                    validator=common.required([explorer_image, model, row, column, code],
                                              {explorer_image: common.UPLOAD_FIRST}).validate)
 
@@ -217,7 +217,7 @@ def comparison_view(run, prompt, seed) -> None:
         sweep_metadata = gr.JSON(label="Sweep recipe", visible=False)
     comparing = compare_run.click(common.bind(compare, run, seconds=comparison_seconds), [prompt, seed],
                                   [family_pictures, family_table, family_metadata], api_name="compare_families",
-                                  concurrency_id=common.LONG_LANE)
+                                  concurrency_id=lanes.LONG_LANE)
     common.stoppable(compare_run, compare_stop, comparing)
     sweep_run.click(common.bind(sweep, run, seconds=sweep_seconds), [sweep_prompts],
-                    [sweep_plot, sweep_table, sweep_metadata], api_name="steps_sweep", concurrency_id=common.LONG_LANE)
+                    [sweep_plot, sweep_table, sweep_metadata], api_name="steps_sweep", concurrency_id=lanes.LONG_LANE)

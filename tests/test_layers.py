@@ -1,0 +1,101 @@
+"""The package's layers import one way: no import circles (imports inside functions count too), and the
+core never imports a model family, the adapters or the UI.
+
+Read from the source with `ast`, so a circle that only closes when a function runs is found as well.
+"""
+
+import ast
+from pathlib import Path
+
+import genart_playground
+
+PACKAGE = Path(genart_playground.__file__).parent
+# What no family owns: the registry and loader, the shapes world, measures, networks, recipes, checks.
+CORE = ("models", "data", "metrics", "networks", "refs", "settings", "recipes", "checks", "imaging", "latents",
+        "limits", "serving", "uploads", "console", "devices", "diffusion")
+ABOVE_CORE = ("families", "adapters", "ui", "testing", "scoring", "train")
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports(path: Path, modules: set[str]) -> set[str]:
+    """The package's modules that `path` imports, anywhere in it (a function body too)."""
+    name = module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(anchor + ([node.module] if node.module else []))
+            found.add(base)
+            found |= {f"{base}.{alias.name}" for alias in node.names}
+    return {module for module in found if module in modules and module != name}
+
+
+def import_graph() -> dict[str, set[str]]:
+    paths = {module_name(path): path for path in PACKAGE.rglob("*.py")}
+    return {name: imports(path, set(paths)) for name, path in paths.items()}
+
+
+def circles(graph: dict[str, set[str]]) -> list[set[str]]:
+    """Strongly connected components of more than one module (Tarjan)."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def visit(node):
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in graph[node]:
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = set()
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.add(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(component)
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_the_circle_finder_finds_a_circle():
+    assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [{"a", "b", "c"}]
+
+
+def test_no_import_circles_counting_imports_inside_functions():
+    # The package itself is left out: it gathers the public API from the families by design, and every
+    # `from .. import settings` names it.
+    graph = {name: targets - {"genart_playground"} for name, targets in import_graph().items()}
+    assert circles(graph) == []
+
+
+def layer(module: str) -> str:
+    return module.split(".")[1] if "." in module else ""
+
+
+def test_the_core_imports_no_family_adapter_or_ui():
+    wrong = {module: sorted(target for target in targets if layer(target) in ABOVE_CORE + ("ui",))
+             for module, targets in import_graph().items() if layer(module) in CORE}
+    assert {module: targets for module, targets in wrong.items() if targets} == {}
+
+
+def test_production_code_never_imports_the_test_helpers():
+    users = {module for module, targets in import_graph().items() if "genart_playground.testing" in targets}
+    assert users == set()
