@@ -58,8 +58,7 @@ def median_time(fn, repeats: int) -> float:
 
 
 def bench_adapter(model: str | None, repeats: int) -> None:
-    from genart_playground import text_to_image
-    from genart_playground.adapters.text_to_image import make_scheduler, original_scheduler
+    from genart_playground import diffusion, text_to_image
     from genart_playground.devices import make_generator
     from genart_playground.models import registry
     from genart_playground.models.cache import cache
@@ -74,7 +73,8 @@ def bench_adapter(model: str | None, repeats: int) -> None:
 
     meta = result.metadata
     pipe = cache.load("text_to_image", spec.name)
-    pipe.scheduler = make_scheduler(original_scheduler(spec.name), spec.defaults.get("scheduler"), spec.defaults)
+    # The scheduler the adapter builds for this run, from the pipeline's original one.
+    pipe.scheduler = diffusion.runtime(pipe).make_scheduler(spec.defaults.get("scheduler"), spec.defaults)
 
     def direct():
         pipe(prompt=prompt, num_inference_steps=meta["steps"], guidance_scale=meta["guidance"],

@@ -6,6 +6,7 @@ the median of a few runs in one process (the first call loads the models).
 
     python bench/evaluation.py               # 3 runs each, 2 threads
     python bench/evaluation.py --runs 5 --threads 1
+    python bench/evaluation.py --runs 1 --pictures 8 --samples 1   # a quick look (the suite's smoke run)
 """
 
 import argparse
@@ -69,23 +70,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--pictures", type=int, default=96, help="pictures in each known set (the card's 96)")
+    parser.add_argument("--samples", type=int, default=4, help="samples per prompt in the timed evaluate()")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    known_sets()
+    known_sets(args.pictures)
 
     began = time.perf_counter()
     evaluate(prompts=["a red circle"], samples_per_prompt=2)  # loads the pipeline and the feature network
     print(f"first call (loads the models): {time.perf_counter() - began:.1f} s")
 
-    median, times, result = timed(lambda: evaluate(samples_per_prompt=4), args.runs)
-    print(f"evaluate(builtin/shapes-t2i, standard set, 4 per prompt): {len(result.images)} pictures, median "
+    median, times, result = timed(lambda: evaluate(samples_per_prompt=args.samples), args.runs)
+    print(f"evaluate(builtin/shapes-t2i, standard set, {args.samples} per prompt): {len(result.images)} pictures, median "
           f"{median:.1f} s of {', '.join(f'{t:.1f}' for t in times)} on {args.threads} threads; "
           f"{result.metrics['seconds_per_picture']:.3f} s per picture for drawing alone")
 
     rng = random.Random(0)
     pictures = [shapes.render(shapes.sample_scene(rng, "train")) for _ in range(80)]
     median, times, _ = timed(lambda: evaluate_images(pictures), args.runs)
-    print(f"evaluate_images(80 pictures): median {median:.2f} s of {', '.join(f'{t:.2f}' for t in times)}")
+    print(f"evaluate_images({len(pictures)} pictures): median {median:.2f} s of {', '.join(f'{t:.2f}' for t in times)}")
 
 
 if __name__ == "__main__":
