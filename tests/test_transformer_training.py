@@ -73,9 +73,11 @@ def test_the_vqgpt_script_trains_both_parts_and_ships_a_token_model(tmp_path):
 
 def test_the_autoencoder_resumes_with_its_codebook(tmp_path):
     """A resumed part 1 goes on from the saved codes: a code no patch picks in the next step keeps its
-    vector (a resume once restarted the k-means statistics from the fresh network's random codes)."""
+    vector (a resume once restarted the k-means statistics from the fresh network's random codes, and
+    every code moved towards those)."""
     run, out = tmp_path / "run", tmp_path / "out"
-    options = [*VQGPT, "--codebook", "64", "--vq_batch_size", "1", "--run_dir", str(run), "--out", str(out)]
+    codebook, patches = 256, 64  # one 64×64 picture a step is an 8×8 grid: 64 patches pick at most 64 codes
+    options = [*VQGPT, "--codebook", str(codebook), "--vq_batch_size", "1", "--run_dir", str(run), "--out", str(out)]
     for vq_steps in ("1", "2"):
         config = vqgpt.parse_config(vqgpt.VqgptConfig, [*options, "--vq_steps", vq_steps])
         vqgpt.train(config, should_stop=lambda: True)
@@ -83,8 +85,12 @@ def test_the_autoencoder_resumes_with_its_codebook(tmp_path):
         if vq_steps == "1":
             saved = codes
     assert json.loads((run / "vq_checkpoint" / "state.json").read_text())["step"] == 2
-    kept = sum(torch.equal(a, b) for a, b in zip(saved, codes))
-    assert 32 <= kept < 64, kept  # one step of 64 patches moves a few codes, not all and not none
+    # A code nobody picks is its running sum over its running count, both decayed alike: the same vector
+    # up to float rounding (0.99·c / 0.99), so compared within rounding, not bit for bit.
+    kept = sum(torch.allclose(a, b, rtol=1e-5, atol=1e-7) for a, b in zip(saved, codes))
+    # Whatever the seed: at most 64 codes can move in one step, and at least one does (a picked code moves
+    # towards an encoder output the first step's optimiser has changed).
+    assert codebook - patches <= kept < codebook, kept
 
 
 def test_the_autoencoder_loss_weighs_the_outline_over_the_background():
