@@ -1,8 +1,8 @@
 """GenArt Playground: how AI makes images, one model family per tab.
 
-The public API is each family's functions (families/: text_to_image, style_transfer,
-gan_interpolation, vae_reconstruction and their teaching views; plain functions, keyword-only
-options) and the model list. The Gradio app in `app.py` is one user of this API; scripts and
+The public API is each family's functions (the `api` of every family in families.FAMILIES: text to
+image, style transfer, GAN walks and style mixing, image translation, the autoencoders, the evaluation
+lab, and their teaching views; plain functions, keyword-only options) and the model list. The Gradio app in `app.py` is one user of this API; scripts and
 notebooks are others. Names load on first use, so `import genart_playground` stays light (no torch
 until needed).
 """

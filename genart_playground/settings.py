@@ -1,16 +1,8 @@
 """Every environment variable the playground reads, read once, in one place.
 
-| variable | default | what it does |
-| --- | --- | --- |
-| GENART_<X>_MODEL | the family's built-in | a family's default model (each family names its own variable): |
-|   GENART_T2I_MODEL, GENART_VAE_MODEL, GENART_GAN_MODEL, GENART_STYLE_MODEL, GENART_TRANSLATION_MODEL | | |
-| GENART_ALLOW_ANY_MODEL | 0 | 1 lets any Hub id or local folder load, not only the registry's |
-| GENART_MODEL_ROOTS | (empty) | extra folders, separated by ':', whose model folders may load |
-| GENART_MEMORY_BUDGET_MB | 0 (no limit) | the cache evicts least recently used models above this |
-| GENART_DEVICE | (auto) | cuda, mps or cpu; auto picks CUDA > MPS > CPU |
-| GENART_QUEUE_SIZE | 16 | how many requests may wait in the GPU queue |
-| GENART_CONCURRENCY | 1 | how many model-heavy events run at the same time |
-| GENART_PUBLIC | 0 | 1 applies the public-Space limits (smaller caps, registry only, overrides GENART_ALLOW_ANY_MODEL) |
+`VARIABLES` lists them with their defaults and what they do; each family also names its own default-model
+variable (`Family.default_env`: GENART_T2I_MODEL, ...). The README's configuration table is made from
+both (`python -m genart_playground.reference`), and a test checks that it matches.
 """
 
 import os
@@ -38,6 +30,18 @@ def default_model(variable: str, fallback: str) -> str:
     """The model a family's environment variable names, else the family's own default."""
     return MODEL_VARIABLES.get(variable, fallback)
 
+
+# (variable, its default as shown, what it does): the variables beside the families' model variables.
+VARIABLES = (
+    ("GENART_ALLOW_ANY_MODEL", "`0`", "`1` lets any Hub id or local folder load, not only the registry's"),
+    ("GENART_MODEL_ROOTS", "(empty)", "extra folders, separated by `:`, whose model folders may load"),
+    ("GENART_MEMORY_BUDGET_MB", "`0` (no limit)", "the cache evicts least recently used models above this"),
+    ("GENART_DEVICE", "(auto)", "`cuda`, `mps` or `cpu`; auto picks CUDA > MPS > CPU"),
+    ("GENART_QUEUE_SIZE", "`16`", "how many requests may wait for a model, all lanes together"),
+    ("GENART_CONCURRENCY", "`1`", "how many model-heavy events run at the same time"),
+    ("GENART_PUBLIC", "`0`", "`1` applies the public-Space limits (smaller caps, registry only, overrides "
+                             "`GENART_ALLOW_ANY_MODEL`)"),
+)
 
 PUBLIC = _flag("GENART_PUBLIC")
 # A public deployment serves the registry's models only, whatever else is set.

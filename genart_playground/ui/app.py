@@ -1,4 +1,5 @@
-"""The app: one tab per family, one shared GPU queue, and the launch settings that keep a public server safe."""
+"""The app: one tab per family, queue lanes by the length of a run (ui/lanes.py), and the launch settings that
+keep a public server safe."""
 
 import gradio as gr
 import huggingface_hub.constants as hf_constants
