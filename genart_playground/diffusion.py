@@ -21,17 +21,9 @@ from PIL import Image
 from . import checks, limits
 from .models import registry
 from .models.cache import cache
+from .schedulers import SCHEDULERS
 
 # name -> (diffusers class, config overrides)
-SCHEDULERS = {
-    "euler": ("EulerDiscreteScheduler", {}),
-    "euler-ancestral": ("EulerAncestralDiscreteScheduler", {}),
-    "dpm++": ("DPMSolverMultistepScheduler", {}),
-    "dpm++-karras": ("DPMSolverMultistepScheduler", {"use_karras_sigmas": True}),
-    "ddim": ("DDIMScheduler", {}),
-    "unipc": ("UniPCMultistepScheduler", {}),
-    "flow-euler": ("FlowMatchEulerDiscreteScheduler", {}),  # rectified flow (SD3, FLUX, the built-in DiT)
-}
 
 # What encode_prompt returns, by how many tensors: SD 1.x/2.x; FLUX (no negative: no guidance; its
 # text_ids the pipeline makes again); SDXL and SD3 (with pooled embeddings).

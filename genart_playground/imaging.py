@@ -1,9 +1,14 @@
-"""Conversions between PIL images and tensors, and the pictures the adapters draw."""
+"""Conversions between PIL images and tensors, and the pictures the adapters draw.
+
+The functions that take or make tensors import torch themselves: the UI draws grids and GIFs with this
+module, and the page is served before torch is imported.
+"""
+
+from __future__ import annotations
 
 import io
 
 import numpy as np
-import torch
 from PIL import Image, ImageOps
 
 from . import limits
@@ -38,29 +43,35 @@ def fit_pixels(image: Image.Image, max_pixels: int | None = None) -> tuple[Image
 
 def to_tensor(image: Image.Image) -> torch.Tensor:
     """PIL RGB -> (1, 3, H, W) float in [-1, 1]."""
+    import torch
+
     array = np.asarray(to_rgb(image), dtype=np.float32) / 127.5 - 1.0
     return torch.from_numpy(array).permute(2, 0, 1).unsqueeze(0).contiguous()
 
 
 def to_pil(batch: torch.Tensor) -> list[Image.Image]:
     """(N, 3, H, W) in [-1, 1] -> N PIL RGB images."""
+    import torch
+
     array = ((batch.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
     return [Image.fromarray(a.permute(1, 2, 0).cpu().numpy()) for a in array]
 
 
 # A perceptual colour map (dark blue -> teal -> yellow), enough for heat maps without matplotlib.
-_MAP = torch.tensor([[0.27, 0.00, 0.33], [0.23, 0.32, 0.55], [0.13, 0.57, 0.55], [0.37, 0.79, 0.38],
-                     [0.99, 0.91, 0.14]])
+_MAP = [[0.27, 0.00, 0.33], [0.23, 0.32, 0.55], [0.13, 0.57, 0.55], [0.37, 0.79, 0.38], [0.99, 0.91, 0.14]]
 
 
 def heat_map(values: torch.Tensor, max_value: float | None = None) -> Image.Image:
     """(H, W) tensor -> a coloured PIL image; 0 is dark, `max_value` (default: the max) is yellow."""
+    import torch
+
+    colours = torch.tensor(_MAP)
     values = values.detach().float().cpu()
     top = max_value if max_value is not None else float(values.max())
     scaled = (values / max(top, 1e-8)).clamp(0, 1) * (len(_MAP) - 1)
     low = scaled.floor().long().clamp(max=len(_MAP) - 2)
     frac = (scaled - low).unsqueeze(-1)
-    rgb = _MAP[low] * (1 - frac) + _MAP[low + 1] * frac
+    rgb = colours[low] * (1 - frac) + colours[low + 1] * frac
     return Image.fromarray((rgb * 255).round().to(torch.uint8).numpy())
 
 

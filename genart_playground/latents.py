@@ -4,9 +4,6 @@ import torch
 
 from .devices import make_generator
 
-METHODS = ("slerp", "lerp")
-
-
 def gaussian(seed: int, *shape: int) -> torch.Tensor:
     """The standard Gaussian latent a seed stands for, drawn on the CPU: the same on every device."""
     return torch.randn(*shape, generator=make_generator(seed))

@@ -47,3 +47,7 @@ MAX_GRID_VALUES = 16  # values on one axis
 # Token models (autoregressive.py): the sampler's bounds any model could have; a model's own codebook after it loads.
 TEMPERATURE_RANGE = (0.05, 5.0)  # below it sampling is argmax in all but name; above it, noise
 MAX_TOP_K = 4096
+
+# The autoencoders' views.
+MAX_LATENT_NOISE = 2.0  # noise added to the latents, in units of their own standard deviation: 2 buries the image
+MAX_WALK_FRAMES = 32  # each frame is a full decode: a walk costs `frames` reconstructions

@@ -30,6 +30,7 @@ class InterpolationResult(Result):
     latent_norms: list[float] = field(default_factory=list)  # each frame's latent vector length (GAN walks)
     labels: list[str] = field(default_factory=list)  # what each frame's latent codes name (conditional GANs)
     mean_image: Image.Image | None = None  # a StyleGAN's mean style w_avg drawn: where truncation pulls to
+    expected_norm: float | None = None  # where a Gaussian z's length concentrates (truncation × √latent_dim)
 
     @functools.cached_property
     def mp4(self) -> bytes:

@@ -8,8 +8,7 @@ import ctypes
 import ctypes.util
 import functools
 import logging
-
-import torch
+import sys
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +25,8 @@ class Cancelled(Exception):
 
 
 def is_out_of_memory(error: BaseException) -> bool:
-    if isinstance(error, (torch.OutOfMemoryError, MemoryError)):
+    torch = sys.modules.get("torch")  # torch's own error means torch is loaded: the UI never loads it for this
+    if isinstance(error, MemoryError) or (torch is not None and isinstance(error, torch.OutOfMemoryError)):
         return True
     # MPS and the CPU allocator report running out as a plain RuntimeError.
     text = str(error).lower() if isinstance(error, RuntimeError) else ""

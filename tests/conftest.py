@@ -120,12 +120,10 @@ def pytest_configure(config):
     socket.gethostbyname = _guarded_gethostbyname
 
 
-SLOW_MODULES = {"test_soak", "test_examples", "test_t2i_training", "test_gan_network", "test_model_switching",
-                "test_builtin_t2i", "test_shapes"}
-
-
 def pytest_collection_modifyitems(config, items):
-    """Marks from what a test uses, so `-m "not server and not browser"` picks the quick in-process ones."""
+    """Marks from what a test uses, so `-m "not server and not browser"` picks the in-process ones. `slow`
+    (training, benches, the shipped models) is marked where the test is written, and `shipped_model_guard`
+    below fails a quick test that loads a shipped model without it."""
     for item in items:
         module = item.module.__name__.rpartition(".")[2]
         if module == "test_browser":
@@ -133,8 +131,30 @@ def pytest_collection_modifyitems(config, items):
         serves = {"served_app", "api_client"} & set(getattr(item, "fixturenames", ()))
         if serves or module in {"test_soak", "test_public"}:  # these two start servers of their own
             item.add_marker(pytest.mark.server)
-        if module in SLOW_MODULES:
-            item.add_marker(pytest.mark.slow)
+
+
+QUICK_EXCLUDES = ("slow", "server", "browser")
+
+
+@pytest.fixture(autouse=True)
+def shipped_model_guard(request, monkeypatch):
+    """A quick test (none of the marks above) that loads a shipped model's weights fails: it belongs under
+    `slow`, and the quick selection stays quick. Weightless built-ins (the random filter bank) are free."""
+    if any(request.node.get_closest_marker(mark) for mark in QUICK_EXCLUDES):
+        yield
+        return
+    from genart_playground.models import loading, registry
+
+    loaded, load = [], loading.load
+
+    def watched(spec, **options):
+        if spec.is_builtin and registry.kinds()[spec.kind].config_file is not None:
+            loaded.append(spec.name)
+        return load(spec, **options)
+
+    monkeypatch.setattr(loading, "load", watched)
+    yield
+    assert not loaded, f"this test loads shipped model(s) {sorted(set(loaded))}: mark it @pytest.mark.slow"
 
 
 def pytest_unconfigure(config):

@@ -9,7 +9,8 @@ from genart_playground.data import checker, shapes
 from genart_playground.metrics import world
 
 FOLDER = settings.BUILTIN_DIR / "shapes-t2i"
-pytestmark = pytest.mark.skipif(not (FOLDER / "model_index.json").exists(), reason="shapes-t2i is not shipped")
+pytestmark = [pytest.mark.slow,  # runs the shipped text-to-image model
+              pytest.mark.skipif(not (FOLDER / "model_index.json").exists(), reason="shapes-t2i is not shipped")]
 
 PROMPTS = [("red", "circle"), ("blue", "square"), ("green", "circle"), ("yellow", "triangle"),
            ("purple", "diamond"), ("orange", "square"), ("red", "triangle"), ("blue", "diamond")]

@@ -9,6 +9,8 @@ import torch
 from genart_playground import codebook_explorer, settings, text_to_image, token_timeline
 from genart_playground.data import checker, shapes
 
+pytestmark = pytest.mark.slow  # runs the shipped DiT and token model
+
 DIT, VQGPT = settings.BUILTIN_DIR / "shapes-dit", settings.BUILTIN_DIR / "shapes-vqgpt"
 PROMPTS = [("red", "circle"), ("blue", "square"), ("green", "circle"), ("yellow", "triangle"),
            ("purple", "diamond"), ("orange", "square"), ("red", "triangle"), ("blue", "diamond")]

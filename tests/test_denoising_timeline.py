@@ -55,6 +55,7 @@ def test_the_final_image_is_text_to_images_pixel_for_pixel(tiny_t2i, scheduler):
     assert result.metadata["scheduler_class"] == alone.metadata["scheduler_class"]
 
 
+@pytest.mark.slow  # runs a shipped model
 def test_the_built_in_models_final_image_is_text_to_images():
     result = denoising_timeline("a red circle on the left", model=BUILTIN, steps=3, seed=2)
     alone = text_to_image("a red circle on the left", model=BUILTIN, steps=3, seed=2)

@@ -54,6 +54,7 @@ def test_without_guidance_the_ends_are_still_text_to_images(tiny_t2i):
     assert same(result.images[-1], text_to_image("a blue square", model=tiny_t2i, seed=4, guidance=0.0).images[0])
 
 
+@pytest.mark.slow  # runs a shipped model
 def test_the_built_in_models_ends_are_text_to_images():
     result = diffusion_walk("a red circle on the left", "a yellow triangle at the top", seed_a=0, seed_b=5,
                             frames=3, model=BUILTIN, steps=3)

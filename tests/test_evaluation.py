@@ -155,6 +155,7 @@ def test_bad_input_is_refused_before_any_model_loads(call, match, fresh_cache):
 
 # ---- on the built-in models --------------------------------------------------------------------------------------
 
+@pytest.mark.slow  # runs a shipped model
 @pytest.mark.skipif(not (T2I / "model_index.json").exists(), reason="shapes-t2i is not shipped")
 def test_evaluate_a_builtin_text_to_image_model():
     result = gp.evaluate("builtin/shapes-t2i", prompts=["a red circle on the left", "a blue square on a black background"],
@@ -170,6 +171,7 @@ def test_evaluate_a_builtin_text_to_image_model():
         {k: v for k, v in result.metrics.items() if k != "seconds_per_picture"}
 
 
+@pytest.mark.slow  # runs a shipped model
 @pytest.mark.skipif(not (GAN / "config.json").exists(), reason="shapes-gan is not shipped")
 def test_evaluate_a_builtin_gan_judges_what_its_codes_name():
     result = gp.evaluate("builtin/shapes-gan", task="gan", samples_per_prompt=2)
@@ -305,6 +307,7 @@ def test_the_xy_grid_endpoint_draws_the_grid(api_client):
                            api_name="/xy_grid")
 
 
+@pytest.mark.slow  # runs a shipped model
 def test_prompts_outside_the_world_get_no_consistency_figure(rendered):
     images, prompts = rendered
     result = gp.evaluate_images(images[:8], prompts=["a cat on a sofa"] * 4 + prompts[4:8])
@@ -314,6 +317,7 @@ def test_prompts_outside_the_world_get_no_consistency_figure(rendered):
     assert "prompt_consistency" not in cats.metrics and cats.table[0]["consistency"] is None
 
 
+@pytest.mark.slow  # runs a shipped model
 @pytest.mark.skipif(not (GAN / "config.json").exists(), reason="shapes-gan is not shipped")
 def test_show_code_makes_the_same_figures_again():
     result = gp.evaluate("builtin/shapes-gan", task="gan", samples_per_prompt=1, seed=5)

@@ -24,7 +24,8 @@ def run(script: str, out: Path, *args: str) -> str:
     return done.stdout
 
 
-pytestmark = pytest.mark.skipif(not BUILTINS, reason="built-in weights not shipped")
+pytestmark = [pytest.mark.slow,  # runs the example scripts on the shipped models
+              pytest.mark.skipif(not BUILTINS, reason="built-in weights not shipped")]
 
 
 def test_text_to_image_example(tmp_path):

@@ -14,6 +14,8 @@ from genart_playground.networks.gan import Discriminator, Generator, code_labels
 from genart_playground.metrics import world
 from genart_playground.train import gan as train_gan
 
+pytestmark = pytest.mark.slow  # trains GANs and runs the shipped generators
+
 TINY_RUN = ["--width", "8", "--latent_dim", "8", "--batch_size", "8", "--dataset_size", "64", "--eval_samples", "8",
             "--threads", "1"]
 

@@ -11,6 +11,8 @@ import torch
 from genart_playground import gan_interpolation, text_to_image
 from genart_playground.models import registry
 
+pytestmark = pytest.mark.slow  # loads and switches between the shipped models
+
 SWITCHES = 5
 
 

@@ -14,6 +14,7 @@ BUILTIN = (settings.BUILTIN_DIR / "shapes-t2i" / "model_index.json").exists()
 builtin_only = pytest.mark.skipif(not BUILTIN, reason="shapes-t2i is not shipped")
 
 
+@pytest.mark.slow  # runs a shipped model
 @builtin_only
 def test_words_the_builtin_does_not_know_are_named():
     warnings = gp.text_to_image("a purple cat on a red sofa", steps=1).metadata["warnings"]

@@ -16,6 +16,8 @@ from genart_playground.data import photos
 from genart_playground.models import registry
 from genart_playground.train import photo_vae
 
+pytestmark = pytest.mark.slow  # trains and runs the photo autoencoder
+
 SHIPPED = settings.BUILTIN_DIR / "photo-vae"
 
 

@@ -23,6 +23,7 @@ def png_of(result, tmp_path, name="out.png") -> str:
     return str(path)
 
 
+@pytest.mark.slow  # runs a shipped model
 def test_a_gan_frame_gives_back_the_walks_settings(tmp_path):
     result = gp.gan_interpolation(3, 9, frames=5, method="lerp", truncation=0.7)
     values = common.recipe_values(common.tab_recipe(png_of(result, tmp_path), "gan_interpolation"),
@@ -31,6 +32,7 @@ def test_a_gan_frame_gives_back_the_walks_settings(tmp_path):
                       "truncation": 0.7}
 
 
+@pytest.mark.slow  # runs a shipped model
 def test_a_vae_reconstruction_gives_back_its_noise_and_seed(tmp_path):
     image = Image.fromarray(np.random.default_rng(1).integers(0, 256, (32, 32, 3), dtype=np.uint8))
     result = gp.vae_reconstruction(image, latent_noise=0.4, seed=12)
@@ -62,6 +64,7 @@ def style_settings():
             return tab_style_transfer.build_tab(run={"style_transfer": None})
 
 
+@pytest.mark.slow  # runs a shipped model
 def test_a_style_recipe_survives_the_method_and_model_cascades(tmp_path):
     """img2img's recipe names a method, a model, strength, steps and size; the tab's own events for a
     new method and model would reset those to their defaults, unless they take the recipe's."""

@@ -12,6 +12,8 @@ from PIL import Image
 from genart_playground.data import checker, shapes
 from genart_playground.metrics import world
 
+pytestmark = pytest.mark.slow  # renders thousands of scenes for the world's statistics
+
 
 def test_same_seed_same_images_and_captions():
     a, b = shapes.ShapesDataset(8, seed=3), shapes.ShapesDataset(8, seed=3)

@@ -154,6 +154,7 @@ def test_the_style_mixing_recipe_reproduces_the_grid(tiny_stylegan, tmp_path, mo
     assert np.array_equal(pixels(Image.open(tmp_path / "style_mixing.png")), pixels(result.grid))
 
 
+@pytest.mark.slow  # trains
 def test_training_resumes_exactly_and_saves_a_loadable_generator(tmp_path):
     run = ["--width", "2", "--max_channels", "4", "--z_dim", "8", "--w_dim", "8", "--mapping_layers", "1",
            "--batch_size", "4", "--dataset_size", "32", "--eval_samples", "4", "--threads", "1"]
@@ -260,6 +261,7 @@ FLOOR_CLEAN = 0.86  # the shipped weights: 90.6 % clean on these 128 samples (95
 FLOOR_COMBOS = 19  # and all 20 training combinations (20 here and on every set of 512)
 
 
+@pytest.mark.slow  # runs a shipped model
 @pytest.mark.skipif(not (SHIPPED_DIR / "model.safetensors").is_file(), reason="shapes-stylegan not shipped")
 def test_the_shipped_stylegan_draws_clean_shapes_of_every_combination_and_walks_smoothly_in_w():
     from genart_playground.metrics import walks

@@ -4,10 +4,13 @@
 import json
 import random
 
+import pytest
 import torch
 from safetensors.torch import load_file
 
 from genart_playground.train import t2i
+
+pytestmark = pytest.mark.slow  # trains the text-to-image pipeline
 
 TINY = ["--channels", "16", "--text_width", "32", "--text_layers", "1", "--dataset_size", "64", "--batch_size", "4",
         "--eval_steps", "2", "--threads", "1", "--warmup", "1"]

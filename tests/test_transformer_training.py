@@ -3,6 +3,7 @@ resume from their checkpoints, and stop when asked."""
 
 import json
 
+import pytest
 import torch
 from safetensors.torch import load_file
 
@@ -10,6 +11,8 @@ from genart_playground import text_to_image
 from genart_playground.models.registry import ModelSpec, register, unregister
 from genart_playground.networks.token_transformer import TokenModel
 from genart_playground.train import dit, vqgpt
+
+pytestmark = pytest.mark.slow  # trains the DiT and the token model
 
 DIT = ["--width", "32", "--layers", "1", "--text_width_2", "8", "--dataset_size", "32", "--batch_size", "4",
        "--eval_steps", "1", "--threads", "1", "--warmup", "1"]

@@ -190,6 +190,7 @@ TINY_RUN = ["--dataset_size", "64", "--batch_size", "2", "--width", "4", "--disc
             "--eval_every", "2", "--eval_samples", "4", "--threads", "1"]
 
 
+@pytest.mark.slow  # trains
 @pytest.mark.parametrize("script", [train_pix2pix, train_cyclegan], ids=["pix2pix", "cyclegan"])
 def test_training_resumes_exactly_and_ships_the_best_translator(script, tmp_path):
     straight, split = tmp_path / "straight", tmp_path / "split"
@@ -245,6 +246,7 @@ def shipped_scores(model: str, n: int = 64) -> tuple[dict, list]:
     return world.translation_scores([r.images[0] for r in results], scenes), results
 
 
+@pytest.mark.slow  # runs a shipped model
 @pytest.mark.skipif(not (PIX2PIX / "config.json").is_file(), reason="shapes-pix2pix not trained yet")
 def test_shipped_pix2pix_draws_what_the_sketch_drew():
     scores, _ = shipped_scores("builtin/shapes-pix2pix")
@@ -253,6 +255,7 @@ def test_shipped_pix2pix_draws_what_the_sketch_drew():
 
 @pytest.mark.skipif(not (CYCLEGAN / "sketch_to_picture" / "config.json").is_file(),
                     reason="shapes-cyclegan not trained yet")
+@pytest.mark.slow  # runs a shipped model
 def test_shipped_cyclegan_draws_the_sketch_and_comes_back():
     scores, results = shipped_scores("builtin/shapes-cyclegan")
     assert scores["all"] >= FLOOR_CYCLEGAN, scores

@@ -59,6 +59,7 @@ def test_noise_is_recorded_even_when_zero(tiny_vae):
     assert result.metadata["latent_noise"] == 0.0 and result.metadata["seed"] == 0
 
 
+@pytest.mark.slow  # runs a shipped model
 def test_more_noise_loses_more_of_the_image():
     # The built-in autoencoder is trained: noise in its latents costs fidelity (a random one may not show it).
     image = Image.open(Path(__file__).resolve().parents[1] / "examples" / "images" / "shapes.png")

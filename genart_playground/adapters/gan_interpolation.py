@@ -7,8 +7,8 @@ network makes of them, lerp: W is not Gaussian, its straight lines are the natur
 import torch
 
 from .. import checks, imaging, limits
-from ..latents import METHODS, gaussian, interpolate
-from ..families.gan_interpolation import STYLE_KINDS
+from ..latents import expected_norm, gaussian, interpolate
+from ..families.gan_interpolation import STYLE_KINDS, WALK_METHODS as METHODS
 from ..models import registry
 from ..models.cache import cache
 from ..results import InterpolationResult, base_metadata
@@ -67,7 +67,8 @@ def gan_interpolation(seed_a, seed_b, *, model=None, frames=16, method=None, tru
     # latent_norms: about truncation × √latent_dim along slerp, dipping in the middle of lerp (Z);
     # in W, the distance from the mean style
     result = InterpolationResult(images=images, metadata=metadata, gif=imaging.gif_bytes(images),
-                                 latent_norms=norms, labels=labels, mean_image=mean_image)
+                                 latent_norms=norms, labels=labels, mean_image=mean_image,
+                                 expected_norm=expected_norm(generator.latent_dim, truncation))
     if progress is not None:
         progress(1.0, "Done")
     return result

@@ -32,14 +32,13 @@ from PIL import Image
 
 from .. import checks, devices, diffusion, imaging, limits, uploads
 from ..devices import make_generator
+from ..families.style_transfer import DEFAULT_STRENGTH, METHODS
 from ..models import registry
 from ..models.cache import cache
 from ..results import StyleTransferResult, base_metadata
 
-METHODS = ("gatys", "img2img")
 BUILTIN_FEATURES = "builtin/random-filters"
 VGG19 = "timm/vgg19.tv_in1k"
-DEFAULT_STRENGTH = {"gatys": 0.5, "img2img": 0.6}
 DEFAULT_STEPS = {"gatys": 100, "img2img": 25}  # when a model's spec does not say
 DEFAULT_SIZE = 256
 LEARNING_RATE = 0.2  # Adam, in pixel units of [-1, 1]: large at first, then cosine decay to 5% for detail

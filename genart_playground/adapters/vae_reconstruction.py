@@ -3,7 +3,7 @@
 import torch
 import torch.nn.functional as F
 
-from .. import checks, imaging, metrics, uploads
+from .. import checks, imaging, limits, metrics, uploads
 from ..devices import make_generator
 from ..models import registry
 from ..models.cache import cache
@@ -31,10 +31,6 @@ def pad_to_multiple(x: torch.Tensor, multiple: int) -> tuple[torch.Tensor, tuple
     return x, (pad_h, pad_w)
 
 
-# Noise added to the latents, in units of their own standard deviation: 2 buries the image.
-MAX_LATENT_NOISE = 2.0
-
-
 def channel_maps(latents: torch.Tensor) -> list["imaging.Image.Image"]:
     """Each latent channel as a heat map, scaled to its own range, enlarged for viewing."""
     tiles = []
@@ -59,7 +55,7 @@ def add_latent_noise(latents: torch.Tensor, amount: float, seed: int) -> torch.T
 def vae_reconstruction(image, *, model=None, latent_noise=0.0, seed=0, progress=None) -> VaeResult:
     # 1. Check inputs (options first: they cost nothing; a path or bytes is opened here, its pixel
     #    count checked before decoding)
-    latent_noise = checks.check_float("latent_noise", latent_noise, 0.0, MAX_LATENT_NOISE)
+    latent_noise = checks.check_float("latent_noise", latent_noise, 0.0, limits.MAX_LATENT_NOISE)
     seed = checks.check_seed("seed", seed)
     image = checks.check_image("image", uploads.open_if_file(image))
     upload_notes = uploads.upload_notes(image)

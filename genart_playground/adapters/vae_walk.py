@@ -3,13 +3,12 @@
 import torch
 from PIL import Image
 
-from .. import checks, imaging, uploads
+from .. import checks, imaging, limits, uploads
 from ..models import registry
 from ..models.cache import cache
 from ..results import InterpolationResult, base_metadata
 from .vae_reconstruction import downsample_factor, encode
 
-MAX_WALK_FRAMES = 32  # each frame is a full decode: a walk costs `frames` reconstructions
 MAX_WALK_PIXELS = 256 * 256  # both images are shrunk to at most this, so a long walk stays quick
 
 
@@ -24,7 +23,7 @@ def walk_size(image: Image.Image, factor: int) -> tuple[int, int]:
 @torch.inference_mode()
 def vae_walk(image_a, image_b, *, model=None, frames=8, progress=None) -> InterpolationResult:
     # 1. Check inputs (a path or bytes is opened here, its pixel count checked before decoding)
-    frames = checks.check_int("frames", frames, 2, MAX_WALK_FRAMES)
+    frames = checks.check_int("frames", frames, 2, limits.MAX_WALK_FRAMES)
     image_a = checks.check_image("image_a", uploads.open_if_file(image_a))
     image_b = checks.check_image("image_b", uploads.open_if_file(image_b))
     notes = [f"image A: {note}" for note in uploads.upload_notes(image_a)]

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 from PIL import Image, ImageDraw
 
 from .. import imaging
@@ -175,7 +174,9 @@ def vocabulary() -> list[str]:
     return list(dict.fromkeys(words))
 
 
-class ShapesDataset(torch.utils.data.Dataset):
+# The datasets are plain map-style datasets (len and getitem are all a DataLoader asks for), so the world
+# itself imports no torch: the UI reads its colours and backgrounds at start.
+class ShapesDataset:
     """`n` seeded scenes; item i is always the same (image tensor in [-1, 1], caption) for a given seed."""
 
     def __init__(self, n: int, *, seed: int = 0, split: str = "train", omit_probability: float = OMIT_PROBABILITY):
@@ -193,7 +194,7 @@ class ShapesDataset(torch.utils.data.Dataset):
     def scene(self, index: int) -> Scene:
         return sample_scene(self._rng(index), self.split)
 
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, str]:
+    def __getitem__(self, index: int) -> tuple["torch.Tensor", str]:
         if not 0 <= index < self.n:
             raise IndexError(index)
         rng = self._rng(index)
@@ -233,7 +234,7 @@ def square(image: Image.Image, size: int) -> Image.Image:
     return image.crop(box).resize((size, size), Image.LANCZOS)
 
 
-class ImageFolderDataset(torch.utils.data.Dataset):
+class ImageFolderDataset:
     """A user's own pictures, centre-cropped to `size`; captions from a sidecar file or the file names."""
 
     def __init__(self, folder: str | Path, *, size: int = IMAGE_SIZE):
@@ -250,7 +251,7 @@ class ImageFolderDataset(torch.utils.data.Dataset):
     def __len__(self) -> int:
         return len(self.paths)
 
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, str]:
+    def __getitem__(self, index: int) -> tuple["torch.Tensor", str]:
         with Image.open(self.paths[index]) as image:
             picture = square(imaging.to_rgb(image), self.size)
         return imaging.to_tensor(picture)[0], self.captions[index]

@@ -6,6 +6,7 @@ from .. import recipes
 from ..models.spec import ModelSpec
 from .base import MODEL, Example, Family, Kind, builtin
 
+WALK_METHODS = ("slerp", "lerp")  # paths between two latents (latents.py draws them)
 STYLE_KINDS = ("stylegan-generator",)  # generators with a mapping network: a W space and styles per layer
 
 MODELS = (

@@ -6,6 +6,9 @@ from .. import recipes
 from ..models.spec import ModelSpec
 from .base import IMAGE, MODEL, Example, Family, Kind
 
+METHODS = ("gatys", "img2img")
+DEFAULT_STRENGTH = {"gatys": 0.5, "img2img": 0.6}  # how far from the content each method goes by default
+
 MODELS = (
     ModelSpec("builtin/random-filters", "style_transfer", "random-filters", "seed:0",
               defaults={"size": 256, "steps": 100},  # 256 px: 8 s on 2 cores, 128 px saves only 1

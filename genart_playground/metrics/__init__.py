@@ -10,6 +10,13 @@ scripts, the benches and the tests.
 - `walks`: how smoothly a GAN's pictures change along walks between seeds, and perceptual path length.
 """
 
-from .pixels import psnr, psnr_per_image, ssim
-
 __all__ = ["psnr", "psnr_per_image", "ssim"]
+
+
+def __getattr__(name: str):
+    # Imported on first use: the UI reads metrics.world's prompt sets at start, without torch.
+    if name in __all__:
+        from . import pixels
+
+        return getattr(pixels, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

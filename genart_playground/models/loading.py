@@ -11,13 +11,11 @@ import socket
 import threading
 from pathlib import Path
 
-import torch
 from huggingface_hub import constants, snapshot_download
 from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 
 from .. import console
 from ..refs import resolve_ref
-from ..devices import pick_device
 from . import registry
 from .spec import ModelSpec
 
@@ -107,6 +105,8 @@ def check_folder(folder: Path, spec: ModelSpec) -> None:
 
 def module_bytes(model) -> int:
     """Bytes of parameters and buffers of a module or of every module of a pipeline."""
+    import torch  # here, not at the top: the UI imports this module for `availability` at start
+
     modules = getattr(model, "components", None)
     modules = [m for m in modules.values() if isinstance(m, torch.nn.Module)] if modules else [model]
     return sum(t.numel() * t.element_size() for m in modules if isinstance(m, torch.nn.Module)
@@ -121,6 +121,8 @@ _BUILD_LOCK = threading.Lock()
 
 def load(spec: ModelSpec, *, progress=None):
     """Build the model a spec names, on the chosen device."""
+    from ..devices import pick_device  # torch: loaded with the first model, not with the UI
+
     device = pick_device()
     folder = local_folder(spec, progress=progress)  # downloads may run side by side; builds may not
     with _BUILD_LOCK:

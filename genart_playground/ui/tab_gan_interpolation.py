@@ -13,8 +13,7 @@ import gradio as gr
 import pandas as pd
 
 from .. import imaging, limits, uploads
-from ..families.gan_interpolation import STYLE_KINDS
-from ..latents import METHODS, expected_norm
+from ..families.gan_interpolation import STYLE_KINDS, WALK_METHODS as METHODS
 from . import common, explanations, gradio_internals, lanes
 from .settings_flow import TabSettings, restore_from_png, run_history
 
@@ -139,7 +138,7 @@ def compare_paths(run, seed_a, seed_b, model, frames, truncation, progress=gr.Pr
     return (common.recipe_png(strips, {**metadata, "method": "lerp and slerp"}),
             common.write_output(imaging.gif_bytes(pairs), ".gif"),
             common.write_output(imaging.mp4_bytes(pairs), ".mp4"),
-            norm_table(walks, expected_norm(metadata["latent_dim"], metadata["truncation"])))
+            norm_table(walks, walks["slerp"].expected_norm))
 
 
 def lerp_in_w(space: str):

@@ -11,7 +11,7 @@ import gradio as gr
 import pandas as pd
 
 from .. import limits, uploads
-from ..adapters.style_transfer import DEFAULT_STRENGTH, METHODS
+from ..families.style_transfer import DEFAULT_STRENGTH, METHODS
 from ..models import registry
 from . import common, explanations, lanes
 from .image_input import upload_image

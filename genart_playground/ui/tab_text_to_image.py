@@ -3,7 +3,7 @@
 import gradio as gr
 
 from .. import limits
-from ..diffusion import SCHEDULERS
+from ..schedulers import SCHEDULERS
 from ..models import registry
 from . import common, explanations, lanes
 from . import transformer_views as views

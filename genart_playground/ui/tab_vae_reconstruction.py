@@ -11,8 +11,6 @@ Its events, by api_name:
 import gradio as gr
 
 from .. import limits, uploads
-from ..adapters.vae_reconstruction import MAX_LATENT_NOISE
-from ..adapters.vae_walk import MAX_WALK_FRAMES
 from ..models import registry
 from ..models.loading import availability
 from . import common, explanations, lanes
@@ -107,7 +105,7 @@ def build_tab(run: dict):
                                      sources=["upload", "clipboard"], height=256)
                 model = common.model_dropdown("vae_reconstruction", label="Autoencoder")
                 with gr.Row():
-                    latent_noise = gr.Slider(label="Latent noise", minimum=0.0, maximum=MAX_LATENT_NOISE,
+                    latent_noise = gr.Slider(label="Latent noise", minimum=0.0, maximum=limits.MAX_LATENT_NOISE,
                                              step=0.05, value=0.0,
                                              info="Gaussian noise added to the latents before decoding, "
                                                   "× their standard deviation.")
@@ -157,7 +155,7 @@ def build_tab(run: dict):
                 image_b = upload_image(label="Image B (the walk ends here)", sources=["upload", "clipboard"],
                                        height=200)
                 with gr.Column():
-                    walk_frames = gr.Slider(label="Frames", minimum=2, maximum=MAX_WALK_FRAMES, step=1, value=8,
+                    walk_frames = gr.Slider(label="Frames", minimum=2, maximum=limits.MAX_WALK_FRAMES, step=1, value=8,
                                             info="How many images along the path, both ends included.")
                     walk_run = gr.Button("Walk", elem_classes=common.RUN_CLASS)
             with gr.Row():
