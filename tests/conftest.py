@@ -138,23 +138,35 @@ QUICK_EXCLUDES = ("slow", "server", "browser")
 
 @pytest.fixture(autouse=True)
 def shipped_model_guard(request, monkeypatch):
-    """A quick test (none of the marks above) that loads a shipped model's weights fails: it belongs under
-    `slow`, and the quick selection stays quick. Weightless built-ins (the random filter bank) are free."""
+    """A quick test (none of the marks above) that asks the model cache for a shipped model's weights fails:
+    it belongs under `slow`, and the quick selection stays quick. Every request from the test's own thread
+    counts, loaded or already cached, so what is caught does not depend on the order tests run in (a served
+    app's worker threads, busy with some earlier test's request, are not this test's). Weightless built-ins
+    (the random filter bank) are free."""
     if any(request.node.get_closest_marker(mark) for mark in QUICK_EXCLUDES):
         yield
         return
-    from genart_playground.models import loading, registry
+    from genart_playground.models import registry
+    from genart_playground.models.cache import ModelCache
 
-    loaded, load = [], loading.load
+    import threading
 
-    def watched(spec, **options):
-        if spec.is_builtin and registry.kinds()[spec.kind].config_file is not None:
-            loaded.append(spec.name)
-        return load(spec, **options)
+    asked, load, own = [], ModelCache.load, threading.get_ident()
 
-    monkeypatch.setattr(loading, "load", watched)
+    def watched(self, task, name=None, **options):
+        if threading.get_ident() != own:
+            return load(self, task, name, **options)
+        try:
+            spec = registry.resolve(task, name)
+        except ValueError:
+            spec = None
+        if spec is not None and spec.is_builtin and registry.kinds()[spec.kind].config_file is not None:
+            asked.append(spec.name)
+        return load(self, task, name, **options)
+
+    monkeypatch.setattr(ModelCache, "load", watched)
     yield
-    assert not loaded, f"this test loads shipped model(s) {sorted(set(loaded))}: mark it @pytest.mark.slow"
+    assert not asked, f"this test runs shipped model(s) {sorted(set(asked))}: mark it @pytest.mark.slow"
 
 
 def pytest_unconfigure(config):

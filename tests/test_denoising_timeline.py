@@ -63,7 +63,8 @@ def test_the_built_in_models_final_image_is_text_to_images():
     assert result.metadata["prediction_type"] == "v_prediction" and result.images[0].size == (64, 64)
 
 
-@pytest.mark.parametrize("model, prediction_type", [("tiny_t2i", "epsilon"), (BUILTIN, "v_prediction")])
+@pytest.mark.parametrize("model, prediction_type", [("tiny_t2i", "epsilon"),
+                                                    pytest.param(BUILTIN, "v_prediction", marks=pytest.mark.slow)])
 def test_eulers_last_step_lands_on_the_predicted_clean_image(request, model, prediction_type):
     # Euler's last step goes to σ = 0, which is exactly the x0 it predicted there: a wrong x0 formula
     # (for either prediction type) or a wrong ᾱ would show here as a different picture.
@@ -146,6 +147,7 @@ def test_taesd_decodes_the_previews_when_it_fits(tiny_t2i, tiny_taesd, monkeypat
     assert np.array_equal(pixels(result.images[0]), pixels(alone.images[0]))  # the final image is the VAE's
 
 
+@pytest.mark.slow  # runs a shipped model
 def test_taesd_is_not_used_for_latents_it_cannot_read(tiny_taesd, monkeypatch):
     monkeypatch.setattr(timeline_module, "PREVIEW_DECODER", tiny_taesd)
     result = denoising_timeline("a red circle", model=BUILTIN, steps=2)  # its latents are not SD's

@@ -53,6 +53,7 @@ def test_rendered_pictures_score_better_than_noise_and_blur(judged_sets, worse):
     assert good["clean"] == 1.0
 
 
+@pytest.mark.slow  # runs a shipped model
 def test_one_picture_repeated_is_less_diverse_and_called_collapse(rendered):
     images, prompts = rendered
     varied = gp.evaluate_images(images, prompts=[prompts[0]] * N)  # the same prompt: diversity within it
@@ -65,6 +66,7 @@ def test_one_picture_repeated_is_less_diverse_and_called_collapse(rendered):
     assert repeated.mode_collapse["verdict"].startswith("Mode collapse") and named in repeated.mode_collapse["verdict"]
 
 
+@pytest.mark.slow  # runs a shipped model
 def test_wrong_colours_lower_colour_consistency_only(rendered):
     images, prompts = rendered
     colours = list(shapes.COLORS)
@@ -79,6 +81,7 @@ def test_wrong_colours_lower_colour_consistency_only(rendered):
     assert mismatched.table[0]["consistency"] == 0.0  # worst first
 
 
+@pytest.mark.slow  # runs a shipped model
 def test_metrics_are_reproducible_and_a_set_is_at_zero_fid_from_itself(rendered):
     images, prompts = rendered
     first, second = gp.evaluate_images(images, prompts=prompts), gp.evaluate_images(images, prompts=prompts)
@@ -89,6 +92,7 @@ def test_metrics_are_reproducible_and_a_set_is_at_zero_fid_from_itself(rendered)
     assert other.metrics["fid"] > 100 * max(itself.metrics["fid"], 1e-3)
 
 
+@pytest.mark.slow  # runs a shipped model
 def test_the_result_says_what_it_measured_with(rendered):
     images, prompts = rendered
     result = gp.evaluate_images(images, prompts=prompts)
@@ -182,6 +186,7 @@ def test_evaluate_a_builtin_gan_judges_what_its_codes_name():
 
 @pytest.mark.skipif(not (GAN / "config.json").exists() or not (T2I / "model_index.json").exists(),
                     reason="built-ins not shipped")
+@pytest.mark.slow  # runs a shipped model
 def test_compare_puts_models_side_by_side():
     seen = []
     result = gp.compare(["builtin/shapes-gan", "builtin/shapes-t2i"], prompts=["a red circle"], samples_per_prompt=2,
@@ -191,6 +196,7 @@ def test_compare_puts_models_side_by_side():
     assert result.table[0]["task"] == "gan_interpolation" and result.table[0]["controllability"] is None
 
 
+@pytest.mark.slow  # runs a shipped model
 @pytest.mark.skipif(not (T2I / "model_index.json").exists(), reason="shapes-t2i is not shipped")
 def test_xy_grid_labels_each_cell_with_the_checkers_verdict():
     result = gp.xy_grid("builtin/shapes-t2i", x="prompt", x_values=["a red circle", "a blue square"], y="seed",
@@ -204,6 +210,7 @@ def test_xy_grid_labels_each_cell_with_the_checkers_verdict():
     assert "from genart_playground import xy_grid" in recipes.code_snippet(result.metadata)
 
 
+@pytest.mark.slow  # runs a shipped model
 def test_the_shipped_classifier_reads_fresh_scenes():
     from genart_playground.models.cache import cache
     from genart_playground.train.features import accuracy, scenes
@@ -243,12 +250,14 @@ def cached_clip(tmp_path, hf_cache):
     shutil.rmtree(hf_cache / f"models--{CLIP_MODEL.replace('/', '--')}", ignore_errors=True)
 
 
+@pytest.mark.slow  # runs a shipped model
 def test_without_a_cached_clip_there_is_no_clip_score_and_it_says_so(rendered):
     images, prompts = rendered
     result = gp.evaluate_images(images[:8], prompts=prompts[:8])
     assert "clip_score" not in result.metrics and "not in the local Hugging Face cache" in result.metadata["clip"]
 
 
+@pytest.mark.slow  # runs a shipped model
 def test_a_cached_clip_gives_a_clip_score_and_can_be_the_feature_space(rendered, cached_clip):
     images, prompts = rendered
     result = gp.evaluate_images(images[:8], prompts=prompts[:8])
@@ -332,6 +341,7 @@ def test_show_code_makes_the_same_figures_again():
             {k: v for k, v in second.items() if k != "seconds_per_picture"}
 
 
+@pytest.mark.slow  # runs a shipped model
 def test_any_registered_model_can_be_judged(tiny_t2i, tiny_gan):
     """Hub-style models run through the same path: a tiny random pipeline (32×32) and a tiny
     unconditional GAN; their pictures are resized for the features and the checker."""

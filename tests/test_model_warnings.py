@@ -22,11 +22,13 @@ def test_words_the_builtin_does_not_know_are_named():
     assert "'purple'" not in warnings[0] and "'red'" not in warnings[0]
 
 
+@pytest.mark.slow  # runs a shipped model
 @builtin_only
 def test_a_prompt_the_builtin_knows_gets_no_warning():
     assert gp.text_to_image("a large blue square at the top on a gray background", steps=1).metadata["warnings"] == []
 
 
+@pytest.mark.slow  # runs a shipped model
 @builtin_only
 def test_a_long_prompt_says_where_it_was_cut():
     prompt = "a small red circle on the left on a white background " * 3
@@ -35,6 +37,7 @@ def test_a_long_prompt_says_where_it_was_cut():
     assert "reads 14" in cut and 'used only "a small red circle on the left on a white background a small red' in cut
 
 
+@pytest.mark.slow  # runs a shipped model
 @builtin_only
 def test_a_size_far_from_training_is_named_and_a_near_one_is_not():
     far = gp.text_to_image("a red circle", steps=1, width=256, height=256).metadata["warnings"]
@@ -42,6 +45,7 @@ def test_a_size_far_from_training_is_named_and_a_near_one_is_not():
     assert gp.text_to_image("a red circle", steps=1, width=80, height=64).metadata["warnings"] == []
 
 
+@pytest.mark.slow  # runs a shipped model
 @builtin_only
 def test_the_timeline_carries_the_same_warnings():
     warnings = gp.denoising_timeline("a red cat", steps=2).metadata["warnings"]

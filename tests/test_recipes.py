@@ -174,6 +174,7 @@ def test_the_diffusers_snippet_reproduces_the_pixels(tiny_t2i, tmp_path, monkeyp
 
 @pytest.mark.skipif(not (settings.BUILTIN_DIR / "shapes-t2i" / "model_index.json").is_file(),
                     reason="built-in weights not shipped")
+@pytest.mark.slow  # runs a shipped model
 def test_a_builtin_models_diffusers_snippet_finds_the_installed_package_not_this_machines_path(tmp_path, monkeypatch):
     import genart_playground as gp
 
@@ -186,6 +187,7 @@ def test_a_builtin_models_diffusers_snippet_finds_the_installed_package_not_this
     assert np.array_equal(np.asarray(result.images[0]), np.asarray(namespace["images"][0]))
 
 
+@pytest.mark.slow  # runs a shipped model
 @pytest.mark.parametrize("task", ["denoising_timeline", "diffusion_walk", "vae_noise"])
 def test_the_teaching_views_snippets_reproduce_the_pixels(task, tmp_path, monkeypatch):
     import genart_playground as gp

@@ -262,6 +262,7 @@ def test_shipped_cyclegan_draws_the_sketch_and_comes_back():
     assert np.mean([r.metrics["cycle_psnr"] for r in results]) >= FLOOR_ROUND_TRIP_DB
 
 
+@pytest.mark.slow  # runs a shipped model
 @pytest.mark.skipif(not (PIX2PIX / "config.json").is_file(), reason="shapes-pix2pix not trained yet")
 def test_a_hand_drawn_wobbly_triangle_becomes_a_clean_green_triangle():
     """What the canvas sends: a 256×256 drawing, a pen 8 px wide, a wobbly outline not quite closed."""
