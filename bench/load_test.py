@@ -34,9 +34,17 @@ sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 from genart_playground import families  # noqa: E402  (light: no torch, no gradio)
 from genart_playground.families.base import IMAGE, MODEL  # noqa: E402
 
-# Every family with an example call is part of the load, through its tab's endpoint.
-LOADED = [family for family in families.FAMILIES if family.example is not None and family.example.endpoint]
-TABS = tuple(family.id for family in LOADED)
+
+
+def loaded_families() -> list:
+    """Every family with an example call is part of the load, through its tab's endpoint (one added at run
+    time too)."""
+    return [family for family in families.FAMILIES if family.example is not None and family.example.endpoint]
+
+
+def tabs() -> tuple[str, ...]:
+    return tuple(family.id for family in loaded_families())
+
 BUSY = "busy"
 
 
@@ -59,9 +67,10 @@ def make_workload(n: int, models: dict[str, str | None], folder: Path):
     seeds and pictures change every time, so no two outputs are the same file."""
     from gradio_client import handle_file
 
+    loaded = loaded_families()
     requests = []
     for i in range(n):
-        family = LOADED[i % len(LOADED)]
+        family = loaded[i % len(loaded)]
         args = []
         for position, value in enumerate(family.example.endpoint):
             if value == MODEL:
@@ -143,7 +152,7 @@ def summarise(records: list[dict], wall_seconds: float) -> dict:
         summary.update({f"p{p}_s": round(percentile(ok, p), 3) for p in (50, 90, 99)})
         summary["per_tab_p50_s"] = {tab: round(statistics.median([r["seconds"] for r in records
                                                                   if r["tab"] == tab and r["outcome"] == "ok"]), 3)
-                                    for tab in TABS if any(r["tab"] == tab and r["outcome"] == "ok" for r in records)}
+                                    for tab in tabs() if any(r["tab"] == tab and r["outcome"] == "ok" for r in records)}
     return summary
 
 
@@ -243,7 +252,7 @@ def build_tiny_models(folder: Path) -> dict[str, str]:
     from genart_playground.models.registry import register
 
     names = {}
-    for family in LOADED:
+    for family in loaded_families():
         spec = family.make_tiny(folder / family.id)
         names[family.id] = register(replace(spec, name=f"bench/tiny-{family.id}")).name
     return names
@@ -321,7 +330,7 @@ def run(*, models: str = "tiny", clients: int = 20, requests: int = 200, warmup:
 
 def models_for(kind: str) -> dict[str, str | None]:
     """The model each family's requests name: its tiny one, or None (the configured default)."""
-    return {family.id: f"bench/tiny-{family.id}" if kind == "tiny" else None for family in LOADED}
+    return {family.id: f"bench/tiny-{family.id}" if kind == "tiny" else None for family in loaded_families()}
 
 
 def main() -> None:

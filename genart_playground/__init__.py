@@ -7,25 +7,31 @@ notebooks are others. Names load on first use, so `import genart_playground` sta
 until needed).
 """
 
-import importlib
-
 from . import console, families
+from .refs import resolve_ref
 
 console.quiet_library_notices()  # before transformers is imported: notices about this environment, not a request
 
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    **families.api(),
     "models_for": "genart_playground.models.registry:models_for",
     "register": "genart_playground.models.registry:register",
     "ModelSpec": "genart_playground.models.spec:ModelSpec",
 }
-__all__ = list(_EXPORTS)
+__all__ = [*families.api(), *_EXPORTS]  # the listed families' functions; one added later is found too
+
+
+def _exports() -> dict[str, str]:
+    return {**families.api(), **_EXPORTS}  # asked each time: a family added at run time exports its functions
 
 
 def __getattr__(name: str):
-    if name not in _EXPORTS:
+    exports = _exports()
+    if name not in exports:
         raise AttributeError(f"module 'genart_playground' has no attribute {name!r}")
-    module, _, attribute = _EXPORTS[name].partition(":")
-    return getattr(importlib.import_module(module), attribute)
+    return resolve_ref(exports[name])
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_exports()})

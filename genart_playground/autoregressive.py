@@ -17,7 +17,6 @@ from .devices import make_generator
 from .models import registry
 from .models.cache import cache
 
-KIND = "token-transformer"
 DEFAULTS = {"temperature": 1.0, "top_k": 16, "guidance": 3.0}
 TEMPERATURE_RANGE, MAX_TOP_K = limits.TEMPERATURE_RANGE, limits.MAX_TOP_K
 DIFFUSION_ONLY = ("steps", "scheduler")
@@ -25,7 +24,7 @@ TOKEN_ONLY = ("temperature", "top_k")
 
 
 def is_token_model(model) -> bool:
-    return registry.resolve("text_to_image", model).kind == KIND
+    return registry.can(registry.resolve("text_to_image", model), "write_tokens")
 
 
 @dataclass(frozen=True)

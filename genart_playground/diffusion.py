@@ -207,7 +207,7 @@ def check_options(model, negative_prompt, steps, guidance, width, height, schedu
     """Model-independent bounds first, so absurd values cost no model work."""
     negative_prompt = checks.check_prompt("negative_prompt", negative_prompt or "")
     spec = registry.resolve("text_to_image", model)
-    if spec.kind != "diffusers-pipeline":
+    if not registry.can(spec, "denoise"):
         raise ValueError(f"{spec.name} writes its picture token by token and has no denoising steps: this view is "
                          "for diffusion models (its own is the token timeline).")
     steps = checks.check_int("steps", steps if steps is not None else spec.defaults.get("steps", 25),

@@ -253,16 +253,26 @@ def code_snippet(metadata: dict) -> str:
 
 
 def diffusers_snippet(metadata: dict) -> str | None:
-    """Plain diffusers code for a text-to-image result from a diffusers pipeline; None otherwise."""
+    """Plain library code for a result, where its family gives one (`Family.plain_snippets`: a text-to-image
+    run of a diffusers pipeline); None otherwise."""
     from .models import registry
 
-    if metadata.get("task") != "text_to_image":
+    found = registry.plain_snippet(metadata.get("task"))
+    if found is None:
         return None
+    family_id, snippet = found
     try:
-        spec = registry.resolve("text_to_image", metadata.get("model"))
+        spec = registry.resolve(family_id, metadata.get("model"))
     except ValueError:
         return None
-    if spec.kind != "diffusers-pipeline":
+    return snippet(metadata, spec)
+
+
+def pipeline_snippet(metadata: dict, spec) -> str | None:
+    """Plain diffusers code for a run of a diffusers pipeline that denoises; None for another model."""
+    from .models import registry
+
+    if not registry.can(spec, "denoise") or not registry.kinds()[spec.kind].pipeline:
         return None
     scheduler_class = metadata.get("scheduler_class") or "DDIMScheduler"
     overrides = {k: v for k, v in spec.defaults.items() if k == "timestep_spacing"}

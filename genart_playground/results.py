@@ -14,6 +14,16 @@ class Result:
 
 
 @dataclass
+class Samples:
+    """What a family's `sample` or `sample_prompts` capability drew, for the evaluation lab to judge."""
+    images: list[Image.Image]
+    named: list[str] | None  # what each picture should show, as a prompt (a conditional GAN's codes); None: unknown
+    seconds: float  # drawing alone, loading excluded
+    evaluations: int  # network evaluations per picture (steps, ×2 with guidance)
+    settings: dict  # the settings they were drawn with (steps, guidance, size, ...)
+
+
+@dataclass
 class TextToImageResult(Result):
     pass
 

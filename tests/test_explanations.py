@@ -8,17 +8,7 @@ import pytest
 from genart_playground import families
 from genart_playground.ui import explanations
 
-KEY_IDEAS = {
-    "text_to_image": ["noise", "latent", "VAE", "cross-attention", "guidance", "uncond + g·(cond − uncond)",
-                      "Negative prompt", "Scheduler", "Seed"],
-    "style_transfer": ["Gram", "VGG19", "random", "Ustyuzhaninov", "Adam", "Strength", "img2img"],
-    "gan_interpolation": ["generator", "discriminator", "Gaussian", "√d", "slerp", "lerp", "Truncation",
-                          "Mode collapse", "Mapping network", "W", "modulation", "mean style", "Style mixing",
-                          "Crossover"],
-    "vae_reconstruction": ["Encoder", "μ", "σ", "Reparameterisation", "Decoder", "KL", "Compression ratio",
-                           "PSNR", "SSIM"],
-    "evaluate": ["feature space", "FID", "KID", "Precision", "recall", "mode collapse", "gamed", "many samples"],
-}
+TABS = [family for family in families.FAMILIES if family.tab]
 JUDGED_BY = ["Quality", "Match to the prompt", "Diversity", "Controllability", "checker.py"]
 
 
@@ -37,7 +27,7 @@ def _descendants(block):
 
 def _tabs(demo) -> dict:
     tabs = {block.id: block for block in demo.blocks.values() if isinstance(block, gr.Tab)}
-    assert set(KEY_IDEAS) <= set(tabs), f"tabs found: {sorted(tabs)}"
+    assert {family.id for family in TABS} <= set(tabs), f"tabs found: {sorted(tabs)}"
     return tabs
 
 
@@ -70,13 +60,15 @@ def test_the_check_sees_the_controls_it_should(demo):
             "Keep the content's colours"} <= labels
 
 
-@pytest.mark.parametrize("task", list(KEY_IDEAS))
-def test_each_tab_has_its_how_it_works_panel(demo, task):
+@pytest.mark.parametrize("family", TABS, ids=lambda family: family.id)
+def test_each_tab_has_its_how_it_works_panel(demo, family):
+    assert family.key_ideas, f"{family.id} names no key ideas its panel must teach"
+    task = family.id
     tab = _tabs(demo)[task]
     panels = [block for block in _descendants(tab) if isinstance(block, gr.Accordion) and block.label == "How it works"]
     assert len(panels) == 1
     text = "\n".join(block.value for block in _descendants(panels[0]) if isinstance(block, gr.Markdown))
-    missing = [idea for idea in KEY_IDEAS[task] + JUDGED_BY if idea not in text]
+    missing = [idea for idea in [*family.key_ideas, *JUDGED_BY] if idea not in text]
     assert not missing, f"{task}'s panel does not mention {missing}"
 
 

@@ -5,6 +5,7 @@ Read from the source with `ast`, so a circle that only closes when a function ru
 """
 
 import ast
+import re
 from pathlib import Path
 
 import genart_playground
@@ -99,3 +100,40 @@ def test_the_core_imports_no_family_adapter_or_ui():
 def test_production_code_never_imports_the_test_helpers():
     users = {module for module, targets in import_graph().items() if "genart_playground.testing" in targets}
     assert users == set()
+
+
+# A task or a tab asks a model's kind for an ability (registry.can) and a family for a capability
+# (Family.can); it never compares kind names or family ids. Inside a family's own declaration it may.
+def branch_pattern(names) -> re.Pattern:
+    """A comparison with one of `names` as a string, or a spec's kind tested against anything."""
+    named = "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True))
+    return re.compile(rf"""(==|!=)\s*["']({named})["']|["']({named})["']\s*(==|!=)|\bspec\.kind\s*(==|!=|in\b|not in\b)""")
+
+
+# Left, with the reasons: the registry checks that a spec's kind exists; the A1111 "parameters" line takes an
+# img2img style transfer's text prompt from its `style`, where a Gatys run records that its style was a picture.
+KNOWN = {("models/registry.py", "if spec.kind not in _KINDS:"),
+         ("recipes.py", 'if metadata.get("task") == "style_transfer" and metadata.get("method") == "img2img":')}
+
+
+def test_no_branch_on_a_kind_or_family_id_outside_its_declaration():
+    from genart_playground.models import registry
+
+    pattern = branch_pattern([*registry.kinds(), *registry.family_ids()])
+    found = set()
+    for path in PACKAGE.rglob("*.py"):
+        if path.relative_to(PACKAGE).parts[0] == "families":
+            continue
+        for line in path.read_text().splitlines():
+            if pattern.search(line) and not line.lstrip().startswith("#"):
+                found.add((str(path.relative_to(PACKAGE)), line.strip()))
+    assert found - KNOWN == set()
+
+
+def test_the_branch_finder_finds_branches():
+    pattern = branch_pattern(["token-transformer", "text_to_image"])
+    for line in ['if spec.kind == "token-transformer":', "if spec.kind in STYLE_KINDS:", 'if task == "text_to_image":',
+                 'if metadata.get("task") != "text_to_image":', "if 'text_to_image' == family:"]:
+        assert pattern.search(line), line
+    for line in ['if registry.can(spec, "denoise"):', 'if kind == "done":', 'registry.resolve("text_to_image", m)']:
+        assert not pattern.search(line), line

@@ -4,6 +4,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
+from genart_playground import families
 from genart_playground.ui.lesson_links import LessonLink, Setting, check_value, parse, query_string
 
 TABS = {
@@ -117,8 +118,7 @@ def test_settings_are_read_from_the_app_controls():
     finally:
         lesson_links.attach = original
     settings = lesson_links.settings_of(captured)
-    assert list(settings) == ["text_to_image", "style_transfer", "gan_interpolation", "translate_image",
-                              "vae_reconstruction", "evaluate"]
+    assert list(settings) == [family.id for family in families.FAMILIES if family.tab]
     lab = settings["evaluate"]
     assert "models" not in lab and lab["prompt_set"].choices == ("standard", "heldout", "typed")  # a list: no link
     gan = settings["gan_interpolation"]

@@ -39,7 +39,7 @@ def test_twenty_clients_two_hundred_requests(capsys, tmp_path):
               f"{summary['temp_settled_kb']} KB")
     assert summary["requests"] == 200 and summary["lost"] == 0
     assert summary["ok"] == 200, summary["errors"]
-    assert set(summary["per_tab_p50_s"]) == set(load_test.TABS)  # all four tabs were served
+    assert set(summary["per_tab_p50_s"]) == set(load_test.tabs())  # all four tabs were served
     assert summary["rss_growth_pct"] < 5.0, summary["rss_by_tenth_mb"]
     assert summary["checks"]["temporary folder bounded"], summary
     assert summary["temp_settled_kb"] < summary["temp_peak_kb"]  # delete_cache did remove files

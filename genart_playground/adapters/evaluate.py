@@ -14,7 +14,7 @@ import time
 import torch
 from PIL import Image
 
-from .. import checks, diffusion, limits
+from .. import checks, limits
 from ..data import shapes
 from ..families import evaluate as evaluate_family
 from ..metrics import alignment, distribution, world
@@ -22,9 +22,7 @@ from ..models import loading, registry
 from ..models.cache import cache
 from ..results import ComparisonResult, EvaluationResult, versions
 
-TASKS = ("text_to_image", "gan_interpolation")
-TASK_NAMES = {"text_to_image": "text_to_image", "text-to-image": "text_to_image", "t2i": "text_to_image",
-              "gan_interpolation": "gan_interpolation", "gan": "gan_interpolation"}
+TASK_ALIASES = {"t2i": "text_to_image"}  # besides the registry's older family names ("text-to-image", "gan")
 KID_SEED = 0  # KID's random subsets: fixed, so one set of pictures always gets one figure
 EDITS_PER_ATTRIBUTE = 4  # controllability: 16 one-word changes (colour, shape, position, background), 1 picture each
 
@@ -60,10 +58,23 @@ def _check_prompts(prompts, count: int | None = None) -> list[str]:
     return [checks.check_prompt(f"prompts[{i}]", prompt) for i, prompt in enumerate(prompts)]
 
 
+def tasks() -> list[str]:
+    """The families whose models the lab can judge: those that can sample, from prompts or from seeds."""
+    return registry.families_that("sample_prompts", "sample")
+
+
 def _check_task(task) -> str:
-    if task not in TASK_NAMES:
-        raise ValueError(f"`task` must be one of {', '.join(TASKS)}, got {task!r}.")
-    return TASK_NAMES[task]
+    try:
+        family_id = registry.family(TASK_ALIASES.get(task, task)).id if isinstance(task, str) else None
+    except (KeyError, ValueError):
+        family_id = None
+    if family_id not in tasks():
+        raise ValueError(f"`task` must be one of {', '.join(tasks())}, got {task!r}.")
+    return family_id
+
+
+def _prompted(task: str) -> bool:
+    return registry.family(task).can("sample_prompts")
 
 
 def _prompt_list(prompts, seed: int) -> list[str]:
@@ -102,7 +113,7 @@ def _clip_spec(clip):
     if clip is not None and not isinstance(clip, str):
         raise ValueError("`clip` must be a CLIP model's name, None (the default when cached) or False.")
     spec = registry.resolve("evaluate", clip or evaluate_family.CLIP_MODEL)
-    if spec.kind != "clip":
+    if not registry.can(spec, "match_text"):
         raise ValueError(f"`clip` must name a CLIP model, got {spec.name!r} (a {spec.kind} model).")
     return spec
 
@@ -218,12 +229,11 @@ def evaluate(model=None, *, task="text_to_image", prompts=None, samples_per_prom
     def share(low, high):
         return None if progress is None else (lambda f, message="": progress(low + (high - low) * f, message))
 
-    made = (_draw_text_to_image if task == "text_to_image" else _draw_gan)(
-        spec, prompts, samples_per_prompt, seed, share(0.0, 0.75))
+    made = _draw(spec, task, prompts, samples_per_prompt, seed, share(0.0, 0.75))
     result = evaluate_images(made["images"], prompts=made["prompts"], features=features, progress=share(0.75, 0.95))
 
-    # 3. Controllability (text to image): change one word, keep the seed
-    if task == "text_to_image":
+    # 3. Controllability (models drawn from prompts): change one word, keep the seed
+    if _prompted(task):
         result.metrics.update({f"controllability_{key}" if key != "all" else "controllability": round(value, 6)
                                for key, value in _controllability(spec, made, share(0.95, 1.0)).items()})
     result.metrics.update(seconds_per_picture=round(made["seconds"] / len(made["images"]), 4),
@@ -238,8 +248,9 @@ def _checked_request(model, task, prompts, samples_per_prompt, seed, features) -
     task = _check_task(task)
     samples_per_prompt = checks.check_int("samples_per_prompt", samples_per_prompt, 1, limits.MAX_IMAGES)
     seed = checks.check_seed("seed", seed)
-    if task == "gan_interpolation" and prompts is not None and prompts not in world.PROMPT_SETS:
-        raise ValueError("`prompts` cannot be given to a GAN: it draws from its latent space; leave `prompts` out.")
+    if not _prompted(task) and prompts is not None and prompts not in world.PROMPT_SETS:
+        raise ValueError(f"`prompts` cannot be given to a {registry.family(task).title} model: it draws from seeds "
+                         "alone; leave `prompts` out.")
     prompts = _prompt_list(prompts, seed)
     total = len(prompts) * samples_per_prompt
     if total < 2:
@@ -249,49 +260,23 @@ def _checked_request(model, task, prompts, samples_per_prompt, seed, features) -
                          f"one evaluation may make at most {limits.MAX_EVAL_PICTURES}.")
     spec = registry.resolve(task, model)
     registry.resolve("evaluate", features)
-    if task == "text_to_image":  # a public server's bound on one prompt's pictures, from the settings alone
-        diffusion.check_work("each prompt's pictures", diffusion.check_options(spec.name, "", None, None, None, None,
-                                                                              None), samples_per_prompt)
+    if registry.family(task).can("check_sampling"):  # a public server's bound, from the settings alone
+        registry.family(task).capability("check_sampling")(spec, samples_per_prompt)
     return spec, task, prompts, samples_per_prompt, seed
 
 
-def _draw_text_to_image(spec, prompts, per_prompt, seed, progress) -> dict:
-    from .text_to_image import text_to_image
-
-    images, began, settings = [], time.perf_counter(), {}
-    for i, prompt in enumerate(prompts):
-        result = text_to_image(prompt, model=spec.name, num_images=per_prompt, seed=seed + i * per_prompt)
-        images += result.images
-        settings = {key: result.metadata[key] for key in ("steps", "guidance", "width", "height", "scheduler")}
-        if progress is not None:
-            progress((i + 1) / len(prompts), f"Drew {len(images)} of {len(prompts) * per_prompt} pictures")
-    seconds = time.perf_counter() - began
-    # Classifier-free guidance runs the denoiser twice per step (with and without the prompt).
-    evaluations = settings["steps"] * (2 if settings["guidance"] > 1 else 1)
-    return {"images": images, "prompts": [p for p in prompts for _ in range(per_prompt)], "seconds": seconds,
-            "evaluations": evaluations, "prompt_list": prompts, "settings": settings, "seed": seed}
-
-
-@torch.inference_mode()
-def _draw_gan(spec, prompts, per_prompt, seed, progress) -> dict:
-    from .. import imaging
-    from ..latents import gaussian
-
-    generator = cache.load("gan_interpolation", spec.name)
-    parameter = next(generator.parameters())
-    count = len(prompts) * per_prompt  # a GAN takes no prompts: as many samples as the prompt set would make
-    began = time.perf_counter()
-    z = torch.stack([gaussian(seed + i, generator.latent_dim) for i in range(count)])
-    pixels = torch.cat([generator(chunk.to(parameter.device, parameter.dtype)) for chunk in z.split(64)])
-    seconds = time.perf_counter() - began
-    checks.check_output(pixels, spec.name, low=-1.0, high=1.0)
-    # A conditional generator's codes name its classes: judged like prompts ("a red circle on a gray background").
-    named = ([world.caption(world.named_attributes(names)) for names in generator.describe(z)]
-             if getattr(generator, "codes", None) else None)
-    if progress is not None:
-        progress(1.0, f"Drew {count} samples")
-    return {"images": imaging.to_pil(pixels.float()), "prompts": named, "seconds": seconds, "evaluations": 1,
-            "prompt_list": [], "settings": {"samples": count, "truncation": 1.0}, "seed": seed}
+def _draw(spec, task, prompts, per_prompt, seed, progress) -> dict:
+    """The pictures to judge, drawn by the model's family: from the prompts, or (a model that takes none) as
+    many from seeds as the prompts would make."""
+    family = registry.family(task)
+    if family.can("sample_prompts"):
+        samples = family.capability("sample_prompts")(spec, prompts, per_prompt, seed, progress)
+        prompt_list = prompts
+    else:
+        samples = family.capability("sample")(spec, len(prompts) * per_prompt, seed, progress)
+        prompt_list = []
+    return {"images": samples.images, "prompts": samples.named, "seconds": samples.seconds,
+            "evaluations": samples.evaluations, "prompt_list": prompt_list, "settings": samples.settings, "seed": seed}
 
 
 def _controllability(spec, made, progress) -> dict:
@@ -353,15 +338,15 @@ def _task_of(name) -> str:
     try:
         family = registry.family_of(name)
     except ValueError:
-        raise ValueError(f"Model {name!r} is not in the registry; give `task` ({', '.join(TASKS)}) to evaluate it.")
-    if family not in TASKS:
-        raise ValueError(f"Model {name!r} is a {family} model; the lab judges {', '.join(TASKS)} models.")
+        raise ValueError(f"Model {name!r} is not in the registry; give `task` ({', '.join(tasks())}) to evaluate it.")
+    if family not in tasks():
+        raise ValueError(f"Model {name!r} is a {family} model; the lab judges {', '.join(tasks())} models.")
     return family
 
 
 def _prompts_for(task: str, prompts):
     """A GAN takes no prompts: in a comparison it draws as many samples as the prompt set would make."""
-    return prompts if task == "text_to_image" else None
+    return prompts if _prompted(task) else None
 
 
 def comparison_table(results: dict[str, EvaluationResult]) -> list[dict]:

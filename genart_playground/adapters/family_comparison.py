@@ -24,7 +24,7 @@ def family_of(model: str) -> str:
     spec = registry.resolve("text_to_image", model)
     if spec.name in FAMILIES:
         return FAMILIES[spec.name]
-    if spec.kind == "token-transformer":
+    if registry.can(spec, "write_tokens"):
         return "autoregressive transformer (VQ tokens)"
     return "diffusion"
 
@@ -83,7 +83,7 @@ def steps_sweep(*, models=None, steps=SWEEP_STEPS, prompts=8, seed=0, progress=N
     # 1. Check inputs
     models = _check_models(models, SWEEP_MODELS)
     for model in models:
-        if registry.resolve("text_to_image", model).kind != "diffusers-pipeline":
+        if not registry.can(registry.resolve("text_to_image", model), "denoise"):
             raise ValueError(f"{model} has no steps (it writes tokens); the sweep compares diffusion models.")
     steps = sorted({checks.check_int("steps", s, 1, limits.MAX_STEPS) for s in steps})
     if not 1 <= len(steps) <= limits.MAX_GRID_VALUES:

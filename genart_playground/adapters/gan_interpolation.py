@@ -8,10 +8,10 @@ import torch
 
 from .. import checks, imaging, limits
 from ..latents import expected_norm, gaussian, interpolate
-from ..families.gan_interpolation import STYLE_KINDS, WALK_METHODS as METHODS
+from ..families.gan_interpolation import WALK_METHODS as METHODS
 from ..models import registry
 from ..models.cache import cache
-from ..results import InterpolationResult, base_metadata
+from ..results import InterpolationResult, Samples, base_metadata
 
 SPACES = ("z", "w")
 
@@ -32,7 +32,7 @@ def gan_interpolation(seed_a, seed_b, *, model=None, frames=16, method=None, tru
     if truncation == 0.0:
         raise ValueError("`truncation` must be above 0 (0 would give every seed the same image).")
     spec = registry.resolve("gan_interpolation", model)
-    styled = spec.kind in STYLE_KINDS
+    styled = registry.can(spec, "w_space")
     space = checks.check_choice("space", "w" if space is None and styled else space or "z", SPACES)
     if space == "w" and not styled:
         raise ValueError(f"`space` 'w': {spec.name} has no mapping network, so no W space; walk it in 'z'.")
@@ -98,3 +98,28 @@ def frame_labels(generator, zs: torch.Tensor) -> list[str]:
     if not getattr(generator, "codes", None):
         return []
     return [" · ".join(names) for names in generator.describe(zs)]
+
+
+# ---- the family's capabilities (families/base.py: CAPABILITIES) -----------------------------------------
+
+@torch.inference_mode()
+def sample(spec, count, seed, progress) -> Samples:
+    """`count` pictures from seeds seed, seed + 1, ...: the evaluation lab's pictures. A conditional
+    generator's codes name its classes, judged like prompts ("a red circle on a gray background")."""
+    import time
+
+    from ..metrics import world
+
+    generator = cache.load("gan_interpolation", spec.name)
+    parameter = next(generator.parameters())
+    began = time.perf_counter()
+    z = torch.stack([gaussian(seed + i, generator.latent_dim) for i in range(count)])
+    pixels = torch.cat([generator(chunk.to(parameter.device, parameter.dtype)) for chunk in z.split(64)])
+    seconds = time.perf_counter() - began
+    checks.check_output(pixels, spec.name, low=-1.0, high=1.0)
+    named = ([world.caption(world.named_attributes(names)) for names in generator.describe(z)]
+             if getattr(generator, "codes", None) else None)
+    if progress is not None:
+        progress(1.0, f"Drew {count} samples")
+    return Samples(images=imaging.to_pil(pixels.float()), named=named, seconds=seconds, evaluations=1,
+                   settings={"samples": count, "truncation": 1.0})

@@ -14,7 +14,6 @@ from ..data import checker, shapes
 from ..models import registry
 from ..models.cache import cache
 from ..results import StyleMixingResult, base_metadata
-from ..families.gan_interpolation import STYLE_KINDS
 from .gan_interpolation import latent
 
 ATTRIBUTES = ("shape", "color", "size", "position", "background")
@@ -44,7 +43,7 @@ def style_mixing(coarse_seeds, fine_seeds, *, model=None, crossover=None, trunca
         crossover = checks.check_int("crossover", crossover, 1, MAX_CROSSOVER)
     truncation = checks.check_float("truncation", truncation, 0.0, 1.0)
     spec = registry.resolve("gan_interpolation", model or DEFAULT_MODEL)
-    if spec.kind not in STYLE_KINDS:
+    if not registry.can(spec, "w_space"):
         raise ValueError(f"`model` {spec.name} has one latent for all its layers (a {spec.kind}); style mixing "
                          f"needs a StyleGAN, e.g. builtin/shapes-stylegan.")
 

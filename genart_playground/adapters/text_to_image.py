@@ -6,7 +6,7 @@ import torch
 from .. import autoregressive, checks, diffusion, imaging, limits
 from ..devices import make_generator
 from ..diffusion import check_options, load_pipeline, output_warnings, to_pil
-from ..results import TextToImageResult, base_metadata
+from ..results import Samples, TextToImageResult, base_metadata
 
 
 @torch.inference_mode()
@@ -80,3 +80,30 @@ def _tokens(prompt, *, model, negative_prompt, num_images, guidance, seed, tempe
                              num_images=num_images, seed=seed, **autoregressive.settings_metadata(options, token_model),
                              warnings=warnings)
     return TextToImageResult(images=imaging.to_pil(pixels), metadata=metadata)
+
+
+# ---- the family's capabilities (families/base.py: CAPABILITIES) -----------------------------------------
+
+def sample_prompts(spec, prompts, per_prompt, seed, progress) -> Samples:
+    """`per_prompt` pictures of each prompt, prompt i's from seeds seed + i·per_prompt, ...: the evaluation
+    lab's pictures."""
+    import time
+
+    images, began, settings = [], time.perf_counter(), {}
+    for i, prompt in enumerate(prompts):
+        result = text_to_image(prompt, model=spec.name, num_images=per_prompt, seed=seed + i * per_prompt)
+        images += result.images
+        settings = {key: result.metadata[key] for key in ("steps", "guidance", "width", "height", "scheduler")
+                    if key in result.metadata}
+        if progress is not None:
+            progress((i + 1) / len(prompts), f"Drew {len(images)} of {len(prompts) * per_prompt} pictures")
+    # Classifier-free guidance runs the denoiser twice per step (with and without the prompt).
+    evaluations = settings.get("steps", 1) * (2 if settings.get("guidance", 0) > 1 else 1)
+    return Samples(images=images, named=[p for p in prompts for _ in range(per_prompt)],
+                   seconds=time.perf_counter() - began, evaluations=evaluations, settings=settings)
+
+
+def check_sampling(spec, per_prompt) -> None:
+    """A public server's bound on one prompt's pictures, from the settings alone."""
+    diffusion.check_work("each prompt's pictures", check_options(spec.name, "", None, None, None, None, None),
+                         per_prompt)

@@ -7,7 +7,6 @@ from PIL import Image
 
 from .. import checks, imaging, metrics, uploads
 from ..data.directions import DIRECTIONS, SKETCH_TO_PICTURE
-from ..families.translate_image import DIFFUSION_KINDS, KIND_DIRECTIONS
 from ..models import registry
 from ..models.cache import cache
 from ..results import TranslationResult, base_metadata
@@ -16,7 +15,7 @@ from ..results import TranslationResult, base_metadata
 def check_direction(direction, spec) -> str:
     """The direction asked for (sketch_to_picture when none), if this model learnt it."""
     direction = checks.check_choice("direction", SKETCH_TO_PICTURE if direction is None else direction, DIRECTIONS)
-    learnt = KIND_DIRECTIONS.get(spec.kind, (SKETCH_TO_PICTURE,))
+    learnt = [way for way in DIRECTIONS if registry.can(spec, way)]
     if direction not in learnt:
         raise ValueError(f"`direction` {direction!r}: {spec.name} learnt {' and '.join(learnt)} only "
                          f"(a {spec.kind} model); a CycleGAN (builtin/shapes-cyclegan) goes both ways.")
@@ -55,7 +54,7 @@ def translate_image(image, *, model=None, direction=None, seed=0, prompt=None, p
     spec = registry.resolve("translate_image", model)
     direction = check_direction(direction, spec)
     seed = checks.check_seed("seed", seed)
-    diffusion = spec.kind in DIFFUSION_KINDS
+    diffusion = registry.can(spec, "denoise")
     if prompt is not None and not diffusion:
         raise ValueError(f"`prompt`: {spec.name} takes no prompt (a {spec.kind} model translates the picture alone).")
     prompt = checks.check_prompt("prompt", spec.defaults.get("prompt", "") if prompt is None else prompt)

@@ -18,6 +18,18 @@ from ..refs import resolve_ref
 
 
 
+# What a kind of model can do, known from the registry before anything loads: a task or a tab asks
+# `registry.can(spec, ability)` instead of comparing kind names.
+ABILITIES = {
+    "denoise": "a diffusion model: steps, a scheduler, guidance, noise from the seed; the denoising timeline",
+    "write_tokens": "an autoregressive token model: temperature and top-k; the token timeline, the codebook",
+    "w_space": "a StyleGAN: a mapping network to W, a style per layer (W walks, style mixing)",
+    "sketch_to_picture": "a translator that turns a sketch into a picture",
+    "picture_to_sketch": "a translator that turns a picture into a sketch",
+    "match_text": "a model that scores how well a picture matches a text (CLIP)",
+}
+
+
 @dataclass(frozen=True)
 class Kind:
     """One way of building a model from its files."""
@@ -29,7 +41,24 @@ class Kind:
     # For a model that is not registered: does its config (the parsed `config_file`) say it is this kind?
     # None: only the family's first kind that reads files takes models nothing else recognises.
     recognises: Callable[[dict], bool] | None = None
+    abilities: tuple[str, ...] = ()  # what its models can do (ABILITIES)
 
+    def __post_init__(self):
+        unknown = set(self.abilities) - set(ABILITIES)
+        if unknown:
+            raise ValueError(f"Kind {self.name!r}: unknown abilities {sorted(unknown)}; they are {', '.join(ABILITIES)}.")
+
+
+# What a family's models can do, each capability with one signature for every family that has it. A task
+# asks the family of a model for a capability instead of branching on the family's id (docs/architecture.md):
+CAPABILITIES = {
+    # pictures from seeds alone (a GAN; a conditional one names what each drew)
+    "sample": "sample(spec, count, seed, progress) -> results.Samples",
+    # pictures from prompts: `per_prompt` of each, prompt i's from seeds seed + i·per_prompt, ...
+    "sample_prompts": "sample_prompts(spec, prompts, per_prompt, seed, progress) -> results.Samples",
+    # a public server's bound on one prompt's pictures, from the settings alone, before any model work
+    "check_sampling": "check_sampling(spec, per_prompt) -> None (raises ValueError)",
+}
 
 IMAGE = "<image>"  # in an Example: a picture the test supplies (a PIL image, or a file for the endpoint)
 MODEL = "<model>"  # in an Example's endpoint inputs: the family's tiny model
@@ -60,18 +89,38 @@ class Family:
     python_only: tuple[str, ...] = ()
     snippets: dict[str, str | Callable] = field(default_factory=dict)  # a result's metadata["task"] -> its code
     explanation: str = ""  # the tab's "How it works" text, tied to the controls on screen
-    tab: str = ""  # the module whose build_tab(run=...) builds the tab; run maps api names to functions
+    key_ideas: tuple[str, ...] = ()  # what that text must teach, word for word (the explanations test checks)
+    tab: str | Callable = ""  # the module whose build_tab(run=...) builds the tab (or that function itself)
     trainers: dict[str, str] = field(default_factory=dict)  # training CLI name -> its script's module
     tiny: str | Callable | None = None  # tiny(folder: Path) -> ModelSpec of a random tiny model saved there
     bench: str | Callable | None = None  # bench(n, seed) prints the built-ins' quality figures (bench/quality.py)
     example: Example | None = None  # a small call of the main function (api[id]) with the tiny model
+    capabilities: dict[str, str | Callable] = field(default_factory=dict)  # name (CAPABILITIES) -> function
+    # a result's metadata["task"] -> plain library code for it, fn(metadata, spec) -> str | None
+    plain_snippets: dict[str, str | Callable] = field(default_factory=dict)
+
+    def __post_init__(self):
+        unknown = set(self.capabilities) - set(CAPABILITIES)
+        if unknown:
+            raise ValueError(f"Family {self.id!r}: unknown capabilities {sorted(unknown)}; "
+                             f"they are {', '.join(CAPABILITIES)}.")
+
+    def can(self, capability: str) -> bool:
+        return capability in self.capabilities
+
+    def capability(self, capability: str) -> Callable:
+        """The family's function for a capability, imported now."""
+        if capability not in self.capabilities:
+            raise ValueError(f"{self.title} models cannot {capability}.")
+        return resolve_ref(self.capabilities[capability])
 
     def run(self) -> dict[str, Callable]:
         """The functions the tab calls, by api name: what `build_tab(run=...)` is given in the app."""
         return {name: resolve_ref(ref) for name, ref in self.api.items()}
 
     def build_tab(self, run: dict[str, Callable] | None = None):
-        return resolve_ref(f"{self.tab}:build_tab")(run=run if run is not None else self.run())
+        build = self.tab if callable(self.tab) else resolve_ref(f"{self.tab}:build_tab")
+        return build(run=run if run is not None else self.run())
 
     def make_tiny(self, folder: Path) -> ModelSpec:
         if self.tiny is None:

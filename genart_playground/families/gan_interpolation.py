@@ -7,12 +7,11 @@ from ..models.spec import ModelSpec
 from .base import MODEL, Example, Family, Kind, builtin
 
 WALK_METHODS = ("slerp", "lerp")  # paths between two latents (latents.py draws them)
-STYLE_KINDS = ("stylegan-generator",)  # generators with a mapping network: a W space and styles per layer
 
 MODELS = (
     ModelSpec("builtin/shapes-gan", "gan_interpolation", "gan-generator", builtin("shapes-gan"),
               description="Built-in DCGAN generator trained on the shapes world (64×64)."),
-    ModelSpec("builtin/shapes-stylegan", "gan_interpolation", STYLE_KINDS[0], builtin("shapes-stylegan"),
+    ModelSpec("builtin/shapes-stylegan", "gan_interpolation", "stylegan-generator", builtin("shapes-stylegan"),
               description="Built-in StyleGAN generator trained on the shapes world (64×64): W space, style mixing."),
 )
 
@@ -116,16 +115,21 @@ FAMILY = Family(
     default_model="builtin/shapes-gan",
     default_env="GENART_GAN_MODEL",
     kinds=(Kind("gan-generator", build_generator),
-           Kind(STYLE_KINDS[0], build_style_generator, recognises=is_style_generator_config)),
+           # A mapping network: a W space and a style per layer.
+           Kind("stylegan-generator", build_style_generator, recognises=is_style_generator_config,
+                abilities=("w_space",))),
     models=MODELS,
     api={"gan_interpolation": "genart_playground.adapters.gan_interpolation:gan_interpolation",
          "style_mixing": "genart_playground.adapters.style_mixing:style_mixing"},
     snippets={"gan_interpolation": snippet, "style_mixing": mixing_snippet},
     explanation=EXPLANATION,
+    key_ideas=("generator", "discriminator", "Gaussian", "√d", "slerp", "lerp", "Truncation",
+               "Mode collapse", "Mapping network", "W", "modulation", "mean style", "Style mixing", "Crossover"),
     tab="genart_playground.ui.tab_gan_interpolation",
     trainers={"gan": "genart_playground.train.gan", "stylegan": "genart_playground.train.stylegan"},
     tiny=tiny,
     bench="genart_playground.scoring:gan_figures",
+    capabilities={"sample": "genart_playground.adapters.gan_interpolation:sample"},
     example=Example(args=(3, 4), options={"frames": 4, "method": "slerp"},
                     refused={"frames": 10_000, "method": "teleport", "truncation": 0.0},
                     endpoint=(3, 4, MODEL, 4, "slerp", 1.0), seed_input=0),

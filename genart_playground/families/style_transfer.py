@@ -89,6 +89,7 @@ FAMILY = Family(
     api={"style_transfer": "genart_playground.adapters.style_transfer:style_transfer"},
     snippets={"style_transfer": snippet},
     explanation=EXPLANATION,
+    key_ideas=("Gram", "VGG19", "random", "Ustyuzhaninov", "Adam", "Strength", "img2img"),
     tab="genart_playground.ui.tab_style_transfer",
     tiny=tiny,
     example=Example(args=(IMAGE, IMAGE), options={"method": "gatys", "steps": 3, "size": 48, "seed": 1},

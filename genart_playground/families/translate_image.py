@@ -8,10 +8,6 @@ from ..data.directions import DIRECTIONS, PICTURE_TO_SKETCH, SKETCH_TO_PICTURE
 from ..models.spec import ModelSpec
 from .base import IMAGE, MODEL, Example, Family, Kind, builtin
 
-# What each kind can do, known before anything loads: a request it cannot serve is refused for free.
-KIND_DIRECTIONS = {"pix2pix": (SKETCH_TO_PICTURE,), "cyclegan": DIRECTIONS, "controlnet": (SKETCH_TO_PICTURE,),
-                   "instruct-pix2pix": (SKETCH_TO_PICTURE,)}
-DIFFUSION_KINDS = ("controlnet", "instruct-pix2pix")  # the diffusion heirs: a prompt, steps, noise from the seed
 SD15 = "stable-diffusion-v1-5/stable-diffusion-v1-5"  # ControlNet scribble's base (a text-to-image model)
 
 MODELS = (
@@ -107,15 +103,20 @@ FAMILY = Family(
     default_model="builtin/shapes-pix2pix",
     default_env="GENART_TRANSLATION_MODEL",
     # A CycleGAN folder holds a generator folder per direction, so its first config is one level down.
-    kinds=(Kind("pix2pix", build_translator),
-           Kind("cyclegan", build_translator, config_file=f"{SKETCH_TO_PICTURE}/config.json"),
-           Kind("controlnet", "genart_playground.sketch_diffusion:build_controlnet"),
+    # Each kind's abilities name the directions it learnt; the diffusion heirs also denoise (a prompt, steps,
+    # noise from the seed).
+    kinds=(Kind("pix2pix", build_translator, abilities=(SKETCH_TO_PICTURE,)),
+           Kind("cyclegan", build_translator, config_file=f"{SKETCH_TO_PICTURE}/config.json", abilities=DIRECTIONS),
+           Kind("controlnet", "genart_playground.sketch_diffusion:build_controlnet",
+                abilities=(SKETCH_TO_PICTURE, "denoise")),
            Kind("instruct-pix2pix", "genart_playground.sketch_diffusion:build_instruct",
-                config_file="model_index.json", pipeline=True)),
+                config_file="model_index.json", pipeline=True, abilities=(SKETCH_TO_PICTURE, "denoise"))),
     models=MODELS,
     api={"translate_image": "genart_playground.adapters.translate_image:translate_image"},
     snippets={"translate_image": snippet},
     explanation=EXPLANATION,
+    key_ideas=("Pix2Pix", "pairs", "U-Net", "L1 loss", "PatchGAN", "CycleGAN", "cycle consistency", "Direction",
+               "Compare with"),
     tab="genart_playground.ui.tab_translate_image",
     trainers={"pix2pix": "genart_playground.train.pix2pix", "cyclegan": "genart_playground.train.cyclegan"},
     tiny=tiny,

@@ -120,6 +120,7 @@ FAMILY = Family(
          "vae_walk": "genart_playground.adapters.vae_walk:vae_walk"},
     snippets={"vae_reconstruction": reconstruction_snippet, "vae_walk": walk_snippet},
     explanation=EXPLANATION,
+    key_ideas=("Encoder", "μ", "σ", "Reparameterisation", "Decoder", "KL", "Compression ratio", "PSNR", "SSIM"),
     tab="genart_playground.ui.tab_vae_reconstruction",
     trainers={"vae": "genart_playground.train.vae", "photo-vae": "genart_playground.train.photo_vae"},
     tiny=tiny,

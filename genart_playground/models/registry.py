@@ -57,6 +57,25 @@ def family(family_id: str):
     return _FAMILIES[_family_id(family_id)]
 
 
+def families_that(*capabilities: str) -> list[str]:
+    """The ids of the families that have any of these capabilities (families/base.py: CAPABILITIES)."""
+    return [family_id for family_id, declared in _FAMILIES.items()
+            if any(declared.can(capability) for capability in capabilities)]
+
+
+def plain_snippet(task: str):
+    """(family id, the plain-library code function) for a result whose metadata["task"] is `task`; None."""
+    for family_id, declared in _FAMILIES.items():
+        if task in declared.plain_snippets:
+            return family_id, resolve_ref(declared.plain_snippets[task])
+    return None
+
+
+def can(spec: ModelSpec, ability: str) -> bool:
+    """Whether a model's kind has an ability (families/base.py: ABILITIES), known before it loads."""
+    return ability in _KINDS[spec.kind].abilities
+
+
 def kinds() -> dict:
     return dict(_KINDS)
 

@@ -164,10 +164,11 @@ def model_label(spec) -> str:
     return f"{spec.name}{_SEPARATOR}{_MARKS.get(status, status)}"
 
 
-def model_choices(task: str, kinds: tuple[str, ...] = ()) -> list[tuple[str, str]]:
-    """(label, name) pairs for a dropdown (only models of `kinds`, when given): the label says whether
-    the model can run now."""
-    return [(model_label(spec), spec.name) for spec in registry.models_for(task) if not kinds or spec.kind in kinds]
+def model_choices(task: str, able: str | None = None) -> list[tuple[str, str]]:
+    """(label, name) pairs for a dropdown (only models with the ability `able`, when given): the label says
+    whether the model can run now."""
+    return [(model_label(spec), spec.name) for spec in registry.models_for(task)
+            if able is None or registry.can(spec, able)]
 
 
 def model_name(choice: str | None) -> str | None:
@@ -184,8 +185,8 @@ def default_choice(task: str, choices: list[tuple[str, str]]) -> str | None:
     return default if default in names else (names[0] if names else None)
 
 
-def model_dropdown(task: str, *, label: str = "Model", info: str | None = None, kinds: tuple[str, ...] = ()) -> gr.Dropdown:
-    choices = model_choices(task, kinds)
+def model_dropdown(task: str, *, label: str = "Model", info: str | None = None, able: str | None = None) -> gr.Dropdown:
+    choices = model_choices(task, able)
     return gr.Dropdown(choices=choices, value=default_choice(task, choices),
                        label=label, allow_custom_value=True,  # registered later, or any id with GENART_ALLOW_ANY_MODEL
                        info=info or "✓ runs now · ⤓ downloads on first use · ✗ cannot run here")

@@ -14,6 +14,7 @@ import pandas as pd
 from .. import limits
 from ..families.evaluate import GRID_AXES
 from ..metrics.world import PROMPT_SETS
+from ..models import registry
 from . import common, explanations, lanes
 from .settings_flow import TabSettings
 from .streaming import Streamed
@@ -183,10 +184,13 @@ def build_tab(run: dict):
         explanations.how_it_works("evaluate")
         with gr.Row():
             with gr.Column(scale=1):
-                model_choices = common.model_choices("text_to_image") + common.model_choices("gan_interpolation")
+                # Every model whose family can draw pictures for the lab to judge.
+                model_choices = [choice for family in registry.families_that("sample_prompts", "sample")
+                                 for choice in common.model_choices(family)]
                 models = gr.Dropdown(choices=model_choices, value=[model_choices[0][1]] if model_choices else [],
                                      multiselect=True, label="Models", max_choices=limits.MAX_COMPARE_MODELS,
-                                     info=f"Text-to-image and GAN models, up to {limits.MAX_COMPARE_MODELS}.")
+                                     info=f"Models that draw pictures (from prompts or seeds), up to "
+                                          f"{limits.MAX_COMPARE_MODELS}.")
                 prompt_set = gr.Radio(PROMPT_SET_CHOICES, value=PROMPT_SETS[0], label="Prompt set",
                                       info="A GAN takes no prompts: it draws as many pictures from its latent space.")
                 prompts = gr.Textbox(label="Prompts", lines=3, max_length=limits.MAX_PROMPT_CHARS * 4,

@@ -13,7 +13,7 @@ import gradio as gr
 import pandas as pd
 
 from .. import imaging, limits, uploads
-from ..families.gan_interpolation import STYLE_KINDS, WALK_METHODS as METHODS
+from ..families.gan_interpolation import WALK_METHODS as METHODS
 from . import common, explanations, gradio_internals, lanes
 from .settings_flow import TabSettings, restore_from_png, run_history
 
@@ -237,7 +237,7 @@ def build_tab(run: dict):
                 fine_seeds = gr.Textbox(label="Fine seeds", value=MIXING_EXAMPLE[1], max_length=MAX_SEEDS_TEXT,
                                         info=f"Up to {limits.MAX_MIX_SEEDS}: one column each.")
             with gr.Row():
-                mixing_model = common.model_dropdown("gan_interpolation", label="StyleGAN", kinds=STYLE_KINDS)
+                mixing_model = common.model_dropdown("gan_interpolation", label="StyleGAN", able="w_space")
                 crossover = gr.Dropdown(label="Crossover", choices=crossover_choices(), value=4,
                                         info="The first layer that takes the fine seed's style, and the "
                                              "resolution it draws at (for a 64×64 generator).")

@@ -26,7 +26,7 @@ def _own(value):
 def is_token_model(model) -> bool:
     """A token model (it writes tokens: temperature and top-k, no steps or scheduler); nothing loads."""
     try:
-        return registry.resolve("text_to_image", common.model_name(model)).kind == "token-transformer"
+        return registry.can(registry.resolve("text_to_image", common.model_name(model)), "write_tokens")
     except ValueError:
         return False
 

@@ -13,7 +13,6 @@ from PIL import Image
 from .. import limits, uploads
 from ..data import shapes
 from ..data.directions import DIRECTIONS, SKETCH_TO_PICTURE
-from ..families.translate_image import DIFFUSION_KINDS, KIND_DIRECTIONS
 from ..models import registry
 from ..models.loading import availability
 from . import common, explanations, lanes
@@ -35,18 +34,18 @@ def seconds_needed(image, model, compare_model, *rest, **kwargs) -> float:
     """Two small U-Nets take a pass each way; a diffusion heir runs its steps on 512×512."""
     names = [common.model_name(model), common.model_name(compare_model)]
     steps = sum(spec.defaults.get("steps", 0) for spec in registry.models_for("translate_image")
-                if spec.name in names and spec.kind in DIFFUSION_KINDS)
+                if spec.name in names and registry.can(spec, "denoise"))
     return common.gpu_seconds(load=10 + 20 * bool(steps), per_step=0.5, steps=steps, default_steps=0)
 
 
 def can_run(name: str | None, direction: str) -> bool:
     spec = registry.resolve("translate_image", name)
-    return direction in KIND_DIRECTIONS.get(spec.kind, (SKETCH_TO_PICTURE,))
+    return registry.can(spec, direction)
 
 
 def prompt_for(name: str | None, prompt: str | None) -> str | None:
     """The prompt box's text for a diffusion model (its own default when empty); None for a GAN."""
-    if registry.resolve("translate_image", name).kind not in DIFFUSION_KINDS:
+    if not registry.can(registry.resolve("translate_image", name), "denoise"):
         return None
     return prompt if isinstance(prompt, str) and prompt.strip() else None
 

@@ -26,7 +26,7 @@ def token_settings(model, guidance, temperature, top_k) -> dict:
         spec = registry.resolve("text_to_image", name)
     except ValueError:
         spec = None
-    if spec is not None and spec.kind == "token-transformer":
+    if spec is not None and registry.can(spec, "write_tokens"):
         return {"model": spec.name, "guidance": guidance, "temperature": _own(temperature), "top_k": _own(top_k)}
     return {"model": TOKEN_MODEL}
 
