@@ -320,7 +320,7 @@ def tiny_hub_t2i(tiny_t2i_folder, hf_cache) -> str:
 
     repo_id = "tiny-org/tiny-sd"
     populate_hub_cache(hf_cache, repo_id, tiny_t2i_folder)
-    name = _register(ModelSpec(repo_id, "text-to-image", "diffusers-pipeline", repo_id,
+    name = _register(ModelSpec(repo_id, "text_to_image", "diffusers-pipeline", repo_id,
                                defaults=dict(TINY_T2I_DEFAULTS), description="Tiny random SD pipeline, as a Hub id."))
     yield name
     _unregister(name)
@@ -344,7 +344,7 @@ def tiny_vae(tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def tiny_taesd(tmp_path_factory) -> str:
     folder = build_tiny_taesd(tmp_path_factory.mktemp("models") / "tiny-taesd")
-    yield from _registered("tests/tiny-taesd", "vae", "autoencoder", folder, "Tiny random AutoencoderTiny (tests).")
+    yield from _registered("tests/tiny-taesd", "vae_reconstruction", "autoencoder", folder, "Tiny random AutoencoderTiny (tests).")
 
 
 @pytest.fixture(scope="session")

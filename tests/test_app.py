@@ -180,7 +180,7 @@ def test_missing_model_reaches_the_client_as_its_message(client, tmp_path):
 
     from genart_playground.models import registry
 
-    spec = registry.register(registry.ModelSpec("tests/missing-gan", "gan", "gan-generator",
+    spec = registry.register(registry.ModelSpec("tests/missing-gan", "gan_interpolation", "gan-generator",
                                                 str(tmp_path / "not-there")))
     try:
         with pytest.raises(AppError, match="does not exist"):
@@ -193,10 +193,10 @@ def test_model_dropdown_marks_what_can_run(tiny_gan, tmp_path):
     from genart_playground.models import registry
     from genart_playground.ui import common
 
-    spec = registry.register(registry.ModelSpec("tests/absent-gan", "gan", "gan-generator",
+    spec = registry.register(registry.ModelSpec("tests/absent-gan", "gan_interpolation", "gan-generator",
                                                 str(tmp_path / "not-there")))
     try:
-        labels = dict((name, label) for label, name in common.model_choices("gan"))
+        labels = dict((name, label) for label, name in common.model_choices("gan_interpolation"))
     finally:
         registry.unregister(spec.name)
     assert "✓" in labels[tiny_gan] and "✗" in labels["tests/absent-gan"]

@@ -40,7 +40,7 @@ def _load_weakly(cache: ModelCache, task: str, name: str):
 
 def test_many_calls_load_once(fresh_cache, tiny_vae, monkeypatch):
     calls = _count_loads(monkeypatch)
-    models = [fresh_cache.load("vae", tiny_vae) for _ in range(10)]
+    models = [fresh_cache.load("vae_reconstruction", tiny_vae) for _ in range(10)]
     assert all(model is models[0] for model in models)
     assert fresh_cache.loads == 1 and calls == [tiny_vae]
     assert list(fresh_cache.loaded()) == [tiny_vae]
@@ -50,7 +50,7 @@ def test_the_default_name_and_the_explicit_name_share_one_load(fresh_cache, tiny
     from genart_playground.models import registry
 
     monkeypatch.setitem(registry.DEFAULT_MODELS, "gan_interpolation", tiny_gan)
-    assert fresh_cache.load("gan") is fresh_cache.load("gan", tiny_gan)
+    assert fresh_cache.load("gan_interpolation") is fresh_cache.load("gan_interpolation", tiny_gan)
     assert fresh_cache.loads == 1
 
 
@@ -60,7 +60,7 @@ def test_eight_threads_wait_for_a_single_load(fresh_cache, tiny_t2i, monkeypatch
 
     def request(_):
         start.wait(timeout=10)
-        return fresh_cache.load("text-to-image", tiny_t2i)
+        return fresh_cache.load("text_to_image", tiny_t2i)
 
     with ThreadPoolExecutor(8) as pool:
         models = list(pool.map(request, range(8)))
@@ -73,8 +73,8 @@ def test_different_models_requested_at_once_all_load_correctly(tiny_t2i, tiny_hu
                                                                tiny_gan):
     """diffusers/transformers builds are not thread-safe (meta-device patching is global): two models
     built at once came out with meta weights before loading.load serialised builds."""
-    requests = [("text-to-image", tiny_t2i), ("text-to-image", tiny_hub_t2i), ("vae", tiny_vae),
-                ("vae", tiny_taesd), ("gan", tiny_gan)]
+    requests = [("text_to_image", tiny_t2i), ("text_to_image", tiny_hub_t2i), ("vae_reconstruction", tiny_vae),
+                ("vae_reconstruction", tiny_taesd), ("gan_interpolation", tiny_gan)]
     for _ in range(2):
         cache = ModelCache()
         start = threading.Barrier(len(requests))
@@ -103,9 +103,9 @@ def test_a_failed_load_is_not_cached(fresh_cache, tiny_vae, monkeypatch):
 
     monkeypatch.setattr(loading, "load", flaky)
     with pytest.raises(RuntimeError, match="disk hiccup"):
-        fresh_cache.load("vae", tiny_vae)
+        fresh_cache.load("vae_reconstruction", tiny_vae)
     assert fresh_cache.loaded() == {} and fresh_cache.loads == 0
-    assert fresh_cache.load("vae", tiny_vae) is fresh_cache.load("vae", tiny_vae)
+    assert fresh_cache.load("vae_reconstruction", tiny_vae) is fresh_cache.load("vae_reconstruction", tiny_vae)
     assert fresh_cache.loads == 1
 
 
@@ -115,7 +115,7 @@ def test_a_failed_load_is_not_cached(fresh_cache, tiny_vae, monkeypatch):
 def sizes(tiny_t2i, tiny_vae, tiny_taesd):
     """Bytes each tiny model takes in the cache, measured by loading it once."""
     probe = ModelCache()
-    for task, name in [("text-to-image", tiny_t2i), ("vae", tiny_vae), ("vae", tiny_taesd)]:
+    for task, name in [("text_to_image", tiny_t2i), ("vae_reconstruction", tiny_vae), ("vae_reconstruction", tiny_taesd)]:
         probe.load(task, name)
     sizes = probe.loaded()
     probe.clear()
@@ -124,10 +124,10 @@ def sizes(tiny_t2i, tiny_vae, tiny_taesd):
 
 def test_the_least_recently_used_model_is_evicted_over_budget(tiny_vae, tiny_taesd, sizes):
     cache = ModelCache(budget_bytes=max(sizes[tiny_vae], sizes[tiny_taesd]))  # room for one of the two
-    cache.load("vae", tiny_vae)
-    cache.load("vae", tiny_taesd)
+    cache.load("vae_reconstruction", tiny_vae)
+    cache.load("vae_reconstruction", tiny_taesd)
     assert list(cache.loaded()) == [tiny_taesd]
-    cache.load("vae", tiny_vae)
+    cache.load("vae_reconstruction", tiny_vae)
     assert list(cache.loaded()) == [tiny_vae]
     assert cache.loads == 3
 
@@ -136,10 +136,10 @@ def test_use_refreshes_a_model_so_the_older_one_goes(tiny_t2i, tiny_vae, tiny_ta
     largest_pair = max(sizes[a] + sizes[b] for a, b in itertools.combinations(sizes, 2))
     assert largest_pair < sum(sizes.values())
     cache = ModelCache(budget_bytes=largest_pair)  # any two fit, three do not
-    cache.load("vae", tiny_vae)
-    cache.load("vae", tiny_taesd)
-    cache.load("vae", tiny_vae)  # now tiny_taesd is the least recently used
-    cache.load("text-to-image", tiny_t2i)
+    cache.load("vae_reconstruction", tiny_vae)
+    cache.load("vae_reconstruction", tiny_taesd)
+    cache.load("vae_reconstruction", tiny_vae)  # now tiny_taesd is the least recently used
+    cache.load("text_to_image", tiny_t2i)
     assert list(cache.loaded()) == [tiny_vae, tiny_t2i]
     assert sum(cache.loaded().values()) <= cache.budget_bytes
     assert cache.loads == 3
@@ -147,17 +147,17 @@ def test_use_refreshes_a_model_so_the_older_one_goes(tiny_t2i, tiny_vae, tiny_ta
 
 def test_a_model_larger_than_the_budget_is_still_served(tiny_vae, sizes):
     cache = ModelCache(budget_bytes=sizes[tiny_vae] // 2)
-    model = cache.load("vae", tiny_vae)
-    assert cache.load("vae", tiny_vae) is model and cache.loads == 1
+    model = cache.load("vae_reconstruction", tiny_vae)
+    assert cache.load("vae_reconstruction", tiny_vae) is model and cache.loads == 1
 
 
 @pytest.mark.parametrize("evict", ["budget", "evict", "clear"])
 def test_eviction_really_frees_the_model(tiny_t2i, tiny_vae, sizes, evict):
     cache = ModelCache(budget_bytes=max(sizes.values()) if evict == "budget" else 0)
-    model_ref, weight_ref = _load_weakly(cache, "text-to-image", tiny_t2i)
+    model_ref, weight_ref = _load_weakly(cache, "text_to_image", tiny_t2i)
     assert model_ref() is not None
     if evict == "budget":
-        cache.load("vae", tiny_vae)
+        cache.load("vae_reconstruction", tiny_vae)
     elif evict == "evict":
         assert cache.evict(tiny_t2i) is True
         assert cache.evict(tiny_t2i) is False
@@ -175,7 +175,7 @@ def test_eviction_returns_gpu_memory(tiny_t2i):
     cache = ModelCache()
     torch.cuda.synchronize()
     before = torch.cuda.memory_allocated()
-    pipe = cache.load("text-to-image", tiny_t2i)
+    pipe = cache.load("text_to_image", tiny_t2i)
     held = torch.cuda.memory_allocated() - before
     assert pipe.device.type == "cuda" and held >= loading.module_bytes(pipe)
     del pipe

@@ -80,7 +80,7 @@ def test_the_timeline_starts_at_step_0_the_pure_noise(tiny_t2i, scheduler):
     """Step 0 shows the seed's starting noise, as the denoiser sees it (Euler's scaled to unit variance)."""
     result = denoising_timeline("a red circle", model=tiny_t2i, steps=3, seed=6, width=32, height=32,
                                 scheduler=scheduler)
-    pipe = cache.load("text-to-image", tiny_t2i)
+    pipe = cache.load("text_to_image", tiny_t2i)
     shape = (1, pipe.vae.config.latent_channels, 32 // pipe.vae_scale_factor, 32 // pipe.vae_scale_factor)
     noise = torch.randn(shape, generator=make_generator(6))  # the pipeline's draw, scaled back to unit variance
     with torch.no_grad():
@@ -90,7 +90,7 @@ def test_the_timeline_starts_at_step_0_the_pure_noise(tiny_t2i, scheduler):
 
 
 def test_the_hook_is_removed_and_later_runs_are_unchanged(tiny_t2i):
-    pipe = cache.load("text-to-image", tiny_t2i)
+    pipe = cache.load("text_to_image", tiny_t2i)
     before = text_to_image("a red circle", model=tiny_t2i, seed=4)
     hooks = len(pipe.unet._forward_hooks)
     denoising_timeline("a red circle", model=tiny_t2i, seed=4)
@@ -100,7 +100,7 @@ def test_the_hook_is_removed_and_later_runs_are_unchanged(tiny_t2i):
 
 
 def test_the_hook_is_removed_when_the_run_fails(tiny_t2i):
-    pipe = cache.load("text-to-image", tiny_t2i)
+    pipe = cache.load("text_to_image", tiny_t2i)
     hooks = len(pipe.unet._forward_hooks)
 
     def cancel(fraction, message):

@@ -142,7 +142,7 @@ def picture(size=(64, 64)):
     (lambda: gp.evaluate(prompts=["a red circle"], samples_per_prompt=1), "at least 2 pictures"),
     (lambda: gp.compare(["builtin/shapes-t2i"], prompts=["a red circle"], samples_per_prompt=1), "at least 2"),
     (lambda: gp.evaluate(task="style_transfer"), "`task`"),
-    (lambda: gp.evaluate("builtin/shapes-gan", task="gan", prompts=["a red circle"]), "GAN"),
+    (lambda: gp.evaluate("builtin/shapes-gan", task="gan_interpolation", prompts=["a red circle"]), "GAN"),
     (lambda: gp.compare([]), "`models`"),
     (lambda: gp.compare(["builtin/shapes-t2i"] * 2), "twice"),
     (lambda: gp.compare(["builtin/shapes-t2i", "builtin/shapes-vae"]), "lab judges"),
@@ -178,7 +178,7 @@ def test_evaluate_a_builtin_text_to_image_model():
 @pytest.mark.slow  # runs a shipped model
 @pytest.mark.skipif(not (GAN / "config.json").exists(), reason="shapes-gan is not shipped")
 def test_evaluate_a_builtin_gan_judges_what_its_codes_name():
-    result = gp.evaluate("builtin/shapes-gan", task="gan", samples_per_prompt=2)
+    result = gp.evaluate("builtin/shapes-gan", task="gan_interpolation", samples_per_prompt=2)
     assert len(result.images) == 40 and result.metrics["evaluations_per_picture"] == 1
     assert result.metrics["prompt_consistency"] >= 0.7  # the codes' classes, judged as prompts
     assert not result.mode_collapse["collapsed"] and "controllability" not in result.metrics
@@ -329,7 +329,7 @@ def test_prompts_outside_the_world_get_no_consistency_figure(rendered):
 @pytest.mark.slow  # runs a shipped model
 @pytest.mark.skipif(not (GAN / "config.json").exists(), reason="shapes-gan is not shipped")
 def test_show_code_makes_the_same_figures_again():
-    result = gp.evaluate("builtin/shapes-gan", task="gan", samples_per_prompt=1, seed=5)
+    result = gp.evaluate("builtin/shapes-gan", task="gan_interpolation", samples_per_prompt=1, seed=5)
     both = gp.compare(["builtin/shapes-gan"], samples_per_prompt=1, seed=5)
     for made in (result, both):
         namespace = {}
@@ -348,6 +348,6 @@ def test_any_registered_model_can_be_judged(tiny_t2i, tiny_gan):
     drawn = gp.evaluate(tiny_t2i, prompts=["a red circle", "a blue square"], samples_per_prompt=2)
     assert drawn.images[0].size == (32, 32) and drawn.metadata["model"] == tiny_t2i
     assert np.isfinite(drawn.metrics["fid"]) and 0.0 <= drawn.metrics["prompt_consistency"] <= 1.0
-    sampled = gp.evaluate(tiny_gan, task="gan", samples_per_prompt=1)
+    sampled = gp.evaluate(tiny_gan, task="gan_interpolation", samples_per_prompt=1)
     assert len(sampled.images) == 20 and "prompt_consistency" not in sampled.metrics  # no codes: no prompts
     assert sampled.table == [] and np.isfinite(sampled.metrics["kid"])

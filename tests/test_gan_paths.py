@@ -25,7 +25,7 @@ def wide_gan(tmp_path_factory):
     folder = tmp_path_factory.mktemp("models") / "wide-gan"
     torch.manual_seed(0)
     Generator(latent_dim=WIDE_DIM, width=4, image_size=8).save_pretrained(folder)
-    name = registry.register(registry.ModelSpec("tests/wide-gan", "gan", "gan-generator", str(folder))).name
+    name = registry.register(registry.ModelSpec("tests/wide-gan", "gan_interpolation", "gan-generator", str(folder))).name
     yield name
     cache.evict(name)
     registry.unregister(name)

@@ -31,7 +31,7 @@ def two_gans(tmp_path_factory):
         folder = tmp_path_factory.mktemp("switch") / name.split("/")[-1]
         torch.manual_seed(seed)
         Generator(latent_dim=64, width=96, image_size=64).save_pretrained(folder)
-        names.append(registry.register(registry.ModelSpec(name, "gan", "gan-generator", str(folder))).name)
+        names.append(registry.register(registry.ModelSpec(name, "gan_interpolation", "gan-generator", str(folder))).name)
     yield names
     for name in names:
         registry.unregister(name)
@@ -39,13 +39,13 @@ def two_gans(tmp_path_factory):
 
 def test_switching_gans_keeps_one_in_memory(fresh_cache, two_gans):
     a, b = two_gans
-    fresh_cache.load("gan", a)
+    fresh_cache.load("gan_interpolation", a)
     fresh_cache.budget_bytes = fresh_cache.loaded()[a] * 3 // 2  # one model fits, two do not
     peaks, gone = [], []
     try:
         for _ in range(SWITCHES):
             for name in (b, a):
-                previous = weakref.ref(fresh_cache.load("gan", b if name == a else a))
+                previous = weakref.ref(fresh_cache.load("gan_interpolation", b if name == a else a))
                 gan_interpolation(0, 1, model=name, frames=2)
                 gone.append(previous() is None)
                 assert list(fresh_cache.loaded()) == [name]
@@ -62,12 +62,12 @@ def test_switching_gans_keeps_one_in_memory(fresh_cache, two_gans):
 def test_switching_pipelines_leaves_nothing_of_the_old_one(fresh_cache, tiny_t2i, tiny_hub_t2i):
     # The cache keeps derived objects (a run lock, the original scheduler) beside each pipeline:
     # none of them may keep an evicted pipeline alive.
-    fresh_cache.load("text-to-image", tiny_t2i)
+    fresh_cache.load("text_to_image", tiny_t2i)
     fresh_cache.budget_bytes = fresh_cache.loaded()[tiny_t2i] * 3 // 2
     try:
         for _ in range(SWITCHES):
             for new, old in ((tiny_hub_t2i, tiny_t2i), (tiny_t2i, tiny_hub_t2i)):
-                previous = weakref.ref(fresh_cache.load("text-to-image", old))
+                previous = weakref.ref(fresh_cache.load("text_to_image", old))
                 text_to_image("a red circle", model=new, steps=1)  # evicting `old` ran gc.collect
                 assert previous() is None, f"{old} is still referenced after switching to {new}"
                 assert list(fresh_cache.loaded()) == [new]

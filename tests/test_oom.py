@@ -39,11 +39,11 @@ def test_out_of_memory_through_the_api(api_client, fresh_cache, tiny_t2i, tiny_g
 
     t2i = ("a red circle", "", tiny_t2i, "model default", 1, None, None, None, None, 0)
     api_client.predict(0, 1, tiny_gan, 2, "slerp", 1.0, api_name="/gan_interpolation")
-    gan = weakref.ref(fresh_cache.load("gan", tiny_gan))
+    gan = weakref.ref(fresh_cache.load("gan_interpolation", tiny_gan))
     api_client.predict(*t2i, api_name="/text_to_image")  # warm: every model and buffer in place
     before = rss()
 
-    run_out_of_memory_once(fresh_cache.load("text-to-image", tiny_t2i).unet)
+    run_out_of_memory_once(fresh_cache.load("text_to_image", tiny_t2i).unet)
     with pytest.raises(AppError, match="ran out of memory"):
         api_client.predict(*t2i, api_name="/text_to_image")
 
@@ -57,9 +57,9 @@ def test_out_of_memory_through_the_api(api_client, fresh_cache, tiny_t2i, tiny_g
 def test_the_adapter_api_gets_the_same_recovery(fresh_cache, tiny_t2i, tiny_vae):
     from genart_playground import text_to_image
 
-    fresh_cache.load("vae", tiny_vae)
+    fresh_cache.load("vae_reconstruction", tiny_vae)
     safe = serving.recover_from_out_of_memory(text_to_image)
-    run_out_of_memory_once(fresh_cache.load("text-to-image", tiny_t2i).unet)
+    run_out_of_memory_once(fresh_cache.load("text_to_image", tiny_t2i).unet)
     with pytest.raises(serving.OutOfMemory, match="fewer images, a smaller size"):
         safe("a red circle", model=tiny_t2i)
     assert list(fresh_cache.loaded()) == [tiny_t2i]
@@ -79,7 +79,7 @@ def test_what_counts_as_out_of_memory(error, expected):
 
 
 def test_other_errors_pass_through_untouched(fresh_cache, tiny_gan):
-    fresh_cache.load("gan", tiny_gan)
+    fresh_cache.load("gan_interpolation", tiny_gan)
 
     @serving.recover_from_out_of_memory
     def broken():

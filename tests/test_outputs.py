@@ -43,13 +43,13 @@ def test_check_output_takes_arrays_and_tensors_in_any_range():
 
 
 def test_gan_nan_is_an_error(fresh_cache, tiny_gan, broken_forward):
-    broken_forward(fresh_cache.load("gan", tiny_gan), float("nan"))
+    broken_forward(fresh_cache.load("gan_interpolation", tiny_gan), float("nan"))
     with pytest.raises(checks.OutputError, match=f"{tiny_gan}.*NaN"):
         gan_interpolation(0, 1, model=tiny_gan, frames=3)
 
 
 def test_gan_black_frames_are_reported(fresh_cache, tiny_gan, broken_forward):
-    broken_forward(fresh_cache.load("gan", tiny_gan), -1.0)
+    broken_forward(fresh_cache.load("gan_interpolation", tiny_gan), -1.0)
     result = gan_interpolation(0, 1, model=tiny_gan, frames=2)
     assert result.metadata["warnings"] == ["image 0 is completely black", "image 1 is completely black"]
 
@@ -59,7 +59,7 @@ def test_gan_normal_frames_have_no_warnings(tiny_gan):
 
 
 def test_text_to_image_nan_is_an_error(fresh_cache, tiny_t2i, broken_forward):
-    broken_forward(fresh_cache.load("text-to-image", tiny_t2i).unet, float("nan"))
+    broken_forward(fresh_cache.load("text_to_image", tiny_t2i).unet, float("nan"))
     with pytest.raises(checks.OutputError, match="NaN"):
         text_to_image("a red circle", model=tiny_t2i, steps=1)
 
@@ -67,7 +67,7 @@ def test_text_to_image_nan_is_an_error(fresh_cache, tiny_t2i, broken_forward):
 def test_nan_reaches_the_api_client_as_its_message(api_client, fresh_cache, tiny_gan, broken_forward):
     from gradio_client.exceptions import AppError
 
-    broken_forward(fresh_cache.load("gan", tiny_gan), float("nan"))
+    broken_forward(fresh_cache.load("gan_interpolation", tiny_gan), float("nan"))
     with pytest.raises(AppError, match="NaN pixels"):
         api_client.predict(0, 1, tiny_gan, 2, "slerp", 1.0, api_name="/gan_interpolation")
 
@@ -80,7 +80,7 @@ def test_vae_reports_a_black_reconstruction_but_not_a_black_input(tiny_vae, monk
 
     bright = Image.new("RGB", (32, 32), (200, 120, 40))
     dark = Image.new("RGB", (32, 32), (0, 0, 0))
-    vae = cache.load("vae", tiny_vae)
+    vae = cache.load("vae_reconstruction", tiny_vae)
     monkeypatch.setattr(type(vae), "decode", lambda self, z: type("Out", (), {"sample": -torch.ones(1, 3, 32, 32)})())
     assert vae_reconstruction(bright, model=tiny_vae).metadata["warnings"] == ["image 0 is completely black"]
     assert vae_reconstruction(dark, model=tiny_vae).metadata["warnings"] == []

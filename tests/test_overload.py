@@ -94,7 +94,7 @@ def probes(tiny_t2i, tiny_gan):
 
     from genart_playground.models.cache import cache
 
-    unet, gan = cache.load("text-to-image", tiny_t2i).unet, cache.load("gan", tiny_gan)
+    unet, gan = cache.load("text_to_image", tiny_t2i).unet, cache.load("gan_interpolation", tiny_gan)
     in_flight = InFlight()
     unet.forward = Probe(unet.forward, in_flight)
     gan.forward = Probe(gan.forward, in_flight)

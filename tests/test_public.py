@@ -26,7 +26,7 @@ PROBE = textwrap.dedent("""
     refusals = {}
     for model in ["evil-org/unregistered", "/etc", "https://example.com/model"]:
         try:
-            registry.resolve("text-to-image", model)
+            registry.resolve("text_to_image", model)
             refusals[model] = None
         except ValueError as error:
             refusals[model] = str(error)
@@ -122,7 +122,7 @@ def tiny_safe_t2i(tiny_t2i_folder, tmp_path_factory):
     folder = build_tiny_safe_pipeline(tiny_t2i_folder, tmp_path_factory.mktemp("models") / "tiny-safe-t2i")
     index = json.loads((folder / "model_index.json").read_text())
     assert index["safety_checker"] == ["stable_diffusion", "StableDiffusionSafetyChecker"]  # as SD 1.5 ships it
-    name = _register(ModelSpec("tests/tiny-safe-t2i", "text-to-image", "diffusers-pipeline", str(folder),
+    name = _register(ModelSpec("tests/tiny-safe-t2i", "text_to_image", "diffusers-pipeline", str(folder),
                                defaults=dict(TINY_T2I_DEFAULTS), description="Tiny SD with a safety checker."))
     yield name
     _unregister(name)
@@ -131,7 +131,7 @@ def tiny_safe_t2i(tiny_t2i_folder, tmp_path_factory):
 def test_a_shipped_safety_checker_is_kept(tiny_safe_t2i, fresh_cache):
     from diffusers.pipelines.stable_diffusion.safety_checker import StableDiffusionSafetyChecker
 
-    pipe = fresh_cache.load("text-to-image", tiny_safe_t2i)
+    pipe = fresh_cache.load("text_to_image", tiny_safe_t2i)
     assert isinstance(pipe.safety_checker, StableDiffusionSafetyChecker)
     assert pipe.feature_extractor is not None
 

@@ -27,7 +27,7 @@ def png_of(result, tmp_path, name="out.png") -> str:
 def test_a_gan_frame_gives_back_the_walks_settings(tmp_path):
     result = gp.gan_interpolation(3, 9, frames=5, method="lerp", truncation=0.7)
     values = common.recipe_values(common.tab_recipe(png_of(result, tmp_path), "gan_interpolation"),
-                                  ["seed_a", "seed_b", "model", "frames", "method", "truncation"], model_task="gan")
+                                  ["seed_a", "seed_b", "model", "frames", "method", "truncation"], model_task="gan_interpolation")
     assert values == {"seed_a": 3, "seed_b": 9, "model": "builtin/shapes-gan", "frames": 5, "method": "lerp",
                       "truncation": 0.7}
 
@@ -37,7 +37,7 @@ def test_a_vae_reconstruction_gives_back_its_noise_and_seed(tmp_path):
     image = Image.fromarray(np.random.default_rng(1).integers(0, 256, (32, 32, 3), dtype=np.uint8))
     result = gp.vae_reconstruction(image, latent_noise=0.4, seed=12)
     values = common.recipe_values(common.tab_recipe(png_of(result, tmp_path), "vae_reconstruction"),
-                                  ["model", "latent_noise", "seed"], model_task="vae")
+                                  ["model", "latent_noise", "seed"], model_task="vae_reconstruction")
     assert values == {"model": "builtin/photo-vae", "latent_noise": 0.4, "seed": 12}  # the default autoencoder
 
 
@@ -56,7 +56,7 @@ def test_an_unlisted_model_is_left_out(tmp_path):
     result = gp.gan_interpolation(0, 1, frames=2)
     result.metadata["model"] = "somebody/else"
     values = common.recipe_values(common.tab_recipe(png_of(result, tmp_path), "gan_interpolation"), ["seed_a", "model"],
-                                  model_task="gan")
+                                  model_task="gan_interpolation")
     assert values == {"seed_a": 0}
 
 

@@ -95,8 +95,8 @@ def test_unknown_task_is_refused():
         registry.resolve("video", None)
 
 
-@pytest.mark.parametrize("task, name", [("vae", "stabilityai/sd-turbo"), ("text-to-image", "madebyollin/taesd"),
-                                        ("gan", "timm/vgg19.tv_in1k"), ("style", "builtin/shapes-gan")])
+@pytest.mark.parametrize("task, name", [("vae_reconstruction", "stabilityai/sd-turbo"), ("text_to_image", "madebyollin/taesd"),
+                                        ("gan_interpolation", "timm/vgg19.tv_in1k"), ("style_transfer", "builtin/shapes-gan")])
 def test_a_model_of_another_task_is_refused(strict, task, name):
     with pytest.raises(ValueError, match=r"is a \w+ model, not a \w+ model"):
         registry.resolve(task, name)
@@ -107,16 +107,16 @@ def test_a_model_of_another_task_is_refused(strict, task, name):
     "www.example.com/model", "s3://bucket/model"])
 def test_a_url_is_refused_even_when_any_model_is_allowed(allow_any, no_network_attempts, name):
     with pytest.raises(ValueError, match="looks like a URL"):
-        registry.resolve("text-to-image", name)
+        registry.resolve("text_to_image", name)
 
 
 def test_an_unregistered_hub_id_is_refused(strict):
     with pytest.raises(ValueError, match="not in the registry.*GENART_ALLOW_ANY_MODEL=1"):
-        registry.resolve("text-to-image", "someone/some-model")
+        registry.resolve("text_to_image", "someone/some-model")
 
 
 def test_an_unregistered_hub_id_is_allowed_when_any_model_is(allow_any):
-    spec = registry.resolve("text-to-image", "someone/some-model")
+    spec = registry.resolve("text_to_image", "someone/some-model")
     assert (spec.name, spec.source, spec.kind, spec.is_local) == (
         "someone/some-model", "someone/some-model", "diffusers-pipeline", False)
 
@@ -124,7 +124,7 @@ def test_an_unregistered_hub_id_is_allowed_when_any_model_is(allow_any):
 @pytest.mark.parametrize("name", ["someone", "a/b/c", "owner/../name", "-x/y", "owner/na me"])
 def test_a_malformed_hub_id_is_refused(allow_any, name):
     with pytest.raises(ValueError):
-        registry.resolve("vae", name)
+        registry.resolve("vae_reconstruction", name)
 
 
 def test_a_folder_outside_the_model_roots_is_refused(allow_any, monkeypatch, tmp_path):
@@ -132,10 +132,10 @@ def test_a_folder_outside_the_model_roots_is_refused(allow_any, monkeypatch, tmp
     (root / "mine").mkdir(parents=True)
     outside.mkdir()
     monkeypatch.setattr(settings, "MODEL_ROOTS", [root.resolve()])
-    assert registry.resolve("vae", str(root / "mine")).source == str((root / "mine").resolve())
+    assert registry.resolve("vae_reconstruction", str(root / "mine")).source == str((root / "mine").resolve())
     for name in [str(outside), str(root / ".." / "elsewhere"), "/etc", "."]:
         with pytest.raises(ValueError, match="outside the allowed roots"):
-            registry.resolve("vae", name)
+            registry.resolve("vae_reconstruction", name)
 
 
 def test_a_link_inside_a_root_that_points_outside_is_refused(allow_any, monkeypatch, tmp_path):
@@ -145,65 +145,65 @@ def test_a_link_inside_a_root_that_points_outside_is_refused(allow_any, monkeypa
     (root / "link").symlink_to(outside, target_is_directory=True)
     monkeypatch.setattr(settings, "MODEL_ROOTS", [root.resolve()])
     with pytest.raises(ValueError, match="outside the allowed roots"):
-        registry.resolve("vae", str(root / "link"))
+        registry.resolve("vae_reconstruction", str(root / "link"))
 
 
 def test_a_folder_is_refused_when_only_registered_models_may_load(strict, tmp_path):
     with pytest.raises(ValueError, match="not in the registry"):
-        registry.resolve("vae", str(tmp_path))
+        registry.resolve("vae_reconstruction", str(tmp_path))
 
 
 @pytest.mark.parametrize("name", [42, ["stabilityai/sd-turbo"], b"stabilityai/sd-turbo"])
 def test_a_model_that_is_not_a_string_is_refused(name):
     with pytest.raises(ValueError, match="must be a model name"):
-        registry.resolve("text-to-image", name)
+        registry.resolve("text_to_image", name)
 
 
 def test_register_refuses_unknown_tasks_and_kinds():
     with pytest.raises(ValueError, match="Unknown family"):
         registry.register(ModelSpec("x/y", "audio", "autoencoder", "x/y"))
     with pytest.raises(ValueError, match="Unknown kind"):
-        registry.register(ModelSpec("x/y", "vae", "pickle", "x/y"))
+        registry.register(ModelSpec("x/y", "vae_reconstruction", "pickle", "x/y"))
 
 
 # --- the list per task -------------------------------------------------------------------------
 
 def test_each_task_lists_its_required_models():
-    names = {task: {spec.name for spec in registry.models_for(task)} for task in ("text-to-image", "vae", "gan", "style")}
-    assert {"stabilityai/sd-turbo", "stabilityai/sdxl-turbo", "builtin/shapes-t2i"} <= names["text-to-image"]
-    assert {"madebyollin/taesd", "stabilityai/sd-vae-ft-mse", "builtin/shapes-vae"} <= names["vae"]
-    assert {"builtin/shapes-gan"} <= names["gan"]
-    assert {"timm/vgg19.tv_in1k", "builtin/random-filters"} <= names["style"]
+    names = {task: {spec.name for spec in registry.models_for(task)} for task in FAMILY_IDS}
+    assert {"stabilityai/sd-turbo", "stabilityai/sdxl-turbo", "builtin/shapes-t2i"} <= names["text_to_image"]
+    assert {"madebyollin/taesd", "stabilityai/sd-vae-ft-mse", "builtin/shapes-vae"} <= names["vae_reconstruction"]
+    assert {"builtin/shapes-gan"} <= names["gan_interpolation"]
+    assert {"timm/vgg19.tv_in1k", "builtin/random-filters"} <= names["style_transfer"]
     for family, specs in ((f, registry.models_for(f)) for f in FAMILY_IDS):
         assert all(spec.family == family for spec in specs)
 
 
 @pytest.mark.parametrize("name", ["stabilityai/sd-turbo", "stabilityai/sdxl-turbo"])
 def test_few_step_models_carry_their_own_settings(name):
-    defaults = registry.resolve("text-to-image", name).defaults
+    defaults = registry.resolve("text_to_image", name).defaults
     assert 1 <= defaults["steps"] <= 4
     assert defaults["guidance"] == 0.0
     assert defaults["timestep_spacing"] == "trailing"
 
 
 def test_registered_tiny_models_are_listed(tiny_t2i, tiny_hub_t2i, tiny_vae, tiny_taesd, tiny_gan):
-    assert {tiny_t2i, tiny_hub_t2i} <= {spec.name for spec in registry.models_for("text-to-image")}
-    assert {tiny_vae, tiny_taesd} <= {spec.name for spec in registry.models_for("vae")}
-    assert tiny_gan in {spec.name for spec in registry.models_for("gan")}
+    assert {tiny_t2i, tiny_hub_t2i} <= {spec.name for spec in registry.models_for("text_to_image")}
+    assert {tiny_vae, tiny_taesd} <= {spec.name for spec in registry.models_for("vae_reconstruction")}
+    assert tiny_gan in {spec.name for spec in registry.models_for("gan_interpolation")}
 
 
 # --- where the weights are, offline --------------------------------------------------------------
 
 def test_availability_offline(tiny_t2i, tiny_hub_t2i, no_network_attempts):
-    assert loading.availability(registry.resolve("text-to-image", tiny_hub_t2i)) == "cached"
-    assert loading.availability(registry.resolve("text-to-image", tiny_t2i)) == "local"
-    assert loading.availability(registry.resolve("text-to-image", "stabilityai/sd-turbo")) == "missing"
-    assert loading.availability(registry.resolve("vae", "madebyollin/taesd")) == "missing"
-    assert loading.availability(registry.resolve("style", "builtin/random-filters")) == "built-in"
+    assert loading.availability(registry.resolve("text_to_image", tiny_hub_t2i)) == "cached"
+    assert loading.availability(registry.resolve("text_to_image", tiny_t2i)) == "local"
+    assert loading.availability(registry.resolve("text_to_image", "stabilityai/sd-turbo")) == "missing"
+    assert loading.availability(registry.resolve("vae_reconstruction", "madebyollin/taesd")) == "missing"
+    assert loading.availability(registry.resolve("style_transfer", "builtin/random-filters")) == "built-in"
 
 
 def test_a_hub_id_resolves_offline_from_the_local_cache(tiny_hub_t2i, hf_cache, no_network_attempts):
-    folder = loading.local_folder(registry.resolve("text-to-image", tiny_hub_t2i))
+    folder = loading.local_folder(registry.resolve("text_to_image", tiny_hub_t2i))
     assert folder.is_relative_to(hf_cache)
     assert (folder / "model_index.json").is_file()
     assert (folder / "unet" / "diffusion_pytorch_model.safetensors").is_file()
@@ -212,16 +212,16 @@ def test_a_hub_id_resolves_offline_from_the_local_cache(tiny_hub_t2i, hf_cache, 
 def test_the_same_pipeline_loads_as_a_folder_and_as_a_hub_id(fresh_cache, tiny_t2i, tiny_hub_t2i):
     import torch
 
-    local = fresh_cache.load("text-to-image", tiny_t2i)
-    hub = fresh_cache.load("text-to-image", tiny_hub_t2i)
+    local = fresh_cache.load("text_to_image", tiny_t2i)
+    hub = fresh_cache.load("text_to_image", tiny_hub_t2i)
     assert local is not hub and fresh_cache.loads == 2
     assert type(local).__name__ == type(hub).__name__ == "StableDiffusionPipeline"
     for (key, a), b in zip(local.unet.state_dict().items(), hub.unet.state_dict().values()):
         assert torch.equal(a, b), key
 
 
-@pytest.mark.parametrize("task, name", [("text-to-image", "stabilityai/sd-turbo"), ("vae", "madebyollin/taesd"),
-                                        ("vae", "stabilityai/sd-vae-ft-mse"), ("style", "timm/vgg19.tv_in1k")])
+@pytest.mark.parametrize("task, name", [("text_to_image", "stabilityai/sd-turbo"), ("vae_reconstruction", "madebyollin/taesd"),
+                                        ("vae_reconstruction", "stabilityai/sd-vae-ft-mse"), ("style_transfer", "timm/vgg19.tv_in1k")])
 def test_an_uncached_hub_model_fails_at_once_offline(fresh_cache, no_network_attempts, task, name):
     with pytest.raises(ModelUnavailableError) as error:
         fresh_cache.load(task, name)
@@ -243,18 +243,18 @@ def test_an_unreachable_hub_without_offline_mode_also_fails_at_once(fresh_cache,
     loading.hub_reachable.cache_clear()
     try:
         with pytest.raises(ModelUnavailableError, match=r"hf download stabilityai/sdxl-turbo"):
-            fresh_cache.load("text-to-image", "stabilityai/sdxl-turbo")
+            fresh_cache.load("text_to_image", "stabilityai/sdxl-turbo")
         assert fresh_cache.loads == 0
     finally:
         loading.hub_reachable.cache_clear()
 
 
 def test_a_missing_local_folder_is_unavailable_not_a_crash(tmp_path, fresh_cache):
-    spec = registry.register(ModelSpec("tests/gone", "vae", "autoencoder", str(tmp_path / "gone")))
+    spec = registry.register(ModelSpec("tests/gone", "vae_reconstruction", "autoencoder", str(tmp_path / "gone")))
     try:
         assert loading.availability(spec) == "missing"
         with pytest.raises(ModelUnavailableError, match="tests/gone"):
-            fresh_cache.load("vae", "tests/gone")
+            fresh_cache.load("vae_reconstruction", "tests/gone")
     finally:
         registry.unregister("tests/gone")
 

@@ -89,10 +89,10 @@ def _pickles_only(canary: Path):
 # --- pickles -------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("task, kind, fixture", [
-    ("text-to-image", "diffusers-pipeline", "tiny_t2i"),
-    ("vae", "autoencoder", "tiny_vae"),
-    ("vae", "autoencoder", "tiny_taesd"),
-    ("gan", "gan-generator", "tiny_gan"),
+    ("text_to_image", "diffusers-pipeline", "tiny_t2i"),
+    ("vae_reconstruction", "autoencoder", "tiny_vae"),
+    ("vae_reconstruction", "autoencoder", "tiny_taesd"),
+    ("gan_interpolation", "gan-generator", "tiny_gan"),
 ])
 def test_a_folder_holding_only_pickles_is_refused_and_never_unpickled(
         request, hostile, fresh_cache, no_unpickling, tmp_path, task, kind, fixture):
@@ -111,10 +111,10 @@ def test_a_vgg19_folder_holding_only_a_pickle_is_refused(tmp_path, fresh_cache, 
     folder = tmp_path / "vgg19"
     folder.mkdir()
     (folder / "pytorch_model.bin").write_bytes(_payload(canary))
-    registry.register(ModelSpec("tests/hostile-vgg19", "style", "vgg19", str(folder)))
+    registry.register(ModelSpec("tests/hostile-vgg19", "style_transfer", "vgg19", str(folder)))
     try:
         with pytest.raises(UnsafeModelError):
-            fresh_cache.load("style", "tests/hostile-vgg19")
+            fresh_cache.load("style_transfer", "tests/hostile-vgg19")
     finally:
         registry.unregister("tests/hostile-vgg19")
     assert not canary.exists() and no_unpickling == []
@@ -129,15 +129,15 @@ def test_a_pipeline_with_one_pickled_component_never_unpickles_it(hostile, fresh
         (folder / "text_encoder" / "model.safetensors").unlink()
         (folder / "text_encoder" / "pytorch_model.bin").write_bytes(_payload(canary))
 
-    name = hostile("text-to-image", "diffusers-pipeline", tiny_t2i, spoil)
+    name = hostile("text_to_image", "diffusers-pipeline", tiny_t2i, spoil)
     with pytest.raises((UnsafeModelError, OSError)):
-        fresh_cache.load("text-to-image", name)
+        fresh_cache.load("text_to_image", name)
     assert not canary.exists() and no_unpickling == []
 
 
 @pytest.mark.parametrize("task, kind, fixture, weights", [
-    ("vae", "autoencoder", "tiny_vae", "diffusion_pytorch_model"),
-    ("gan", "gan-generator", "tiny_gan", "model"),
+    ("vae_reconstruction", "autoencoder", "tiny_vae", "diffusion_pytorch_model"),
+    ("gan_interpolation", "gan-generator", "tiny_gan", "model"),
 ])
 def test_a_decoy_safetensors_elsewhere_does_not_let_a_pickle_load(request, hostile, fresh_cache, no_unpickling,
                                                                   tmp_path, task, kind, fixture, weights):
@@ -158,10 +158,10 @@ def test_a_decoy_safetensors_elsewhere_does_not_let_a_pickle_load(request, hosti
 
 def test_a_pickle_named_safetensors_is_rejected_by_the_parser(hostile, fresh_cache, no_unpickling, tmp_path, tiny_gan):
     canary = tmp_path / "canary"
-    name = hostile("gan", "gan-generator", tiny_gan,
+    name = hostile("gan_interpolation", "gan-generator", tiny_gan,
                    lambda folder: (folder / "model.safetensors").write_bytes(_payload(canary)))
     with pytest.raises(Exception, match="(?i)header|safetensor"):
-        fresh_cache.load("gan", name)
+        fresh_cache.load("gan_interpolation", name)
     assert not canary.exists() and no_unpickling == []
 
 
@@ -174,10 +174,10 @@ def _edit_json(path: Path, **changes):
 
 
 @pytest.mark.parametrize("task, kind, fixture, config", [
-    ("text-to-image", "diffusers-pipeline", "tiny_t2i", "text_encoder/config.json"),
-    ("text-to-image", "diffusers-pipeline", "tiny_t2i", "unet/config.json"),
-    ("vae", "autoencoder", "tiny_vae", "config.json"),
-    ("gan", "gan-generator", "tiny_gan", "config.json"),
+    ("text_to_image", "diffusers-pipeline", "tiny_t2i", "text_encoder/config.json"),
+    ("text_to_image", "diffusers-pipeline", "tiny_t2i", "unet/config.json"),
+    ("vae_reconstruction", "autoencoder", "tiny_vae", "config.json"),
+    ("gan_interpolation", "gan-generator", "tiny_gan", "config.json"),
 ])
 def test_a_config_asking_for_remote_code_is_refused(request, hostile, fresh_cache, task, kind, fixture, config):
     name = hostile(task, kind, request.getfixturevalue(fixture),
@@ -187,10 +187,10 @@ def test_a_config_asking_for_remote_code_is_refused(request, hostile, fresh_cach
 
 
 def test_a_custom_pipeline_is_refused(hostile, fresh_cache, tiny_t2i):
-    name = hostile("text-to-image", "diffusers-pipeline", tiny_t2i,
+    name = hostile("text_to_image", "diffusers-pipeline", tiny_t2i,
                    lambda folder: _edit_json(folder / "model_index.json", custom_pipeline="evil_pipeline"))
     with pytest.raises(UnsafeModelError, match="remote code"):
-        fresh_cache.load("text-to-image", name)
+        fresh_cache.load("text_to_image", name)
 
 
 @pytest.mark.parametrize("component", ["unet", "scheduler", "_class_name"])
@@ -204,32 +204,32 @@ def test_a_component_from_an_untrusted_library_is_refused_and_never_imported(hos
                                          "class EvilUNet: pass\n")
     monkeypatch.syspath_prepend(str(modules))
     monkeypatch.delitem(sys.modules, "evil_lib", raising=False)
-    name = hostile("text-to-image", "diffusers-pipeline", tiny_t2i,
+    name = hostile("text_to_image", "diffusers-pipeline", tiny_t2i,
                    lambda folder: _edit_json(folder / "model_index.json", **{component: ["evil_lib", "EvilUNet"]}))
     with pytest.raises(UnsafeModelError, match="evil_lib"):
-        fresh_cache.load("text-to-image", name)
+        fresh_cache.load("text_to_image", name)
     assert "evil_lib" not in sys.modules
     assert not canary.exists()
 
 
 def test_a_pipeline_without_model_index_is_refused(hostile, fresh_cache, tiny_t2i):
-    name = hostile("text-to-image", "diffusers-pipeline", tiny_t2i,
+    name = hostile("text_to_image", "diffusers-pipeline", tiny_t2i,
                    lambda folder: (folder / "model_index.json").unlink())
     with pytest.raises(UnsafeModelError, match="model_index.json"):
-        fresh_cache.load("text-to-image", name)
+        fresh_cache.load("text_to_image", name)
 
 
 def test_an_autoencoder_class_outside_the_list_is_refused(hostile, fresh_cache, tiny_vae):
-    name = hostile("vae", "autoencoder", tiny_vae,
+    name = hostile("vae_reconstruction", "autoencoder", tiny_vae,
                    lambda folder: _edit_json(folder / "config.json", _class_name="AsymmetricAutoencoderKL"))
     with pytest.raises(UnsafeModelError, match="AsymmetricAutoencoderKL"):
-        fresh_cache.load("vae", name)
+        fresh_cache.load("vae_reconstruction", name)
 
 
 def test_the_untouched_copies_load(hostile, fresh_cache, tiny_t2i, tiny_vae, tiny_gan):
     """The hostile fixture itself is sound: unspoiled copies of the same folders load."""
-    for task, kind, source in [("text-to-image", "diffusers-pipeline", tiny_t2i), ("vae", "autoencoder", tiny_vae),
-                               ("gan", "gan-generator", tiny_gan)]:
+    for task, kind, source in [("text_to_image", "diffusers-pipeline", tiny_t2i), ("vae_reconstruction", "autoencoder", tiny_vae),
+                               ("gan_interpolation", "gan-generator", tiny_gan)]:
         assert fresh_cache.load(task, hostile(task, kind, source, lambda folder: None)) is not None
     assert fresh_cache.loads == 3
 
@@ -251,16 +251,16 @@ def hub_online(monkeypatch):
                                     "evil/../../etc"])
 def test_a_registered_url_is_refused_before_any_network_call(hub_online, no_network_attempts, source):
     with pytest.raises(ValueError, match="URL"):
-        registry.register(ModelSpec("tests/url-model", "vae", "autoencoder", source))
-    assert "tests/url-model" not in {spec.name for spec in registry.models_for("vae")}
+        registry.register(ModelSpec("tests/url-model", "vae_reconstruction", "autoencoder", source))
+    assert "tests/url-model" not in {spec.name for spec in registry.models_for("vae_reconstruction")}
     with pytest.raises(ValueError):  # the registry's refusal, or the registry-only rule
-        registry.resolve("vae", "tests/url-model")
+        registry.resolve("vae_reconstruction", "tests/url-model")
 
 
 @pytest.mark.parametrize("source", ["https://evil.example/model", "hf://evil/model"])
 def test_a_url_spec_that_skipped_the_registry_still_never_reaches_the_network(hub_online, no_network_attempts, source):
     with pytest.raises(ValueError):
-        loading.load(ModelSpec("tests/url-model", "vae", "autoencoder", source))
+        loading.load(ModelSpec("tests/url-model", "vae_reconstruction", "autoencoder", source))
 
 
 @pytest.mark.parametrize("name", ["https://huggingface.co/stabilityai/sd-turbo", "http://10.0.0.1/model"])
@@ -270,4 +270,4 @@ def test_an_unregistered_url_is_refused_before_any_network_call(hub_online, no_n
 
     monkeypatch.setattr(settings, "ALLOW_ANY_MODEL", True)
     with pytest.raises(ValueError, match="looks like a URL"):
-        fresh_cache.load("text-to-image", name)
+        fresh_cache.load("text_to_image", name)

@@ -50,7 +50,7 @@ def tiny_vgg19(tmp_path_factory):
     folder = tmp_path_factory.mktemp("models") / "tiny-vgg19"
     folder.mkdir()
     _write_tiny_vgg19(folder / "model.safetensors")
-    name = register(ModelSpec("tests/tiny-vgg19", "style", "vgg19", str(folder),
+    name = register(ModelSpec("tests/tiny-vgg19", "style_transfer", "vgg19", str(folder),
                               defaults={"size": 48, "steps": 4})).name
     yield name
     cache.evict(name)
@@ -273,7 +273,7 @@ def test_gatys_with_vgg19_through_the_registry(tiny_vgg19, fresh_cache):
     assert result.metadata["model"] == name and result.metadata["steps"] == 15
     assert result.metadata["style_layers"] == ["conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1"]
     assert result.losses["style"][-1] < result.losses["style"][0]
-    assert isinstance(fresh_cache.load("style", name), VGG19Features) and fresh_cache.loads == 1
+    assert isinstance(fresh_cache.load("style_transfer", name), VGG19Features) and fresh_cache.loads == 1
 
 
 def test_the_default_is_vgg19_once_its_weights_are_in_the_local_cache(hf_cache, tmp_path, fresh_cache):
@@ -288,7 +288,7 @@ def test_the_default_is_vgg19_once_its_weights_are_in_the_local_cache(hf_cache, 
     try:
         result = style_transfer(house(), stripes(), **FAST)
         assert result.metadata["model"] == "timm/vgg19.tv_in1k"
-        assert isinstance(fresh_cache.load("style", "timm/vgg19.tv_in1k"), VGG19Features)
+        assert isinstance(fresh_cache.load("style_transfer", "timm/vgg19.tv_in1k"), VGG19Features)
         explicit = style_transfer(house(), stripes(), model="builtin/random-filters", **FAST)
         assert explicit.metadata["model"] == "builtin/random-filters"
     finally:
@@ -298,7 +298,7 @@ def test_the_default_is_vgg19_once_its_weights_are_in_the_local_cache(hf_cache, 
 # --- img2img on a text-to-image pipeline ------------------------------------------------------------
 
 def test_img2img_shares_the_loaded_pipeline(tiny_t2i, fresh_cache):
-    pipe = fresh_cache.load("text-to-image", tiny_t2i)
+    pipe = fresh_cache.load("text_to_image", tiny_t2i)
     assert fresh_cache.loads == 1
     calls = []
     result = style_transfer(house(60, 40), "a red circle", model=tiny_t2i, size=32, seed=2,

@@ -34,7 +34,7 @@ def test_no_noise_is_a_plain_encode_and_decode(tiny_vae):
 
     from genart_playground.models import registry
 
-    vae = AutoencoderKL.from_pretrained(registry.resolve("vae", tiny_vae).source)
+    vae = AutoencoderKL.from_pretrained(registry.resolve("vae_reconstruction", tiny_vae).source)
     with torch.inference_mode():
         x = imaging.to_tensor(picture())
         expected = imaging.to_pil(vae.decode(vae.encode(x).latent_dist.mode()).sample.clamp(-1, 1))[0]
