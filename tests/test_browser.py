@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from genart_playground import families
+
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (requirements-dev.txt)")
 expect = sync_api.expect
 
@@ -21,11 +23,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--
 REPO = Path(__file__).resolve().parents[1]
 TIMEOUT_MS = 120_000  # the CPU is slow and shared: generous waits, no sleeps
 
-# tab id, tab label, run button label (fixed; the other labels may change as the tabs grow)
-TABS = [("text_to_image", "Text to image", "Generate"),
-        ("style_transfer", "Style transfer", "Transfer style"),
-        ("gan_interpolation", "GAN interpolation", "Interpolate"),
-        ("vae_reconstruction", "VAE reconstruction", "Encode and decode")]
+# tab id, tab label, the button that runs its first example: every family with a tab and an example call
+TABS = [(family.id, family.title, family.example.button) for family in families.FAMILIES
+        if family.tab and family.example is not None and family.example.button]
 
 # Gradio's status tracker over an output while its event runs: the progress bar, its text and eta.
 PROGRESS = ".progress-text, .progress-level, .progress-bar, .eta-bar"

@@ -73,6 +73,9 @@ class Example:
     refused: dict = field(default_factory=dict)  # {option: value} changes that must be refused before any model loads
     endpoint: tuple = ()  # the tab's endpoint inputs, in order (IMAGE, MODEL filled in by the test)
     seed_input: int | None = None  # which endpoint input is a seed: a load test varies it (with the images)
+    # The tab's button that runs its first example, in plain sight: the browser test clicks it. Empty: the tab
+    # is driven by a browser test of its own (image translation's example fills a box in a closed accordion).
+    button: str = ""
 
 
 @dataclass(frozen=True)

@@ -132,5 +132,5 @@ FAMILY = Family(
     capabilities={"sample": "genart_playground.adapters.gan_interpolation:sample"},
     example=Example(args=(3, 4), options={"frames": 4, "method": "slerp"},
                     refused={"frames": 10_000, "method": "teleport", "truncation": 0.0},
-                    endpoint=(3, 4, MODEL, 4, "slerp", 1.0), seed_input=0),
+                    endpoint=(3, 4, MODEL, 4, "slerp", 1.0), seed_input=0, button="Interpolate"),
 )

@@ -260,5 +260,5 @@ FAMILY = Family(
     example=Example(args=("a red circle on the left",), options={"seed": 3, "steps": 2, "num_images": 2},
                     refused={"steps": 10_000, "width": 100, "num_images": 0, "seed": -1, "guidance": float("nan"),
                              "scheduler": "warp-drive", "negative_prompt": "x" * 100_000},
-                    endpoint=("a red circle", "", MODEL, "model default", 1, 2, 3.0, None, None, 3), seed_input=9),
+                    endpoint=("a red circle", "", MODEL, "model default", 1, 2, 3.0, None, None, 3), seed_input=9, button="Generate"),
 )

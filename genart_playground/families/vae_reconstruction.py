@@ -127,5 +127,5 @@ FAMILY = Family(
     bench="genart_playground.scoring:vae_figures",
     example=Example(args=(IMAGE,), options={"latent_noise": 0.5, "seed": 2},
                     refused={"latent_noise": 5.0, "seed": "x"},
-                    endpoint=(IMAGE, MODEL, 0.5, 2), seed_input=3),
+                    endpoint=(IMAGE, MODEL, 0.5, 2), seed_input=3, button="Encode and decode"),
 )
