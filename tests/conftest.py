@@ -383,13 +383,9 @@ def fresh_cache():
 @pytest.fixture(scope="session")
 def served_app(tiny_t2i, tiny_vae, tiny_gan):
     """The app as `python app.py` serves it (its launch options included), on a free loopback port."""
-    from genart_playground.ui.app import build_demo, launch
+    from served import serve_app
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    demo = build_demo()
-    launch(demo, prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
+    demo = serve_app()
     yield demo
     demo.close()
 

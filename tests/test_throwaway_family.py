@@ -135,17 +135,11 @@ class TestThrowawayFamily(FamilyContract):
     @pytest.fixture(scope="class")
     def client(self, registered, tmp_path_factory):
         """This family's tab is not in the session's served app (built before it was added): serve one."""
-        import socket
-
         from gradio_client import Client
 
-        from genart_playground.ui.app import build_demo, launch
+        from served import serve_app
 
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        demo = build_demo()
-        launch(demo, prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
+        demo = serve_app()
         yield Client(demo.local_url, verbose=False, analytics_enabled=False,
                      download_files=str(tmp_path_factory.mktemp("downloads")))
         demo.close()
