@@ -264,10 +264,10 @@ def serve(args) -> None:
     torch.set_num_threads(args.threads)
     if args.models == "tiny":
         build_tiny_models(Path(args.work) / "tiny-models")  # outside TMPDIR: not part of what is measured
-    from genart_playground.ui import common
+    from genart_playground.ui import output_files
     from genart_playground.ui.app import build_demo, launch
 
-    common.OUTPUT_KEEP_SECONDS = args.delete_cache_age
+    output_files.OUTPUT_KEEP_SECONDS = args.delete_cache_age
     demo = build_demo()
     demo.delete_cache = delete_cache(args.delete_cache_age)  # read when the server app is made
     launch(demo, prevent_thread_lock=True, server_name="127.0.0.1", server_port=args.port, quiet=True)

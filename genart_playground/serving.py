@@ -1,6 +1,6 @@
 """What a shared server needs around each request: out-of-memory recovery and cancellation.
 
-Gradio-free: the UI (ui/common.py) maps these to what the user sees, and a script serving the
+Gradio-free: the UI (ui/errors.py, ui/progress_bar.py) maps these to what the user sees, and a script serving the
 adapters some other way can use them too.
 """
 

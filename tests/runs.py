@@ -2,6 +2,6 @@
 call the tabs' handlers with them (or with fakes)."""
 
 from genart_playground import families
-from genart_playground.ui.common import package_functions
+from genart_playground.ui.handlers import package_functions
 
 RUN = {family.id: package_functions(family) for family in families.FAMILIES}

@@ -191,16 +191,16 @@ def test_missing_model_reaches_the_client_as_its_message(client, tmp_path):
 
 def test_model_dropdown_marks_what_can_run(tiny_gan, tmp_path):
     from genart_playground.models import registry
-    from genart_playground.ui import common
+    from genart_playground.ui import model_menu
 
     spec = registry.register(registry.ModelSpec("tests/absent-gan", "gan_interpolation", "gan-generator",
                                                 str(tmp_path / "not-there")))
     try:
-        labels = dict((name, label) for label, name in common.model_choices("gan_interpolation"))
+        labels = dict((name, label) for label, name in model_menu.model_choices("gan_interpolation"))
     finally:
         registry.unregister(spec.name)
     assert "✓" in labels[tiny_gan] and "✗" in labels["tests/absent-gan"]
-    assert common.model_name(labels[tiny_gan]) == tiny_gan
+    assert model_menu.model_name(labels[tiny_gan]) == tiny_gan
 
 
 def test_building_the_app_imports_no_model_code():
@@ -219,12 +219,12 @@ def test_building_the_app_imports_no_model_code():
 
 
 def test_example_inputs_ship_with_the_repo():
-    from genart_playground.ui import common, tab_style_transfer, tab_vae_reconstruction
+    from genart_playground.ui import example_sets, tab_style_transfer, tab_vae_reconstruction
 
     names = set(tab_vae_reconstruction.EXAMPLES)
     names |= {name for row in tab_style_transfer.EXAMPLES for name in row[:2] if name}
     for name in names:
-        with Image.open(common.example_image(name)) as image:
+        with Image.open(example_sets.example_image(name)) as image:
             assert image.format in ("PNG", "JPEG") and image.size[0] >= 32  # a photo (grace_hopper) is a JPEG
 
 
@@ -232,20 +232,20 @@ def test_zero_gpu_wraps_with_a_duration_from_the_request(monkeypatch):
     import sys
     import types
 
-    from genart_playground.ui import common, tab_text_to_image
+    from genart_playground.ui import tab_text_to_image, zero_gpu
 
     def handler(*args):
         return "ran"
 
     monkeypatch.delenv("SPACES_ZERO_GPU", raising=False)
-    assert common.gpu(tab_text_to_image.seconds_needed)(handler) is handler  # elsewhere: unchanged
+    assert zero_gpu.gpu(tab_text_to_image.seconds_needed)(handler) is handler  # elsewhere: unchanged
 
     asked = []
     fake = types.ModuleType("spaces")
     fake.GPU = lambda duration: (lambda fn: (lambda *args: (asked.append(duration(*args)), fn(*args))[1]))
     monkeypatch.setitem(sys.modules, "spaces", fake)
     monkeypatch.setenv("SPACES_ZERO_GPU", "true")
-    wrapped = common.gpu(tab_text_to_image.seconds_needed)(handler)
+    wrapped = zero_gpu.gpu(tab_text_to_image.seconds_needed)(handler)
     args = ("a red circle", "", None, "model default")
     assert wrapped(*args, 1, 4, None, 512, 512, 0) == "ran"
     assert wrapped(*args, 4, 50, None, 1024, 1024, 0) == "ran"

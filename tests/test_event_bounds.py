@@ -37,7 +37,7 @@ EVENTS = {
     # settings: a PNG's recipe (an upload only), the cascades (a name looked up), the user's own change
     "load": "refuses", "handler": "ignores", "_forget": "ignores", "open_link": "ignores",
     # a run button and its Stop button: no inputs, or the run's inputs only looked at for being empty
-    "_running": "ignores", "_idle": "ignores", "_stopping": "ignores", "running": "ignores",
+    "running_buttons": "ignores", "idle_buttons": "ignores", "stopping_button": "ignores", "running": "ignores",
     # the session's run history: a recipe (size-checked) remembered; a row of the server's own list put back
     "remember": "refuses", "restore_run": "ignores",
     # Gradio's own: an example row by its index

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from genart_playground.ui import common, gradio_internals  # noqa: F401  (common installs the sweep)
+from genart_playground.ui import gradio_internals, output_files  # noqa: F401  (output_files installs the sweep)
 
 
 def test_the_event_id_and_the_task_name_gradio_uses():

@@ -66,9 +66,9 @@ def test_the_tab_lists_every_word_the_builtin_knows():
 
 
 def test_the_note_beside_the_pictures_shows_warnings_and_hides_without():
-    from genart_playground.ui import common
+    from genart_playground.ui import recipe_views
 
-    shown = common.warnings_note({"warnings": ["the model does not know the word 'cat'"]})
+    shown = recipe_views.warnings_note({"warnings": ["the model does not know the word 'cat'"]})
     assert shown["visible"] is True and "'cat'" in shown["value"]
-    assert common.warnings_note({"warnings": []})["visible"] is False
-    assert common.warnings_note(None)["visible"] is False
+    assert recipe_views.warnings_note({"warnings": []})["visible"] is False
+    assert recipe_views.warnings_note(None)["visible"] is False

@@ -7,13 +7,13 @@ from PIL import Image
 
 import genart_playground as gp
 from genart_playground import families, recipes
-from genart_playground.ui import common, tab_style_transfer
+from genart_playground.ui import recipe_views, tab_style_transfer
 
 
 @pytest.fixture
 def warnings(monkeypatch):
     shown = []
-    monkeypatch.setattr(common.gr, "Warning", lambda message, *args, **kwargs: shown.append(message))
+    monkeypatch.setattr(recipe_views.gr, "Warning", lambda message, *args, **kwargs: shown.append(message))
     return shown
 
 
@@ -26,7 +26,7 @@ def png_of(result, tmp_path, name="out.png") -> str:
 @pytest.mark.slow  # runs a shipped model
 def test_a_gan_frame_gives_back_the_walks_settings(tmp_path):
     result = gp.gan_interpolation(3, 9, frames=5, method="lerp", truncation=0.7)
-    values = common.recipe_values(common.tab_recipe(png_of(result, tmp_path), "gan_interpolation"),
+    values = recipe_views.recipe_values(recipe_views.tab_recipe(png_of(result, tmp_path), "gan_interpolation"),
                                   ["seed_a", "seed_b", "model", "frames", "method", "truncation"], model_task="gan_interpolation")
     assert values == {"seed_a": 3, "seed_b": 9, "model": "builtin/shapes-gan", "frames": 5, "method": "lerp",
                       "truncation": 0.7}
@@ -36,7 +36,7 @@ def test_a_gan_frame_gives_back_the_walks_settings(tmp_path):
 def test_a_vae_reconstruction_gives_back_its_noise_and_seed(tmp_path):
     image = Image.fromarray(np.random.default_rng(1).integers(0, 256, (32, 32, 3), dtype=np.uint8))
     result = gp.vae_reconstruction(image, latent_noise=0.4, seed=12)
-    values = common.recipe_values(common.tab_recipe(png_of(result, tmp_path), "vae_reconstruction"),
+    values = recipe_views.recipe_values(recipe_views.tab_recipe(png_of(result, tmp_path), "vae_reconstruction"),
                                   ["model", "latent_noise", "seed"], model_task="vae_reconstruction")
     assert values == {"model": "builtin/photo-vae", "latent_noise": 0.4, "seed": 12}  # the default autoencoder
 
@@ -44,9 +44,9 @@ def test_a_vae_reconstruction_gives_back_its_noise_and_seed(tmp_path):
 @pytest.mark.slow  # runs a shipped model
 def test_another_tabs_png_or_a_plain_png_fills_nothing_and_says_why(tmp_path, warnings):
     result = gp.gan_interpolation(0, 1, frames=2)
-    assert common.tab_recipe(png_of(result, tmp_path), "vae_reconstruction") == {}
+    assert recipe_views.tab_recipe(png_of(result, tmp_path), "vae_reconstruction") == {}
     Image.new("RGB", (8, 8)).save(tmp_path / "plain.png")
-    assert common.tab_recipe(str(tmp_path / "plain.png"), "gan_interpolation") == {}
+    assert recipe_views.tab_recipe(str(tmp_path / "plain.png"), "gan_interpolation") == {}
     assert warnings == ["That image was made by another tab; load it there instead.",
                         "That image carries no recipe."]
 
@@ -55,7 +55,7 @@ def test_another_tabs_png_or_a_plain_png_fills_nothing_and_says_why(tmp_path, wa
 def test_an_unlisted_model_is_left_out(tmp_path):
     result = gp.gan_interpolation(0, 1, frames=2)
     result.metadata["model"] = "somebody/else"
-    values = common.recipe_values(common.tab_recipe(png_of(result, tmp_path), "gan_interpolation"), ["seed_a", "model"],
+    values = recipe_views.recipe_values(recipe_views.tab_recipe(png_of(result, tmp_path), "gan_interpolation"), ["seed_a", "model"],
                                   model_task="gan_interpolation")
     assert values == {"seed_a": 0}
 
@@ -74,7 +74,7 @@ def test_a_style_recipe_survives_the_method_and_model_cascades(tmp_path):
     result = gp.style_transfer(content, "a blue square on a black background", method="img2img", steps=3,
                                size=64, strength=0.35, seed=4)
     settings = style_settings()
-    values = settings.from_recipe(common.tab_recipe(png_of(result, tmp_path), "style_transfer"))
+    values = settings.from_recipe(recipe_views.tab_recipe(png_of(result, tmp_path), "style_transfer"))
     updates, pending = settings.apply(values, {"method": "gatys", "model": "builtin/random-filters"})
     filled = {name: update["value"] for name, update in updates.items()}
     assert filled == {"method": "img2img", "style_prompt": "a blue square on a black background",
@@ -98,7 +98,7 @@ def test_a_style_recipe_of_the_current_method_and_model_leaves_no_pending_state(
     content = Image.new("RGB", (64, 64), (200, 40, 40))
     result = gp.style_transfer(content, Image.new("RGB", (64, 64), (0, 0, 255)), method="gatys", steps=2, size=64)
     settings = style_settings()
-    values = settings.from_recipe(common.tab_recipe(png_of(result, tmp_path), "style_transfer"))
+    values = settings.from_recipe(recipe_views.tab_recipe(png_of(result, tmp_path), "style_transfer"))
     _, pending = settings.apply(values, {"method": "gatys", "model": "builtin/random-filters"})
     assert pending is None  # nothing will cascade, so nothing may linger for a later model change
 

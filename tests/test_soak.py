@@ -55,7 +55,7 @@ def test_delete_cache_pass_survives_files_added_while_it_runs(tmp_path, monkeypa
     import pytest
     from gradio import route_utils
 
-    from genart_playground.ui import common, gradio_internals
+    from genart_playground.ui import gradio_internals, output_files
 
     assert route_utils.delete_files_created_by_app is gradio_internals.delete_files_created_by_app
 
@@ -75,7 +75,7 @@ def test_delete_cache_pass_survives_files_added_while_it_runs(tmp_path, monkeypa
 
     remove = os.remove
     monkeypatch.setattr(os, "remove", remove_while_a_request_adds)
-    for delete, should_fail in ((common._gradio_delete_files_created_by_app, True),
+    for delete, should_fail in ((output_files._gradio_delete_files_created_by_app, True),
                                 (gradio_internals.delete_files_created_by_app, False)):
         added = []
         paths, blocks = make_blocks()

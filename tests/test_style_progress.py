@@ -12,7 +12,7 @@ from PIL import Image
 import genart_playground as gp
 from genart_playground import serving, style_transfer
 from genart_playground.results import StyleTransferResult
-from genart_playground.ui import common, gradio_internals, tab_style_transfer
+from genart_playground.ui import gradio_internals, tab_style_transfer, zero_gpu
 
 from pictures import house, stripes
 from runs import RUN
@@ -169,7 +169,7 @@ def test_the_gpu_decorator_keeps_a_generator_a_generator(monkeypatch):
     def handler():
         yield 1
 
-    assert inspect.isgeneratorfunction(common.gpu(lambda: 10)(handler))
+    assert inspect.isgeneratorfunction(zero_gpu.gpu(lambda: 10)(handler))
     assert inspect.isgeneratorfunction(tab_style_transfer.stylise)  # so Gradio streams its updates
 
 

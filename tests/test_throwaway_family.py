@@ -79,21 +79,21 @@ def snippet(metadata: dict) -> str:
 
 
 def build_tab(run: dict):
-    from genart_playground.ui import common, lanes
+    from genart_playground.ui import handlers, lanes, model_menu, output_files
     from genart_playground.ui.settings_flow import TabSettings
 
     def draw(run, seed, model, size):
-        result = run[FAMILY_ID](int(seed), model=common.model_name(model), size=int(size))
-        return [common.recipe_png(image, result.metadata) for image in result.images], result.metadata
+        result = run[FAMILY_ID](int(seed), model=model_menu.model_name(model), size=int(size))
+        return [output_files.recipe_png(image, result.metadata) for image in result.images], result.metadata
 
     with gr.Tab("Noise", id=FAMILY_ID):
         seed = gr.Number(label="Seed", value=0, precision=0, minimum=0, maximum=limits.MAX_SEED)
-        model = common.model_dropdown(FAMILY_ID, label="Model")
+        model = model_menu.model_dropdown(FAMILY_ID, label="Model")
         size = gr.Slider(label="Size", minimum=8, maximum=MAX_SIZE, step=8, value=32)
         button = gr.Button("Draw noise")
         gallery = gr.Gallery(label="Noise", type="filepath", format="png")
         metadata = gr.JSON(label="Recipe")
-        button.click(common.bind(draw, run), [seed, model, size], [gallery, metadata], api_name=FAMILY_ID,
+        button.click(handlers.bind(draw, run), [seed, model, size], [gallery, metadata], api_name=FAMILY_ID,
                      concurrency_id=lanes.GAN_LANE)
         settings = TabSettings({"seed": seed, "model": model, "size": size})
         settings.wire()

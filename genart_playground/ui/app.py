@@ -6,7 +6,7 @@ import huggingface_hub.constants as hf_constants
 from starlette.middleware import Middleware
 
 from .. import families, limits, serving, settings
-from . import common, gradio_internals, lesson_links
+from . import example_sets, gradio_internals, handlers, lesson_links
 from .request_limits import BodyLimit, OneJobPerVisitor
 
 TITLE = "GenArt Playground"
@@ -34,7 +34,7 @@ def build_demo() -> gr.Blocks:
                             elem_id="lesson-link-notice")
         with gr.Tabs() as tabs:
             # Each tab returns its settings (ui/settings_flow.TabSettings), named as the function's arguments.
-            tab_settings = {family.id: family.build_tab(run=common.package_functions(family))
+            tab_settings = {family.id: family.build_tab(run=handlers.package_functions(family))
                             for family in families.FAMILIES if family.tab}
         # The URL names the tab and its settings (?tab=...&seed=...): filled in on load, kept in step after.
         lesson_links.attach(demo, tabs, tab_settings, link, notice)
@@ -59,7 +59,7 @@ def launch_options() -> dict:
         "blocked_paths": [str(settings.PACKAGE_DIR), hf_constants.HF_HOME],
         "theme": gr.themes.Soft(),
         "css": CSS + gradio_internals.GALLERY_CSS,
-        "js": common.PAGE_JS,  # a run clicked right after an example uses the example's values
+        "js": example_sets.PAGE_JS,  # a run clicked right after an example uses the example's values
         # Bodies over limits.MAX_BODY_BYTES (uploads: MAX_UPLOAD_REQUEST_BYTES) get HTTP 413 unread.
         # Public: one model job per visitor at a time (HTTP 429 for a second while the first waits or runs).
         "app_kwargs": {"middleware": [Middleware(BodyLimit), Middleware(OneJobPerVisitor)]},

@@ -99,23 +99,23 @@ def _forget():
 
 def _recipe_updates(settings: TabSettings, recipe: dict, current, *, model_task: str) -> list:
     """A recipe -> the updates of every control, and the pending values (see `apply`)."""
-    from . import common
+    from . import recipe_views
 
     names = list(settings.controls)
     values = settings.from_recipe(recipe) if (recipe and settings.from_recipe) else \
-        common.recipe_values(recipe, names, model_task=model_task)
+        recipe_views.recipe_values(recipe, names, model_task=model_task)
     updates, pending = settings.apply(values, dict(zip(names, current)))
     return [updates.get(name, gr.update()) for name in names] + [pending]
 
 
 def restore_from_png(box, task: str, settings: TabSettings, *, model_task: str) -> None:
     """Wire `box` so a PNG this tab made sets its settings (through `apply`, the cascades keeping them)."""
-    from . import common, gradio_internals
+    from . import errors, gradio_internals, recipe_views
 
-    @common.user_errors  # a path the upload route did not write, a PNG over the pixel cap: a message
+    @errors.user_errors  # a path the upload route did not write, a PNG over the pixel cap: a message
     def load(path, *current):
         path = gradio_internals.check_uploaded(path) if path else path
-        return _recipe_updates(settings, common.tab_recipe(path, task), current, model_task=model_task)
+        return _recipe_updates(settings, recipe_views.tab_recipe(path, task), current, model_task=model_task)
 
     # Reading a recipe is cheap but not free (a 20 MB file): a few at a time, beside the model queue.
     box.upload(load, [box, *settings.controls.values()], [*settings.controls.values(), settings.pending],
@@ -141,7 +141,7 @@ def summary(recipe: dict) -> str:
 def run_history(settings: TabSettings, events, metadata, *, task: str, model_task: str) -> None:
     """This session's runs of the tab, newest first, each with its recipe: selecting one puts its settings
     back (as a recipe PNG would). The runs are kept on the server (gr.State), per browser session."""
-    from . import common
+    from . import errors, recipe_views
 
     with gr.Accordion("This session's runs", open=False):
         listed = gr.Radio(choices=[], type="index", label="Select a run to put its settings back",
@@ -150,9 +150,9 @@ def run_history(settings: TabSettings, events, metadata, *, task: str, model_tas
     kept = gr.State([])
     quiet = {"api_visibility": "private", "queue": False, "show_progress": "hidden"}
 
-    @common.user_errors  # a recipe over the size limit: a message
+    @errors.user_errors  # a recipe over the size limit: a message
     def remember(recipe, runs):
-        recipe = common.checked_recipe(recipe) if recipe else None
+        recipe = recipe_views.checked_recipe(recipe) if recipe else None
         if not recipe or recipe.get("task") != task:
             return gr.update(), runs
         runs = [{"number": (runs[0]["number"] + 1) if runs else 1, "recipe": recipe}, *runs][:HISTORY_LENGTH]

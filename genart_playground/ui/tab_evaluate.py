@@ -15,7 +15,7 @@ from .. import limits
 from ..families.evaluate import GRID_AXES
 from ..metrics.world import PROMPT_SETS
 from ..models import registry
-from . import common, explanations, lanes
+from . import errors, explanations, handlers, lanes, model_menu, output_files, progress_bar, recipe_views, run_buttons, zero_gpu
 from .settings_flow import TabSettings
 from .streaming import Streamed
 
@@ -45,7 +45,7 @@ WORST_SHOWN = 4  # prompts shown with their pictures, worst first, per model
 
 
 def seconds_needed(models, prompt_set, prompts, samples_per_prompt, seed, *rest, **kwargs) -> float:
-    return common.gpu_seconds(load=20, per_step=0.5, count=(samples_per_prompt or 4) * 20 * len(models or [1]))
+    return zero_gpu.gpu_seconds(load=20, per_step=0.5, count=(samples_per_prompt or 4) * 20 * len(models or [1]))
 
 
 def _prompts(prompt_set: str, typed: str):
@@ -101,7 +101,7 @@ def worst_pictures(results: dict) -> list:
         prompts = result.prompts or []
         for row in result.table[:WORST_SHOWN]:
             for index in [i for i, prompt in enumerate(prompts) if prompt == row["prompt"]][:2]:
-                shown.append((common.image_file(result.images[index]),
+                shown.append((output_files.image_file(result.images[index]),
                               f"“{row['prompt']}” → {result.judgements[index]} ({name})"))
     return shown
 
@@ -113,7 +113,7 @@ def outputs(results: dict, recipe=None):
             prompt_frame(results), recipe if recipe is not None else gr.skip())
 
 
-@common.user_errors
+@errors.user_errors
 def _compare(run, models, prompts, samples_per_prompt, seed, *, progress, on_step):
     """The adapter call, in the worker thread; errors become gr.Error here as in every tab."""
     return run["compare"](models, prompts=prompts, samples_per_prompt=samples_per_prompt, seed=seed,
@@ -124,11 +124,11 @@ def evaluate_models(run, models, prompt_set, prompts, samples_per_prompt, seed, 
     """Yields the report card and charts after each model; the last yield holds every model's."""
     if isinstance(models, str):
         models = [models]
-    models = [common.model_name(model) for model in (models or []) if isinstance(model, str) and model]
+    models = [model_menu.model_name(model) for model in (models or []) if isinstance(model, str) and model]
     if not models:
         raise gr.Error("Pick at least one model to evaluate.", print_exception=False)
     chosen = _prompts(prompt_set, prompts)
-    report = common.bridge(progress)  # here, in Gradio's thread: it finds the event to watch for a cancel
+    report = progress_bar.bridge(progress)  # here, in Gradio's thread: it finds the event to watch for a cancel
     stream = Streamed(lambda progress, on_step: _compare(run, models, chosen, samples_per_prompt, seed,
                                                          progress=progress, on_step=on_step),
                       report, name="evaluation")
@@ -154,23 +154,23 @@ def _grid_values(axis: str, text: str) -> list:
 
 def grid_seconds_needed(model, x, x_values, y, y_values, *rest, **kwargs) -> float:
     cells = len((x_values or "").split(",")) * len((y_values or "").split(","))
-    return common.gpu_seconds(load=10, per_step=0.5, count=min(cells, limits.MAX_GRID_CELLS))
+    return zero_gpu.gpu_seconds(load=10, per_step=0.5, count=min(cells, limits.MAX_GRID_CELLS))
 
 
-@common.user_errors
+@errors.user_errors
 def draw_grid(run, model, x, x_values, y, y_values, prompt, seed, steps, guidance, progress=gr.Progress()):
-    result = run["xy_grid"](common.model_name(model), x=x, x_values=_grid_values(x, x_values), y=y,
+    result = run["xy_grid"](model_menu.model_name(model), x=x, x_values=_grid_values(x, x_values), y=y,
                             y_values=_grid_values(y, y_values), prompt=prompt, seed=seed, steps=steps,
-                            guidance=guidance, progress=common.bridge(progress))
+                            guidance=guidance, progress=progress_bar.bridge(progress))
     cells = pd.DataFrame(result.metadata["cells"])
-    return common.recipe_png(result.images[0], result.metadata), cells, result.metadata
+    return output_files.recipe_png(result.images[0], result.metadata), cells, result.metadata
 
 
 def input_problems(models, prompts):
     """What stops an evaluation before it starts, by control: no model, or no prompt typed when it needs some."""
     def problems(models_value, prompt_set_value, prompts_value, *rest) -> dict:
-        found = {models: "Pick at least one model to evaluate."} if common.is_empty(models_value) else {}
-        if prompt_set_value == "typed" and common.is_empty(prompts_value):
+        found = {models: "Pick at least one model to evaluate."} if errors.is_empty(models_value) else {}
+        if prompt_set_value == "typed" and errors.is_empty(prompts_value):
             found[prompts] = "Type at least one prompt, one per line, or pick a prompt set above."
         return found
     return problems
@@ -186,7 +186,7 @@ def build_tab(run: dict):
             with gr.Column(scale=1):
                 # Every model whose family can draw pictures for the lab to judge.
                 model_choices = [choice for family in registry.families_that("sample_prompts", "sample")
-                                 for choice in common.model_choices(family)]
+                                 for choice in model_menu.model_choices(family)]
                 models = gr.Dropdown(choices=model_choices, value=[model_choices[0][1]] if model_choices else [],
                                      multiselect=True, label="Models", max_choices=limits.MAX_COMPARE_MODELS,
                                      info=f"Models that draw pictures (from prompts or seeds), up to "
@@ -200,9 +200,9 @@ def build_tab(run: dict):
                                     info="Pictures per prompt, each with its own seed.")
                 seed = gr.Number(label="Seed", value=0, precision=0, minimum=0, maximum=limits.MAX_SEED,
                                  info="The first picture's seed; the same seed gives the same figures.")
-                needs = common.Requirements([models, prompt_set, prompts, samples, seed],
+                needs = errors.Requirements([models, prompt_set, prompts, samples, seed],
                                             input_problems(models, prompts))
-                run_button, stop = common.run_button("Evaluate", needs, variant="primary")
+                run_button, stop = run_buttons.run_button("Evaluate", needs, variant="primary")
             with gr.Column(scale=2):
                 card = gr.Markdown(label="Report card")
                 with gr.Row():
@@ -215,13 +215,13 @@ def build_tab(run: dict):
                                   "(mode collapse: a few tall bars)", height=260, x_label_angle=-60)
         table = gr.Dataframe(label="Per prompt, worst first", interactive=False, wrap=True)
         metadata = gr.JSON(label="Recipe")
-        code, card_code = common.recipe_panel()
+        code, card_code = recipe_views.recipe_panel()
 
         with gr.Accordion("X/Y grid", open=False):
             gr.Markdown("One picture per pair of values: what people ask AUTOMATIC1111 and InvokeAI for. The "
                         "checker's verdict is under each cell: “yes” when the picture shows what its prompt names.")
             with gr.Row():
-                grid_model = common.model_dropdown("text_to_image", label="Grid model",
+                grid_model = model_menu.model_dropdown("text_to_image", label="Grid model",
                                                    info="The text-to-image model that draws every cell.")
                 x = gr.Dropdown(list(GRID_AXES), value="prompt", label="X axis",
                                 info="The setting that varies across (schedulers: euler, dpm++, ddim, ...).")
@@ -240,28 +240,28 @@ def build_tab(run: dict):
                                   info="Denoising steps, when no axis is the steps.")
                 guidance = gr.Slider(label="Guidance", minimum=0.0, maximum=limits.MAX_GUIDANCE, step=0.5, value=4.0,
                                      info="How hard the prompt pulls, when no axis is the guidance.")
-            grid_needs = common.required([grid_model, x, x_values, y, y_values, grid_prompt, grid_seed, steps, guidance],
+            grid_needs = errors.required([grid_model, x, x_values, y, y_values, grid_prompt, grid_seed, steps, guidance],
                                          {x_values: "Type the X values, separated by commas.",
                                           y_values: "Type the Y values, separated by commas."})
-            grid_button, grid_stop = common.run_button("Draw the grid", grid_needs)
+            grid_button, grid_stop = run_buttons.run_button("Draw the grid", grid_needs)
             grid = gr.Image(label="Grid", type="filepath", format="png", interactive=False)
             cells = gr.Dataframe(label="Each cell: what the checker read", interactive=False)
             grid_recipe = gr.JSON(label="Grid recipe")
-            grid_code, grid_card = common.recipe_panel()
+            grid_code, grid_card = recipe_views.recipe_panel()
 
-        evaluation = run_button.click(common.bind(evaluate_models, run, seconds=seconds_needed),
+        evaluation = run_button.click(handlers.bind(evaluate_models, run, seconds=seconds_needed),
                                       [models, prompt_set, prompts, samples, seed],
                                       [card, *charts, worst, combinations, table, metadata], api_name="evaluate",
                                       concurrency_id=lanes.LONG_LANE,
                                       validator=needs.validate)
-        evaluation.success(common.show_recipe, metadata, [code, card_code], api_visibility="private")
-        drawing = grid_button.click(common.bind(draw_grid, run, seconds=grid_seconds_needed),
+        evaluation.success(recipe_views.show_recipe, metadata, [code, card_code], api_visibility="private")
+        drawing = grid_button.click(handlers.bind(draw_grid, run, seconds=grid_seconds_needed),
                           [grid_model, x, x_values, y, y_values, grid_prompt, grid_seed, steps, guidance],
                           [grid, cells, grid_recipe], api_name="xy_grid", concurrency_id=lanes.LONG_LANE,
                           validator=grid_needs.validate)
-        drawing.success(common.show_recipe, grid_recipe, [grid_code, grid_card], api_visibility="private")
-        common.stoppable(run_button, stop, evaluation)
-        common.stoppable(grid_button, grid_stop, drawing)
+        drawing.success(recipe_views.show_recipe, grid_recipe, [grid_code, grid_card], api_visibility="private")
+        run_buttons.stoppable(run_button, stop, evaluation)
+        run_buttons.stoppable(grid_button, grid_stop, drawing)
         controls = {"models": models, "prompt_set": prompt_set, "prompts": prompts, "samples_per_prompt": samples,
                     "seed": seed, "grid_model": grid_model, "x": x, "x_values": x_values, "y": y,
                     "y_values": y_values, "prompt": grid_prompt, "grid_seed": grid_seed, "steps": steps,

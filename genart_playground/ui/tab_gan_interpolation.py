@@ -14,7 +14,7 @@ import pandas as pd
 
 from .. import imaging, limits, uploads
 from ..families.gan_interpolation import WALK_METHODS as METHODS
-from . import common, explanations, gradio_internals, lanes
+from . import errors, example_sets, explanations, gradio_internals, handlers, lanes, model_menu, output_files, progress_bar, recipe_views, run_buttons, zero_gpu
 from .settings_flow import TabSettings, restore_from_png, run_history
 
 EXAMPLES = [[0, 1, 16, "slerp", 1.0], [7, 42, 24, "lerp", 1.0], [3, 11, 16, "slerp", 0.7]]
@@ -50,23 +50,23 @@ def parse_seeds(name: str, text) -> list[int]:
 
 
 def seconds_needed(seed_a, seed_b, model, frames, *rest, **kwargs) -> float:
-    return common.gpu_seconds(load=10, per_step=0.05, count=frames or 16)  # one batched pass of a small generator
+    return zero_gpu.gpu_seconds(load=10, per_step=0.05, count=frames or 16)  # one batched pass of a small generator
 
 
-@common.user_errors
+@errors.user_errors
 def interpolate(run, seed_a, seed_b, model, frames, method, truncation, space="z", progress=gr.Progress()):
-    report = common.bridge(progress)
+    report = progress_bar.bridge(progress)
     report(0.0, "Loading the generator")
     # The Path control is Z's: a W walk is a straight line whatever it shows (a lesson link may set W alone).
     method = "lerp" if space == "w" else method
-    result = run["gan_interpolation"](seed_a, seed_b, model=common.model_name(model), frames=frames, method=method,
+    result = run["gan_interpolation"](seed_a, seed_b, model=model_menu.model_name(model), frames=frames, method=method,
                                       truncation=truncation, space=space, progress=report)
-    common.show_warnings(result)
-    frames = common.frame_pngs(result)  # captioned with the classes a conditional generator's codes name
+    errors.show_warnings(result)
+    frames = output_files.frame_pngs(result)  # captioned with the classes a conditional generator's codes name
     # The last outputs are server-side state (gr.State): the MP4 step reads the frames this server wrote,
     # not paths a client sends back; the mean style's picture is shown by a step of its own.
-    mean = common.image_file(result.mean_image) if result.mean_image is not None else None
-    return (list(zip(frames, result.labels)) or frames, common.write_output(result.gif, ".gif"), result.metadata,
+    mean = output_files.image_file(result.mean_image) if result.mean_image is not None else None
+    return (list(zip(frames, result.labels)) or frames, output_files.write_output(result.gif, ".gif"), result.metadata,
             frames, mean)
 
 
@@ -76,17 +76,17 @@ def show_mean(mean: str | None):
 
 
 def mixing_seconds_needed(coarse, fine, *rest, **kwargs) -> float:
-    return common.gpu_seconds(load=10, per_step=0.5, count=1)  # every crossover of at most 64 small pictures
+    return zero_gpu.gpu_seconds(load=10, per_step=0.5, count=1)  # every crossover of at most 64 small pictures
 
 
-@common.user_errors
+@errors.user_errors
 def mix_styles(run, coarse_text, fine_text, model, crossover, truncation, progress=gr.Progress()):
     coarse, fine = parse_seeds("Coarse seeds", coarse_text), parse_seeds("Fine seeds", fine_text)
-    report = common.bridge(progress)
+    report = progress_bar.bridge(progress)
     report(0.0, "Loading the generator")
-    result = common.show_warnings(run["style_mixing"](coarse, fine, model=common.model_name(model),
+    result = errors.show_warnings(run["style_mixing"](coarse, fine, model=model_menu.model_name(model),
                                                       crossover=crossover, truncation=truncation, progress=report))
-    return (common.recipe_png(result.grid, result.metadata), sources_table(result), controls_table(result),
+    return (output_files.recipe_png(result.grid, result.metadata), sources_table(result), controls_table(result),
             result.metadata)
 
 
@@ -109,35 +109,35 @@ def controls_table(result) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["crossover", *ATTRIBUTES, "clean mixes"])
 
 
-@common.user_errors
+@errors.user_errors
 def walk_video(frames: list[str]):
     """The frames just made, as an MP4: encoding only, no model (the walk's own outputs stay as they were).
     `frames` is the walk's server-side state: the files this server wrote, never a client's paths."""
     if not frames:
         return None
-    return common.write_output(imaging.mp4_bytes([uploads.open_image(path) for path in frames]), ".mp4")
+    return output_files.write_output(imaging.mp4_bytes([uploads.open_image(path) for path in frames]), ".mp4")
 
 
 def comparison_seconds_needed(seed_a, seed_b, model, frames, *rest, **kwargs) -> float:
-    return common.gpu_seconds(load=10, per_step=0.1, count=frames or 16)  # two walks
+    return zero_gpu.gpu_seconds(load=10, per_step=0.1, count=frames or 16)  # two walks
 
 
-@common.user_errors
+@errors.user_errors
 def compare_paths(run, seed_a, seed_b, model, frames, truncation, progress=gr.Progress()):
-    report = common.bridge(progress)
+    report = progress_bar.bridge(progress)
     report(0.0, "Loading the generator")
     walks = {}
     for i, method in enumerate(("lerp", "slerp")):
-        walks[method] = common.show_warnings(run["gan_interpolation"](
-            seed_a, seed_b, model=common.model_name(model), frames=frames, method=method, truncation=truncation,
+        walks[method] = errors.show_warnings(run["gan_interpolation"](
+            seed_a, seed_b, model=model_menu.model_name(model), frames=frames, method=method, truncation=truncation,
             space="z", progress=lambda f, message="", i=i, method=method: report((i + f) / 2, f"{method}: {message}")))
     lerp, slerp = walks["lerp"].images, walks["slerp"].images
     strips = imaging.grid(thumbnails(lerp + slerp, len(lerp)), len(lerp))  # one row per path: lerp above slerp
     pairs = [imaging.grid([a, b], 2) for a, b in zip(lerp, slerp)]  # each frame: lerp | slerp
     metadata = walks["slerp"].metadata
-    return (common.recipe_png(strips, {**metadata, "method": "lerp and slerp"}),
-            common.write_output(imaging.gif_bytes(pairs), ".gif"),
-            common.write_output(imaging.mp4_bytes(pairs), ".mp4"),
+    return (output_files.recipe_png(strips, {**metadata, "method": "lerp and slerp"}),
+            output_files.write_output(imaging.gif_bytes(pairs), ".gif"),
+            output_files.write_output(imaging.mp4_bytes(pairs), ".mp4"),
             norm_table(walks, walks["slerp"].expected_norm))
 
 
@@ -184,7 +184,7 @@ def build_tab(run: dict):
                                        info="The first frame is this seed's own image.")
                     seed_b = gr.Number(label="Seed B", value=1, precision=0, minimum=0, maximum=limits.MAX_SEED,
                                        info="The last frame is this seed's own image.")
-                model = common.model_dropdown("gan_interpolation", label="Generator")
+                model = model_menu.model_dropdown("gan_interpolation", label="Generator")
                 frames = gr.Slider(label="Frames", minimum=2, maximum=limits.MAX_FRAMES, step=1, value=16,
                                    info="How many images along the path, both ends included.")
                 space = gr.Radio(label="Space", choices=SPACES, value="z",
@@ -194,7 +194,7 @@ def build_tab(run: dict):
                                        "W walks are lerp.")
                 truncation = gr.Slider(label="Truncation", minimum=0.05, maximum=1.0, step=0.05, value=1.0,
                                        info="Below 1 pulls latents to the mean: cleaner but less varied images.")
-                run_button = gr.Button("Interpolate", variant="primary", elem_classes=common.RUN_CLASS)
+                run_button = gr.Button("Interpolate", variant="primary", elem_classes=run_buttons.RUN_CLASS)
             with gr.Column():
                 with gr.Row():
                     animation = gr.Image(label="Animation (GIF)", type="filepath", interactive=False, height=256,
@@ -207,14 +207,14 @@ def build_tab(run: dict):
                                         type="filepath", interactive=False, height=128, visible=False,
                                         elem_classes="pixel-art")
                 metadata = gr.JSON(label="Recipe")
-                code, card = common.recipe_panel()
-                recipe_file = common.recipe_file()
+                code, card = recipe_views.recipe_panel()
+                recipe_file = recipe_views.recipe_file()
 
         with gr.Accordion("Compare slerp and lerp", open=False):
             gr.Markdown("The same two seeds walked both ways. A Gaussian latent's length sits near √d (d numbers); "
                         "the straight lerp path cuts inside that shell, so its middle frames come from short "
                         "vectors the generator rarely saw, and look washed out. slerp keeps the length.")
-            compare = gr.Button("Compare slerp and lerp", elem_classes=common.RUN_CLASS)
+            compare = gr.Button("Compare slerp and lerp", elem_classes=run_buttons.RUN_CLASS)
             with gr.Row():
                 pair_animation = gr.Image(label="lerp | slerp (GIF)", type="filepath", interactive=False,
                                           height=256, elem_classes="pixel-art")
@@ -237,11 +237,11 @@ def build_tab(run: dict):
                 fine_seeds = gr.Textbox(label="Fine seeds", value=MIXING_EXAMPLE[1], max_length=MAX_SEEDS_TEXT,
                                         info=f"Up to {limits.MAX_MIX_SEEDS}: one column each.")
             with gr.Row():
-                mixing_model = common.model_dropdown("gan_interpolation", label="StyleGAN", able="w_space")
+                mixing_model = model_menu.model_dropdown("gan_interpolation", label="StyleGAN", able="w_space")
                 crossover = gr.Dropdown(label="Crossover", choices=crossover_choices(), value=4,
                                         info="The first layer that takes the fine seed's style, and the "
                                              "resolution it draws at (for a 64×64 generator).")
-            mix_button = gr.Button("Mix styles", elem_classes=common.RUN_CLASS)
+            mix_button = gr.Button("Mix styles", elem_classes=run_buttons.RUN_CLASS)
             mixing_grid = gr.Image(label="Style mixing (the PNG carries its recipe)", type="filepath", format="png",
                                    interactive=False, elem_classes="pixel-art")
             sources = gr.Dataframe(label="Where each attribute of each mixed picture came from (the checker's "
@@ -253,22 +253,22 @@ def build_tab(run: dict):
 
         made = gr.State([])  # the walk's frame files, kept on the server for the MP4 step
         mean = gr.State(None)  # the mean style's picture of a StyleGAN walk
-        walk = run_button.click(common.bind(interpolate, run, seconds=seconds_needed),
+        walk = run_button.click(handlers.bind(interpolate, run, seconds=seconds_needed),
                                 [seed_a, seed_b, model, frames, method, truncation, space],
                                 [gallery, animation, metadata, made, mean], api_name="gan_interpolation",
                                 concurrency_id=lanes.GAN_LANE)
-        walk.success(common.show_recipe, metadata, [code, card], api_visibility="private")
+        walk.success(recipe_views.show_recipe, metadata, [code, card], api_visibility="private")
         walk.success(walk_video, made, video, api_visibility="private")
         walk.success(show_mean, mean, mean_picture, api_visibility="private")
         space.input(lerp_in_w, space, method, api_visibility="private")
-        mix_button.click(common.bind(mix_styles, run, seconds=mixing_seconds_needed),
+        mix_button.click(handlers.bind(mix_styles, run, seconds=mixing_seconds_needed),
                          [coarse_seeds, fine_seeds, mixing_model, crossover, truncation],
                          [mixing_grid, sources, controls, mixing_recipe], api_name="style_mixing",
                          concurrency_id=lanes.GAN_LANE)
-        compare.click(common.bind(compare_paths, run, seconds=comparison_seconds_needed),
+        compare.click(handlers.bind(compare_paths, run, seconds=comparison_seconds_needed),
                       [seed_a, seed_b, model, frames, truncation], [strips, pair_animation, pair_video, norms],
                       api_name="gan_path_comparison", concurrency_id=lanes.GAN_LANE)
-        common.examples(EXAMPLES, [seed_a, seed_b, frames, method, truncation], label="Example walks")
+        example_sets.examples(EXAMPLES, [seed_a, seed_b, frames, method, truncation], label="Example walks")
         controls = {"seed_a": seed_a, "seed_b": seed_b, "model": model, "frames": frames, "method": method,
                     "truncation": truncation, "space": space}
         settings = TabSettings(controls)

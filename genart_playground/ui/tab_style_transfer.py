@@ -13,7 +13,7 @@ import pandas as pd
 from .. import limits, uploads
 from ..families.style_transfer import DEFAULT_STRENGTH, METHODS
 from ..models import registry
-from . import common, explanations, lanes
+from . import errors, example_sets, explanations, handlers, lanes, model_menu, output_files, progress_bar, recipe_views, run_buttons, zero_gpu
 from .image_input import upload_image
 from .settings_flow import Cascade, TabSettings, restore_from_png, run_history
 from .streaming import Streamed
@@ -33,9 +33,9 @@ def _own(value):
 
 def seconds_needed(content, style_image, style_prompt, method, model, steps, size, *rest, **kwargs) -> float:
     if method == "img2img":
-        return common.gpu_seconds(load=20, per_step=0.2, steps=steps, default_steps=25)
+        return zero_gpu.gpu_seconds(load=20, per_step=0.2, steps=steps, default_steps=25)
     # Each optimisation step is a forward and a backward pass, at (size × size) / 256² of 512²'s cost × 4.
-    return common.gpu_seconds(load=15, per_step=0.2, steps=steps, default_steps=150, width=size or 256,
+    return zero_gpu.gpu_seconds(load=15, per_step=0.2, steps=steps, default_steps=150, width=size or 256,
                               height=size or 256)
 
 
@@ -61,7 +61,7 @@ PARTIAL_EVERY_S = 0.25  # a new plot at most this often (a new image at once): o
 STREAM_AFTER_S = 0.5  # runs shorter than this just finish: each streamed update costs the server ~60 ms
 
 
-@common.user_errors
+@errors.user_errors
 def _transfer(run, content, style_image, style_prompt, method, model, steps, size, strength, seed, preserve_color,
               *, progress, on_step):
     """The adapter call, in the worker thread; errors become gr.Error here as in every tab."""
@@ -72,7 +72,7 @@ def _transfer(run, content, style_image, style_prompt, method, model, steps, siz
         style = style_prompt
     else:
         style = uploads.open_image(style_image, what="The style image") if style_image is not None else None
-    return run["style_transfer"](content, style, model=common.model_name(model), method=method,
+    return run["style_transfer"](content, style, model=model_menu.model_name(model), method=method,
                                  steps=_own(steps), size=_own(size), strength=strength,
                                  seed=seed, preserve_color=preserve_color, progress=progress, on_step=on_step)
 
@@ -80,7 +80,7 @@ def _transfer(run, content, style_image, style_prompt, method, model, steps, siz
 def stylise(run, content, style_image, style_prompt, method, model, steps, size, strength, seed, preserve_color,
             progress=gr.Progress()):
     """Yields (result, losses, intermediates, metadata): partial updates while it runs, then the final outputs."""
-    report = common.bridge(progress)  # here, in Gradio's thread: it finds the event to watch for a cancel
+    report = progress_bar.bridge(progress)  # here, in Gradio's thread: it finds the event to watch for a cancel
     stream = Streamed(lambda progress, on_step: _transfer(run, content, style_image, style_prompt, method, model,
                                                           steps, size, strength, seed, preserve_color,
                                                           progress=progress, on_step=on_step),
@@ -91,23 +91,23 @@ def stylise(run, content, style_image, style_prompt, method, model, steps, size,
             snapshots = []  # the run started again (user_errors retries once after running out of memory)
         last_step = step
         if image is not None:
-            snapshots.append(common.image_file(image))
+            snapshots.append(output_files.image_file(image))
         if time.monotonic() - began < STREAM_AFTER_S:
             continue
         if image is not None or time.monotonic() - shown >= PARTIAL_EVERY_S:
             shown = time.monotonic()
             yield gr.skip(), loss_curves(losses), list(snapshots), gr.skip()
     result = stream.result
-    common.show_warnings(result)
+    errors.show_warnings(result)
     # img2img's previews are the tab's own (its result has no intermediates): they stay on screen.
-    yield (common.recipe_png(result.images[0], result.metadata), loss_curves(result.losses),
-           [common.image_file(image) for image in result.intermediates] or snapshots, result.metadata)
+    yield (output_files.recipe_png(result.images[0], result.metadata), loss_curves(result.losses),
+           [output_files.image_file(image) for image in result.intermediates] or snapshots, result.metadata)
 
 
 def model_settings(method, model) -> dict:
     """The chosen model's own steps and size, shown in the boxes; nothing loads."""
     try:
-        defaults = registry.resolve(MODEL_TASK.get(method, "style_transfer"), common.model_name(model)).defaults
+        defaults = registry.resolve(MODEL_TASK.get(method, "style_transfer"), model_menu.model_name(model)).defaults
     except ValueError:
         defaults = {}
     return {"steps": defaults.get("steps"), "size": defaults.get("size", defaults.get("width"))}
@@ -116,11 +116,11 @@ def model_settings(method, model) -> dict:
 def method_settings(method) -> dict:
     """Each method takes its own kind of style (an image or a prompt), its own strength and its own kind of model."""
     task = MODEL_TASK.get(method, "style_transfer")
-    choices = common.model_choices(task)
+    choices = model_menu.model_choices(task)
     img2img = method == "img2img"
     return {"style_image": {"visible": not img2img}, "style_prompt": {"visible": img2img},
             "strength": DEFAULT_STRENGTH.get(method, 0.5),
-            "model": {"choices": choices, "value": common.default_choice(task, choices)}}
+            "model": {"choices": choices, "value": model_menu.default_choice(task, choices)}}
 
 
 # A new method brings its kind of style, its strength and its kind of model; a new model its steps and size.
@@ -131,7 +131,7 @@ SETTINGS = ["method", "style_prompt", "model", "steps", "size", "strength", "see
 
 def recipe_settings(recipe: dict) -> dict:
     """A recipe's values for the controls: img2img's style prompt is the recipe's `style`."""
-    values = common.recipe_values(recipe, SETTINGS, model_task=MODEL_TASK.get(recipe.get("method"), "style_transfer"))
+    values = recipe_views.recipe_values(recipe, SETTINGS, model_task=MODEL_TASK.get(recipe.get("method"), "style_transfer"))
     if values and recipe.get("method") == "img2img" and recipe.get("style"):
         values["style_prompt"] = recipe["style"]  # the prompt img2img drew towards
     return values
@@ -140,10 +140,10 @@ def recipe_settings(recipe: dict) -> dict:
 def input_problems(content, style_image, style_prompt):
     """What stops a transfer before it starts, by control: the pictures and the prompt its method needs."""
     def problems(content_value, style_value, prompt_value, method_value, *rest) -> dict:
-        found = {content: common.UPLOAD_FIRST} if common.is_empty(content_value) else {}
-        if method_value == "gatys" and common.is_empty(style_value):
+        found = {content: errors.UPLOAD_FIRST} if errors.is_empty(content_value) else {}
+        if method_value == "gatys" and errors.is_empty(style_value):
             found[style_image] = "Upload a style image first: gatys copies its textures and colours."
-        if method_value == "img2img" and common.is_empty(prompt_value):
+        if method_value == "img2img" and errors.is_empty(prompt_value):
             found[style_prompt] = "Describe the style first: img2img draws it from the prompt."
         return found
     return problems
@@ -165,7 +165,7 @@ def build_tab(run: dict):
                                           info="The style to draw the content in, e.g. 'a watercolour painting'.")
                 method = gr.Radio(label="Method", choices=list(METHODS), value="gatys",
                                   info="gatys: match a style image's textures; img2img: redraw towards a prompt.")
-                model = common.model_dropdown("style_transfer", label="Model")
+                model = model_menu.model_dropdown("style_transfer", label="Model")
                 own = model_settings("gatys", model.value)
                 with gr.Row():
                     steps = gr.Number(label="Steps", value=own["steps"], precision=0, minimum=0,
@@ -185,8 +185,8 @@ def build_tab(run: dict):
                                                  info="Take only texture from the style, not its palette.")
                 inputs = [content, style_image, style_prompt, method, model, steps, size, strength, seed,
                           preserve_color]
-                needs = common.Requirements(inputs, input_problems(content, style_image, style_prompt))
-                run_button, stop = common.run_button("Transfer style", needs, variant="primary")
+                needs = errors.Requirements(inputs, input_problems(content, style_image, style_prompt))
+                run_button, stop = run_buttons.run_button("Transfer style", needs, variant="primary")
             with gr.Column():
                 result = gr.Image(label="Stylised image (the PNG carries its recipe)", type="filepath", format="png",
                                   interactive=False, height=256, elem_classes="pixel-art")
@@ -197,16 +197,16 @@ def build_tab(run: dict):
                 intermediates = gr.Gallery(label="Along the way", format="png", type="filepath", columns=6,
                                            height=160, interactive=False)
                 metadata = gr.JSON(label="Recipe")
-                code, card = common.recipe_panel()
-                recipe_file = common.recipe_file()
+                code, card = recipe_views.recipe_panel()
+                recipe_file = recipe_views.recipe_file()
 
         transfer = run_button.click(
-            common.bind(stylise, run, seconds=seconds_needed), inputs,
+            handlers.bind(stylise, run, seconds=seconds_needed), inputs,
             [result, losses, intermediates, metadata], api_name="style_transfer", concurrency_id=lanes.LONG_LANE,
             validator=needs.validate)
-        transfer.success(common.show_recipe, metadata, [code, card], api_visibility="private")
-        common.stoppable(run_button, stop, transfer)
-        common.examples([[common.example_image(c), common.example_image(s) if s else None, p, m]
+        transfer.success(recipe_views.show_recipe, metadata, [code, card], api_visibility="private")
+        run_buttons.stoppable(run_button, stop, transfer)
+        example_sets.examples([[example_sets.example_image(c), example_sets.example_image(s) if s else None, p, m]
                      for c, s, p, m in EXAMPLES],
                     [content, style_image, style_prompt, method], label="Examples")
         settings = TabSettings({"method": method, "style_prompt": style_prompt, "model": model, "steps": steps,

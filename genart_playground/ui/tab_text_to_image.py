@@ -5,7 +5,7 @@ import gradio as gr
 from .. import limits
 from ..schedulers import SCHEDULERS
 from ..models import registry
-from . import common, explanations, lanes
+from . import errors, example_sets, explanations, handlers, lanes, model_menu, output_files, progress_bar, recipe_views, run_buttons, zero_gpu
 from . import transformer_views as views
 from .settings_flow import Cascade, TabSettings, restore_from_png, run_history
 
@@ -26,7 +26,7 @@ def _own(value):
 def is_token_model(model) -> bool:
     """A token model (it writes tokens: temperature and top-k, no steps or scheduler); nothing loads."""
     try:
-        return registry.can(registry.resolve("text_to_image", common.model_name(model)), "write_tokens")
+        return registry.can(registry.resolve("text_to_image", model_menu.model_name(model)), "write_tokens")
     except ValueError:
         return False
 
@@ -46,54 +46,54 @@ def sampler_settings(temperature, top_k) -> dict:
 def seconds_needed(prompt, negative_prompt, model, scheduler, num_images, steps, guidance, width, height,
                    *rest, **kwargs) -> float:
     """ZeroGPU time for one request: loading, plus denoising steps scaled by pixels and images."""
-    return common.gpu_seconds(load=20, per_step=0.2, steps=steps, default_steps=25, count=num_images,
+    return zero_gpu.gpu_seconds(load=20, per_step=0.2, steps=steps, default_steps=25, count=num_images,
                               width=width, height=height)
 
 
-@common.user_errors
+@errors.user_errors
 def generate(run, prompt, negative_prompt, model, scheduler, num_images, steps, guidance, width, height, seed,
              sampler=None, progress=gr.Progress()):
-    report = common.bridge(progress)
+    report = progress_bar.bridge(progress)
     sampler = sampler or {}
     temperature, top_k = sampler.get("temperature"), sampler.get("top_k")
     report(0.0, "Loading the model")
-    result = run["text_to_image"](prompt, model=common.model_name(model), negative_prompt=negative_prompt or "",
+    result = run["text_to_image"](prompt, model=model_menu.model_name(model), negative_prompt=negative_prompt or "",
                                   num_images=num_images, guidance=guidance, seed=seed, progress=report,
                                   **family_settings(model, steps, scheduler, width, height, temperature, top_k))
-    common.show_warnings(result)
+    errors.show_warnings(result)
     return image_files(result.images, result.metadata), result.metadata
 
 
 def image_files(images, metadata) -> list[str]:
     """Each image as a PNG carrying its own recipe: image i of a batch is seed + i on its own."""
     seed = metadata.get("seed", 0)
-    return [common.recipe_png(image, {**metadata, "seed": seed + i, "num_images": 1})
+    return [output_files.recipe_png(image, {**metadata, "seed": seed + i, "num_images": 1})
             for i, image in enumerate(images)]
 
 
 def timeline_seconds(prompt, negative_prompt, model, scheduler, steps, guidance, width, height,
                      *rest, **kwargs) -> float:
     """One run, plus decoding two previews per step."""
-    return common.gpu_seconds(load=20, per_step=0.4, steps=steps, default_steps=25, width=width, height=height)
+    return zero_gpu.gpu_seconds(load=20, per_step=0.4, steps=steps, default_steps=25, width=width, height=height)
 
 
-@common.user_errors
+@errors.user_errors
 def timeline(run, prompt, negative_prompt, model, scheduler, steps, guidance, width, height, seed,
              progress=gr.Progress()):
-    report = common.bridge(progress)
+    report = progress_bar.bridge(progress)
     report(0.0, "Loading the model")
-    result = run["denoising_timeline"](prompt, model=common.model_name(model),
+    result = run["denoising_timeline"](prompt, model=model_menu.model_name(model),
                                        negative_prompt=negative_prompt or "", steps=_own(steps), guidance=guidance,
                                        width=_own(width), height=_own(height), seed=seed,
                                        scheduler=_own(scheduler), progress=report)
-    common.show_warnings(result)
+    errors.show_warnings(result)
     # The per-step pictures go to galleries, and their files to server-side state (gr.State): the step
     # slider shows them from there, so moving it needs no model call and reads no path a client sends.
-    steps = {"noisy": [common.image_file(image) for image in result.noisy],
-             "predicted": [common.image_file(image) for image in result.predicted],
-             "guidance": [common.image_file(image) for image in result.guidance_maps],
-             "final": common.recipe_png(result.images[0], result.metadata), "recipe": result.metadata}
-    return (steps["noisy"], steps["predicted"], steps["guidance"], common.write_output(result.gif, ".gif"),
+    steps = {"noisy": [output_files.image_file(image) for image in result.noisy],
+             "predicted": [output_files.image_file(image) for image in result.predicted],
+             "guidance": [output_files.image_file(image) for image in result.guidance_maps],
+             "final": output_files.recipe_png(result.images[0], result.metadata), "recipe": result.metadata}
+    return (steps["noisy"], steps["predicted"], steps["guidance"], output_files.write_output(result.gif, ".gif"),
             result.metadata, steps)
 
 
@@ -127,21 +127,21 @@ def show_step(step, steps):
 def walk_seconds(prompt, negative_prompt, model, scheduler, steps, guidance, width, height, seed, prompt_b,
                  seed_b, frames, *rest, **kwargs) -> float:
     """One run per frame."""
-    return common.gpu_seconds(load=20, per_step=0.2, steps=steps, default_steps=25, count=frames or 8,
+    return zero_gpu.gpu_seconds(load=20, per_step=0.2, steps=steps, default_steps=25, count=frames or 8,
                               width=width, height=height)
 
 
-@common.user_errors
+@errors.user_errors
 def walk(run, prompt, negative_prompt, model, scheduler, steps, guidance, width, height, seed, prompt_b, seed_b, frames,
          progress=gr.Progress()):
-    report = common.bridge(progress)
+    report = progress_bar.bridge(progress)
     report(0.0, "Loading the model")
     result = run["diffusion_walk"](prompt, prompt_b or None, seed_a=seed, seed_b=seed_b, frames=frames,
-                                   model=common.model_name(model), negative_prompt=negative_prompt or "",
+                                   model=model_menu.model_name(model), negative_prompt=negative_prompt or "",
                                    steps=_own(steps), guidance=guidance, width=_own(width), height=_own(height),
                                    scheduler=_own(scheduler), progress=report)
-    common.show_warnings(result)
-    return common.walk_outputs(result)
+    errors.show_warnings(result)
+    return output_files.walk_outputs(result)
 
 
 SETTINGS = ["prompt", "negative_prompt", "model", "scheduler", "steps", "guidance", "width", "height", "seed",
@@ -150,7 +150,7 @@ SETTINGS = ["prompt", "negative_prompt", "model", "scheduler", "steps", "guidanc
 
 def recipe_settings(recipe: dict) -> dict:
     """The recipe's values for the controls; a setting it lacks is left out (its control keeps its value)."""
-    settings = common.recipe_values(recipe, SETTINGS, model_task="text_to_image")
+    settings = recipe_views.recipe_values(recipe, SETTINGS, model_task="text_to_image")
     if "scheduler" in settings and settings["scheduler"] not in SCHEDULERS:
         settings["scheduler"] = MODEL_DEFAULT  # the model's own scheduler, recorded by its class name
     return settings
@@ -159,7 +159,7 @@ def recipe_settings(recipe: dict) -> dict:
 def model_settings(model) -> dict:
     """The chosen model's own settings (steps, guidance, size, scheduler), shown in the boxes; nothing loads."""
     try:
-        defaults = registry.resolve("text_to_image", common.model_name(model)).defaults
+        defaults = registry.resolve("text_to_image", model_menu.model_name(model)).defaults
     except ValueError:
         defaults = {}
     return {"steps": defaults.get("steps"), "guidance": defaults.get("guidance"), "width": defaults.get("width"),
@@ -182,9 +182,9 @@ KNOWN_WORDS = ("**What the built-in model knows** (64×64 pictures, 26 words; an
 
 def build_tab(run: dict):
     """The tab; `run` holds the functions it calls, by name (text_to_image, denoising_timeline, diffusion_walk)."""
-    generate_ = common.bind(generate, run, seconds=seconds_needed)
-    timeline_ = common.bind(timeline, run, seconds=timeline_seconds)
-    walk_ = common.bind(walk, run, seconds=walk_seconds)
+    generate_ = handlers.bind(generate, run, seconds=seconds_needed)
+    timeline_ = handlers.bind(timeline, run, seconds=timeline_seconds)
+    walk_ = handlers.bind(walk, run, seconds=walk_seconds)
     with gr.Tab("Text to image", id="text_to_image"):
         gr.Markdown("Type a prompt and a diffusion model denoises random latents into an image that matches it.\n\n"
                     + KNOWN_WORDS)
@@ -196,7 +196,7 @@ def build_tab(run: dict):
                                     max_length=limits.MAX_PROMPT_CHARS, info="What the image should show.")
                 negative_prompt = gr.Textbox(label="Negative prompt", value="", max_length=limits.MAX_PROMPT_CHARS,
                                              info="What to steer away from (ignored when guidance is 0).")
-                model = common.model_dropdown("text_to_image")
+                model = model_menu.model_dropdown("text_to_image")
                 own = model_settings(model.value)
                 with gr.Row():
                     steps = gr.Number(label="Steps", value=own["steps"], precision=0, minimum=0,
@@ -223,14 +223,14 @@ def build_tab(run: dict):
                                            info="Image i uses seed + i.")
                     seed = gr.Number(label="Seed", value=0, precision=0, minimum=0, maximum=limits.MAX_SEED,
                                      info="Same seed and settings: same image.")
-                run_button, stop = common.run_button("Generate", variant="primary")
+                run_button, stop = run_buttons.run_button("Generate", variant="primary")
             with gr.Column():
                 gallery = gr.Gallery(label="Images (each PNG carries its recipe)", format="png", type="filepath",
                                      columns=2, height="auto", interactive=False)
                 notes = gr.Markdown(visible=False, elem_id="t2i-warnings")  # the result's warnings, beside it
                 metadata = gr.JSON(label="Recipe (everything needed to make it again)")
-                *code, card = common.recipe_panel(diffusers=True)
-                recipe_file = common.recipe_file()
+                *code, card = recipe_views.recipe_panel(diffusers=True)
+                recipe_file = recipe_views.recipe_file()
 
         with gr.Accordion("Denoising timeline", open=False):
             gr.Markdown("The same image, one denoising step at a time, from step 0, the pure noise: the noisy "
@@ -238,7 +238,7 @@ def build_tab(run: dict):
                         "where the prompt pulls hardest "
                         "(the difference between the model's prediction with and without the prompt; "
                         "only when guidance is above 1). Uses the settings above, with one image.")
-            timeline_run, timeline_stop = common.run_button("Show the denoising steps")
+            timeline_run, timeline_stop = run_buttons.run_button("Show the denoising steps")
             step = gr.Slider(label="Step", minimum=0, maximum=1, step=1, value=0, interactive=False,
                              info="Which denoising step to show (0: the pure noise); no model runs when you move it.")
             with gr.Row():
@@ -272,7 +272,7 @@ def build_tab(run: dict):
                                    info="The last frame's seed; empty: the seed above.")
                 walk_frames = gr.Slider(label="Frames", minimum=2, maximum=limits.MAX_FRAMES, step=1, value=8,
                                         info="Images along the way, both ends included; each is a full run.")
-            walk_run, walk_stop = common.run_button("Walk")
+            walk_run, walk_stop = run_buttons.run_button("Walk")
             with gr.Row():
                 walk_animation = gr.Image(label="Animation (GIF)", type="filepath", interactive=False, height=256,
                                           elem_classes="pixel-art")
@@ -297,9 +297,9 @@ def build_tab(run: dict):
                        prompt.submit(generate_, inputs, [gallery, metadata], api_visibility="private",
                                      concurrency_id=lanes.LONG_LANE))
         for event in generations:
-            event.success(common.show_recipe_with_diffusers, metadata, [*code, card], api_visibility="private")
-            event.success(common.warnings_note, metadata, notes, api_visibility="private", queue=False)
-        common.stoppable(run_button, stop, *generations)
+            event.success(recipe_views.show_recipe_with_diffusers, metadata, [*code, card], api_visibility="private")
+            event.success(recipe_views.warnings_note, metadata, notes, api_visibility="private", queue=False)
+        run_buttons.stoppable(run_button, stop, *generations)
         step_pictures = [noisy_image, predicted_image, guidance_image]
         galleries = [noisy_steps, predicted_steps, guidance_steps]
         timeline_inputs = [prompt, negative_prompt, model, scheduler, steps, guidance, width, height, seed]
@@ -307,11 +307,11 @@ def build_tab(run: dict):
         timeline_event = timeline_run.click(timeline_, timeline_inputs,
                                             [*galleries, timeline_gif, timeline_metadata, made],
                                             api_name="denoising_timeline", concurrency_id=lanes.LONG_LANE)
-        common.stoppable(timeline_run, timeline_stop, timeline_event)
+        run_buttons.stoppable(timeline_run, timeline_stop, timeline_event)
         timeline_event.success(timeline_as_result, made, [gallery, metadata], api_visibility="private", queue=False
-                               ).success(common.show_recipe_with_diffusers, metadata, [*code, card],
+                               ).success(recipe_views.show_recipe_with_diffusers, metadata, [*code, card],
                                          api_visibility="private")
-        timeline_event.success(common.warnings_note, timeline_metadata, timeline_notes, api_visibility="private",
+        timeline_event.success(recipe_views.warnings_note, timeline_metadata, timeline_notes, api_visibility="private",
                                queue=False)
         timeline_event.success(last_step, made, step, api_visibility="private"
                                ).success(show_step, [step, made], step_pictures, api_visibility="private")
@@ -319,9 +319,9 @@ def build_tab(run: dict):
         walking = walk_run.click(walk_, [*timeline_inputs, prompt_b, seed_b, walk_frames],
                                  [walk_animation, walk_video, walk_gallery, walk_metadata],
                                  api_name="diffusion_walk", concurrency_id=lanes.LONG_LANE)
-        walking.success(common.show_recipe_with_diffusers, walk_metadata, [*code, card], api_visibility="private")
-        common.stoppable(walk_run, walk_stop, walking)
-        common.examples(EXAMPLE_PROMPTS, [prompt, seed], label="Prompts the built-in model knows")
+        walking.success(recipe_views.show_recipe_with_diffusers, walk_metadata, [*code, card], api_visibility="private")
+        run_buttons.stoppable(walk_run, walk_stop, walking)
+        example_sets.examples(EXAMPLE_PROMPTS, [prompt, seed], label="Prompts the built-in model knows")
         settings = TabSettings({"prompt": prompt, "negative_prompt": negative_prompt, "model": model,
                                 "scheduler": scheduler, "num_images": num_images, "steps": steps, "guidance": guidance,
                                 "width": width, "height": height, "seed": seed, "temperature": temperature,

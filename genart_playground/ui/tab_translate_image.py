@@ -15,7 +15,7 @@ from ..data import shapes
 from ..data.directions import DIRECTIONS, SKETCH_TO_PICTURE
 from ..models import registry
 from ..models.loading import availability
-from . import common, explanations, lanes
+from . import errors, example_sets, explanations, handlers, lanes, model_menu, output_files, progress_bar, recipe_views, run_buttons, zero_gpu
 from .image_input import drawing_canvas, upload_image
 from .settings_flow import TabSettings, restore_from_png, run_history
 
@@ -32,10 +32,10 @@ def paper(background: str) -> Image.Image:
 
 def seconds_needed(image, model, compare_model, *rest, **kwargs) -> float:
     """Two small U-Nets take a pass each way; a diffusion heir runs its steps on 512×512."""
-    names = [common.model_name(model), common.model_name(compare_model)]
+    names = [model_menu.model_name(model), model_menu.model_name(compare_model)]
     steps = sum(spec.defaults.get("steps", 0) for spec in registry.models_for("translate_image")
                 if spec.name in names and registry.can(spec, "denoise"))
-    return common.gpu_seconds(load=10 + 20 * bool(steps), per_step=0.5, steps=steps, default_steps=0)
+    return zero_gpu.gpu_seconds(load=10 + 20 * bool(steps), per_step=0.5, steps=steps, default_steps=0)
 
 
 def can_run(name: str | None, direction: str) -> bool:
@@ -50,13 +50,13 @@ def prompt_for(name: str | None, prompt: str | None) -> str | None:
     return prompt if isinstance(prompt, str) and prompt.strip() else None
 
 
-@common.user_errors
+@errors.user_errors
 def translate(run, image, model, compare_model, direction, seed, prompt="", progress=gr.Progress(),
               what="The image"):
-    report = common.bridge(progress)
+    report = progress_bar.bridge(progress)
     image = uploads.open_image(image, what=what) if image is not None else None  # pixels checked before decoding
-    names = [common.model_name(model)]
-    second = common.model_name(compare_model)
+    names = [model_menu.model_name(model)]
+    second = model_menu.model_name(compare_model)
     if second not in (None, NONE):
         names.append(second)
     outputs, scores, metadata = [], [], None
@@ -65,11 +65,11 @@ def translate(run, image, model, compare_model, direction, seed, prompt="", prog
             outputs += [None, None]
             scores.append({"model": name, "note": f"learnt {SKETCH_TO_PICTURE} only"})
             continue
-        result = common.show_warnings(run["translate_image"](
+        result = errors.show_warnings(run["translate_image"](
             image, model=name, direction=direction, seed=seed, prompt=prompt_for(name, prompt),
             progress=lambda f, message="", i=i: report((i + f) / len(names), message)))
-        outputs += [common.recipe_png(result.images[0], result.metadata),
-                    common.image_file(result.cycle) if result.cycle is not None else None]
+        outputs += [output_files.recipe_png(result.images[0], result.metadata),
+                    output_files.image_file(result.cycle) if result.cycle is not None else None]
         scores.append({"model": result.metadata["model"], **{k: round(v, 2) for k, v in result.metrics.items()},
                        "notes": result.metadata["notes"]})
         metadata = metadata or result.metadata
@@ -105,16 +105,16 @@ def build_tab(run: dict):
                     paper=paper("white"), colours=shapes.COLORS, size=CANVAS, pen=PEN,
                     label="Canvas: draw an outline",
                     height=CANVAS + 120)
-                draw_button, draw_stop = common.run_button("Translate the drawing", variant="primary")
+                draw_button, draw_stop = run_buttons.run_button("Translate the drawing", variant="primary")
                 with gr.Accordion("Or upload a sketch or a picture", open=False):
                     image = upload_image(label="Sketch or picture (padded to a square, shrunk to 64×64)",
                                          sources=["upload", "clipboard"], height=256)
-                    upload_button, upload_stop = common.run_button("Translate the upload")
+                    upload_button, upload_stop = run_buttons.run_button("Translate the upload")
                 direction = gr.Radio(label="Direction", choices=list(DIRECTIONS), value=SKETCH_TO_PICTURE,
                                      info="Pix2Pix learnt sketch_to_picture only; CycleGAN both ways.")
                 with gr.Row():
-                    model = common.model_dropdown("translate_image", label="Model")
-                    compare_model = gr.Dropdown(choices=[(NONE, NONE), *common.model_choices("translate_image")],
+                    model = model_menu.model_dropdown("translate_image", label="Model")
+                    compare_model = gr.Dropdown(choices=[(NONE, NONE), *model_menu.model_choices("translate_image")],
                                                 value=compare_choice(), label="Compare with", allow_custom_value=True,
                                                 info="A second model on the same input.")
                 seed = gr.Number(label="Seed", value=0, precision=0, minimum=0, maximum=limits.MAX_SEED,
@@ -134,24 +134,24 @@ def build_tab(run: dict):
                                            elem_classes="pixel-art")]
                 scores = gr.JSON(label="Each model (cycle_psnr: the round trip against the input, dB)")
                 metadata = gr.JSON(label="Recipe")
-                code, card = common.recipe_panel()
-                recipe_file = common.recipe_file()
+                code, card = recipe_views.recipe_panel()
+                recipe_file = recipe_views.recipe_file()
 
         background.change(paper, background, drawing, api_visibility="private", queue=False)
         inputs = [model, compare_model, direction, seed, prompt]
         outputs = [*sides, scores, metadata]
         upload_event = upload_button.click(
-            common.bind(translate, run, seconds=seconds_needed), [image, *inputs], outputs,
+            handlers.bind(translate, run, seconds=seconds_needed), [image, *inputs], outputs,
             api_name="translate_image", concurrency_id=lanes.GAN_LANE,
-            validator=common.required([image, *inputs], {image: common.UPLOAD_FIRST}).validate)
+            validator=errors.required([image, *inputs], {image: errors.UPLOAD_FIRST}).validate)
         draw_event = draw_button.click(
-            common.bind(translate_drawing, run, seconds=seconds_needed), [drawing, *inputs], outputs,
+            handlers.bind(translate_drawing, run, seconds=seconds_needed), [drawing, *inputs], outputs,
             api_name="translate_drawing", concurrency_id=lanes.GAN_LANE)
         for event in (upload_event, draw_event):
-            event.success(common.show_recipe, metadata, [code, card], api_visibility="private")
-        common.stoppable(upload_button, upload_stop, upload_event)
-        common.stoppable(draw_button, draw_stop, draw_event)
-        common.examples([[common.example_image(name)] for name in EXAMPLES], [image], label="Example sketches")
+            event.success(recipe_views.show_recipe, metadata, [code, card], api_visibility="private")
+        run_buttons.stoppable(upload_button, upload_stop, upload_event)
+        run_buttons.stoppable(draw_button, draw_stop, draw_event)
+        example_sets.examples([[example_sets.example_image(name)] for name in EXAMPLES], [image], label="Example sketches")
         controls = {"model": model, "compare_model": compare_model, "direction": direction, "seed": seed,
                     "prompt": prompt}
         settings = TabSettings(controls)

@@ -13,7 +13,7 @@ import gradio as gr
 from .. import limits, uploads
 from ..models import registry
 from ..models.loading import availability
-from . import common, explanations, lanes
+from . import errors, example_sets, explanations, handlers, lanes, model_menu, output_files, progress_bar, recipe_views, run_buttons, zero_gpu
 from .settings_flow import TabSettings, restore_from_png, run_history
 from .image_input import upload_image
 
@@ -22,22 +22,22 @@ NONE = "none"  # "Compare with" when there is nothing to compare with
 
 
 def seconds_needed(image, model, *rest, **kwargs) -> float:
-    return common.gpu_seconds(load=15, per_step=0)  # one encode and one decode, whatever the autoencoder
+    return zero_gpu.gpu_seconds(load=15, per_step=0)  # one encode and one decode, whatever the autoencoder
 
 
-@common.user_errors
+@errors.user_errors
 def reconstruct(run, image, model, latent_noise=0.0, seed=0, progress=gr.Progress()):
-    report = common.bridge(progress)
+    report = progress_bar.bridge(progress)
     image = uploads.open_image(image) if image is not None else None  # pixel count checked before decoding
     report(0.0, "Loading the autoencoder")
-    result = common.show_warnings(run["vae_reconstruction"](image, model=common.model_name(model),
+    result = errors.show_warnings(run["vae_reconstruction"](image, model=model_menu.model_name(model),
                                                             latent_noise=latent_noise, seed=seed, progress=report))
     return *pictures(result), rounded(result.metrics), result.metadata
 
 
 def pictures(result) -> list[str]:
     """Reconstruction, error map and latent channels, as PNG files carrying the recipe."""
-    return [common.recipe_png(image, result.metadata)
+    return [output_files.recipe_png(image, result.metadata)
             for image in (result.images[0], result.error_map, result.latent_channels)]
 
 
@@ -46,20 +46,20 @@ def rounded(metrics: dict) -> dict:
 
 
 def comparison_seconds_needed(*args, **kwargs) -> float:
-    return common.gpu_seconds(load=25, per_step=0)  # two encodes and two decodes
+    return zero_gpu.gpu_seconds(load=25, per_step=0)  # two encodes and two decodes
 
 
-@common.user_errors
+@errors.user_errors
 def compare(run, image, model, compare_model, latent_noise=0.0, seed=0, progress=gr.Progress()):
-    report = common.bridge(progress)
-    second = common.model_name(compare_model)
+    report = progress_bar.bridge(progress)
+    second = model_menu.model_name(compare_model)
     if second in (None, NONE):
         raise ValueError("Choose an autoencoder under *Compare with* first.")
     image = uploads.open_image(image) if image is not None else None
     report(0.0, "Loading the first autoencoder")
     results = []
-    for i, name in enumerate((common.model_name(model), second)):
-        results.append(common.show_warnings(run["vae_reconstruction"](
+    for i, name in enumerate((model_menu.model_name(model), second)):
+        results.append(errors.show_warnings(run["vae_reconstruction"](
             image, model=name, latent_noise=latent_noise, seed=seed,
             progress=lambda f, message="", i=i: report((i + f) / 2, message))))
     both = [{"model": result.metadata["model"], **rounded(result.metrics)} for result in results]
@@ -67,18 +67,18 @@ def compare(run, image, model, compare_model, latent_noise=0.0, seed=0, progress
 
 
 def walk_seconds_needed(image_a, image_b, model, frames, *rest, **kwargs) -> float:
-    return common.gpu_seconds(load=10, per_step=2, count=frames or 8)  # one decode per frame
+    return zero_gpu.gpu_seconds(load=10, per_step=2, count=frames or 8)  # one decode per frame
 
 
-@common.user_errors
+@errors.user_errors
 def walk(run, image_a, image_b, model, frames, progress=gr.Progress()):
-    report = common.bridge(progress)
+    report = progress_bar.bridge(progress)
     image_a = uploads.open_image(image_a, what="Image A") if image_a is not None else None
     image_b = uploads.open_image(image_b, what="Image B") if image_b is not None else None
     report(0.0, "Loading the autoencoder")
-    result = common.show_warnings(run["vae_walk"](image_a, image_b, model=common.model_name(model), frames=frames,
+    result = errors.show_warnings(run["vae_walk"](image_a, image_b, model=model_menu.model_name(model), frames=frames,
                                                   progress=report))
-    return common.walk_outputs(result)
+    return output_files.walk_outputs(result)
 
 
 def second_choice(first: str | None) -> str:
@@ -103,7 +103,7 @@ def build_tab(run: dict):
             with gr.Column():
                 image = upload_image(label="Image (large ones are shrunk, odd sizes padded)",
                                      sources=["upload", "clipboard"], height=256)
-                model = common.model_dropdown("vae_reconstruction", label="Autoencoder")
+                model = model_menu.model_dropdown("vae_reconstruction", label="Autoencoder")
                 with gr.Row():
                     latent_noise = gr.Slider(label="Latent noise", minimum=0.0, maximum=limits.MAX_LATENT_NOISE,
                                              step=0.05, value=0.0,
@@ -111,7 +111,7 @@ def build_tab(run: dict):
                                                   "× their standard deviation.")
                     seed = gr.Number(label="Noise seed", value=0, precision=0, minimum=0, maximum=limits.MAX_SEED,
                                      info="Which noise; the same seed gives the same pixels.")
-                run_button = gr.Button("Encode and decode", variant="primary", elem_classes=common.RUN_CLASS)
+                run_button = gr.Button("Encode and decode", variant="primary", elem_classes=run_buttons.RUN_CLASS)
                 metrics = gr.JSON(label="Metrics (PSNR in dB, SSIM out of 1, compression ratio ×)")
             with gr.Column():
                 reconstruction = gr.Image(label="Reconstruction", type="filepath", format="png", interactive=False,
@@ -122,18 +122,18 @@ def build_tab(run: dict):
                     latents = gr.Image(label="Latent channels (a heat map each, scaled to its own range)",
                                        type="filepath", format="png", interactive=False, height=200)
                 metadata = gr.JSON(label="Recipe")
-                code, card = common.recipe_panel()
-                recipe_file = common.recipe_file()
+                code, card = recipe_views.recipe_panel()
+                recipe_file = recipe_views.recipe_file()
 
         with gr.Accordion("Compare two autoencoders", open=False):
             if len(runnable()) < 2:
                 gr.Markdown("Only one autoencoder can run here now; download or register another to compare.")
             with gr.Row():
-                compare_model = gr.Dropdown(choices=[(NONE, NONE), *common.model_choices("vae_reconstruction")],
+                compare_model = gr.Dropdown(choices=[(NONE, NONE), *model_menu.model_choices("vae_reconstruction")],
                                             value=second_choice(model.value),
                                             label="Compare with", allow_custom_value=True,
                                             info="A second autoencoder for the same image, noise and seed.")
-                compare_run = gr.Button("Compare", elem_classes=common.RUN_CLASS)
+                compare_run = gr.Button("Compare", elem_classes=run_buttons.RUN_CLASS)
             both_metrics = gr.JSON(label="Metrics of each (PSNR in dB, SSIM out of 1, compression ratio ×)")
             sides = []
             with gr.Row():
@@ -157,7 +157,7 @@ def build_tab(run: dict):
                 with gr.Column():
                     walk_frames = gr.Slider(label="Frames", minimum=2, maximum=limits.MAX_WALK_FRAMES, step=1, value=8,
                                             info="How many images along the path, both ends included.")
-                    walk_run = gr.Button("Walk", elem_classes=common.RUN_CLASS)
+                    walk_run = gr.Button("Walk", elem_classes=run_buttons.RUN_CLASS)
             with gr.Row():
                 walk_animation = gr.Image(label="Walk (GIF)", type="filepath", interactive=False, height=256,
                                           elem_classes="pixel-art")
@@ -167,30 +167,30 @@ def build_tab(run: dict):
             walk_metadata = gr.JSON(label="Recipe")
 
         def comparable(picture, first, second, *rest):
-            problems = {image: common.UPLOAD_FIRST} if common.is_empty(picture) else {}
-            if common.model_name(second) in (None, NONE):
+            problems = {image: errors.UPLOAD_FIRST} if errors.is_empty(picture) else {}
+            if model_menu.model_name(second) in (None, NONE):
                 problems[compare_model] = "Choose a second autoencoder here first."
             return problems
 
         reconstruction_event = run_button.click(
-            common.bind(reconstruct, run, seconds=seconds_needed), [image, model, latent_noise, seed],
+            handlers.bind(reconstruct, run, seconds=seconds_needed), [image, model, latent_noise, seed],
             [reconstruction, error_map, latents, metrics, metadata], api_name="vae_reconstruction",
             concurrency_id=lanes.AUTOENCODER_LANE,
-            validator=common.required([image, model, latent_noise, seed], {image: common.UPLOAD_FIRST}).validate)
-        reconstruction_event.success(common.show_recipe, metadata, [code, card], api_visibility="private")
-        compare_run.click(common.bind(compare, run, seconds=comparison_seconds_needed),
+            validator=errors.required([image, model, latent_noise, seed], {image: errors.UPLOAD_FIRST}).validate)
+        reconstruction_event.success(recipe_views.show_recipe, metadata, [code, card], api_visibility="private")
+        compare_run.click(handlers.bind(compare, run, seconds=comparison_seconds_needed),
                           [image, model, compare_model, latent_noise, seed], [*sides, both_metrics],
                           api_name="vae_compare", concurrency_id=lanes.AUTOENCODER_LANE,
-                          validator=common.Requirements([image, model, compare_model, latent_noise, seed],
+                          validator=errors.Requirements([image, model, compare_model, latent_noise, seed],
                                                         comparable).validate)
-        walk_run.click(common.bind(walk, run, seconds=walk_seconds_needed), [image_a, image_b, model, walk_frames],
+        walk_run.click(handlers.bind(walk, run, seconds=walk_seconds_needed), [image_a, image_b, model, walk_frames],
                        [walk_animation, walk_video, walk_gallery, walk_metadata],
                        api_name="vae_walk", concurrency_id=lanes.AUTOENCODER_LANE,
-                       validator=common.required([image_a, image_b, model, walk_frames],
+                       validator=errors.required([image_a, image_b, model, walk_frames],
                                                  {image_a: "Upload image A first: the walk starts there.",
                                                   image_b: "Upload image B first: the walk ends there."}).validate
-                       ).success(common.show_recipe, walk_metadata, [code, card], api_visibility="private")
-        common.examples([[common.example_image(name)] for name in EXAMPLES], [image], label="Example images")
+                       ).success(recipe_views.show_recipe, walk_metadata, [code, card], api_visibility="private")
+        example_sets.examples([[example_sets.example_image(name)] for name in EXAMPLES], [image], label="Example images")
         controls = {"model": model, "latent_noise": latent_noise, "seed": seed}
         settings = TabSettings(controls)
         settings.wire()

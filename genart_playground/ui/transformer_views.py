@@ -6,7 +6,7 @@ import pandas as pd
 
 from .. import limits, uploads
 from ..models import registry
-from . import common, lanes
+from . import errors, example_sets, handlers, lanes, model_menu, output_files, progress_bar, run_buttons, zero_gpu
 from .image_input import upload_image
 
 TOKEN_MODEL = "builtin/shapes-vqgpt"  # the token views' model when the tab's model is a diffusion model
@@ -21,7 +21,7 @@ def _own(value):
 def token_settings(model, guidance, temperature, top_k) -> dict:
     """The tab's model and its sampler settings when it is a token model; else the built-in token model at
     its own settings (the tab's guidance was chosen for a diffusion model)."""
-    name = common.model_name(model)
+    name = model_menu.model_name(model)
     try:
         spec = registry.resolve("text_to_image", name)
     except ValueError:
@@ -32,19 +32,19 @@ def token_settings(model, guidance, temperature, top_k) -> dict:
 
 
 def timeline_seconds(*args, **kwargs) -> float:
-    return common.gpu_seconds(load=10, per_step=0.02, steps=64)
+    return zero_gpu.gpu_seconds(load=10, per_step=0.02, steps=64)
 
 
-@common.user_errors
+@errors.user_errors
 def timeline(run, prompt, negative_prompt, model, guidance, seed, temperature, top_k, progress=gr.Progress()):
-    report = common.bridge(progress)
+    report = progress_bar.bridge(progress)
     report(0.0, "Loading the model")
     result = run["token_timeline"](prompt, negative_prompt=negative_prompt or "", seed=seed, progress=report,
                                    **token_settings(model, guidance, temperature, top_k))
-    common.show_warnings(result)
+    errors.show_warnings(result)
     # The frames' files stay on the server (gr.State): the slider shows them without a model call.
-    frames = [common.image_file(frame) for frame in result.frames]
-    return (frames[-1], common.write_output(result.gif, ".gif"), result.codes, result.metadata,
+    frames = [output_files.image_file(frame) for frame in result.frames]
+    return (frames[-1], output_files.write_output(result.gif, ".gif"), result.codes, result.metadata,
             {"frames": frames})
 
 
@@ -60,31 +60,31 @@ def show_frame(index, made):
 
 
 def explorer_seconds(*args, **kwargs) -> float:
-    return common.gpu_seconds(load=10, per_step=0)
+    return zero_gpu.gpu_seconds(load=10, per_step=0)
 
 
-@common.user_errors
+@errors.user_errors
 def explore(run, image, model, row=None, column=None, code=None, progress=gr.Progress()):
-    report = common.bridge(progress)
+    report = progress_bar.bridge(progress)
     image = uploads.open_image(image) if image is not None else None  # pixel count checked before decoding
     swap = {} if row is None and column is None and code is None else {"row": row, "column": column, "code": code}
     result = run["codebook_explorer"](image, model=token_settings(model, None, None, None)["model"], progress=report,
                                       **swap)
-    common.show_warnings(result)
+    errors.show_warnings(result)
     rounded = {name: round(float(value), 4) for name, value in result.metrics.items()}
-    return (common.image_file(result.grid), common.image_file(result.images[-1]), common.image_file(result.atlas),
+    return (output_files.image_file(result.grid), output_files.image_file(result.images[-1]), output_files.image_file(result.atlas),
             result.codes, rounded, result.metadata)
 
 
 def comparison_seconds(*args, **kwargs) -> float:
-    return common.gpu_seconds(load=30, per_step=0.2, steps=40)
+    return zero_gpu.gpu_seconds(load=30, per_step=0.2, steps=40)
 
 
-@common.user_errors
+@errors.user_errors
 def compare(run, prompt, seed, progress=gr.Progress()):
-    report = common.bridge(progress)
+    report = progress_bar.bridge(progress)
     result = run["compare_families"](prompt, seed=seed, progress=report)
-    pictures = [(common.image_file(image), f"{row['family']}: {row['seconds']:.2f} s, "
+    pictures = [(output_files.image_file(image), f"{row['family']}: {row['seconds']:.2f} s, "
                  f"{row['network_evaluations']} network evaluations; the checker reads {row['checker']}"
                  f" ({'right' if row['right'] else 'not what the prompt says'})")
                 for image, row in zip(result.images, result.rows)]
@@ -94,12 +94,12 @@ def compare(run, prompt, seed, progress=gr.Progress()):
 
 
 def sweep_seconds(*args, **kwargs) -> float:
-    return common.gpu_seconds(load=30, per_step=0.2, steps=sum(SWEEP_STEPS) * 2)
+    return zero_gpu.gpu_seconds(load=30, per_step=0.2, steps=sum(SWEEP_STEPS) * 2)
 
 
-@common.user_errors
+@errors.user_errors
 def sweep(run, prompts, progress=gr.Progress()):
-    report = common.bridge(progress)
+    report = progress_bar.bridge(progress)
     result = run["steps_sweep"](prompts=prompts, steps=SWEEP_STEPS, progress=report)
     rows = pd.DataFrame(result.rows)
     return rows, [[row["model"], row["steps"], row["quality"]] for row in result.rows], result.metadata
@@ -112,7 +112,7 @@ def token_views(run, prompt, negative_prompt, model, guidance, seed, temperature
                     "is the picture decoded from the first i of its 64 tokens (grey: not written yet; the "
                     "outlined cell is the next). Uses the model above when it is a token model, else "
                     f"`{TOKEN_MODEL}` at its own settings; the prompt and seed above.")
-        timeline_run, timeline_stop = common.run_button("Write it token by token")
+        timeline_run, timeline_stop = run_buttons.run_button("Write it token by token")
         frame_slider = gr.Slider(label="Tokens written", minimum=0, maximum=64, step=1, value=0, interactive=False,
                                  info="Which frame to show (0: nothing written); no model runs when you move it.")
         with gr.Row():
@@ -124,10 +124,10 @@ def token_views(run, prompt, negative_prompt, model, guidance, seed, temperature
         timeline_metadata = gr.JSON(label="Token timeline recipe")
     made = gr.State(None)
     inputs = [prompt, negative_prompt, model, guidance, seed, temperature, top_k]
-    event = timeline_run.click(common.bind(timeline, run, seconds=timeline_seconds), inputs,
+    event = timeline_run.click(handlers.bind(timeline, run, seconds=timeline_seconds), inputs,
                                [frame_image, timeline_gif, codes, timeline_metadata, made], api_name="token_timeline",
                                concurrency_id=lanes.LONG_LANE)
-    common.stoppable(timeline_run, timeline_stop, event)
+    run_buttons.stoppable(timeline_run, timeline_stop, event)
     event.success(last_frame, made, frame_slider, api_visibility="private")
     frame_slider.input(show_frame, [frame_slider, made], frame_image, api_visibility="private")
 
@@ -143,27 +143,27 @@ def token_views(run, prompt, negative_prompt, model, guidance, seed, temperature
                                      height=256, elem_classes="pixel-art")
             explorer_rebuilt = gr.Image(label="Decoded from the tokens", type="filepath", interactive=False,
                                         height=256, elem_classes="pixel-art")
-        read_run = gr.Button("Read its tokens", elem_classes=common.RUN_CLASS)
+        read_run = gr.Button("Read its tokens", elem_classes=run_buttons.RUN_CLASS)
         with gr.Row():
             row = gr.Number(label="Row", value=0, precision=0, minimum=0, maximum=7, info="0 is the top row.")
             column = gr.Number(label="Column", value=0, precision=0, minimum=0, maximum=7, info="0 is the left column.")
             code = gr.Number(label="New code", value=0, precision=0, minimum=0, maximum=limits.MAX_TOP_K,
                              info="The codebook index to put in that cell.")
-            swap_run = gr.Button("Swap", elem_classes=common.RUN_CLASS)
+            swap_run = gr.Button("Swap", elem_classes=run_buttons.RUN_CLASS)
         explorer_metrics = gr.JSON(label="Figures (PSNR of the decoded picture against the input)")
         atlas = gr.Image(label="The codebook", type="filepath", interactive=False, elem_classes="pixel-art")
         explorer_codes = gr.Dataframe(label="Token ids", interactive=False)
         explorer_metadata = gr.JSON(label="Explorer recipe", visible=False)
-        common.examples([[common.example_image("shapes.png")]], [explorer_image], label="Example picture")
+        example_sets.examples([[example_sets.example_image("shapes.png")]], [explorer_image], label="Example picture")
     outputs = [explorer_grid, explorer_rebuilt, atlas, explorer_codes, explorer_metrics, explorer_metadata]
-    explorer = common.bind(explore, run, seconds=explorer_seconds)
-    requirements = common.required([explorer_image, model], {explorer_image: common.UPLOAD_FIRST})
+    explorer = handlers.bind(explore, run, seconds=explorer_seconds)
+    requirements = errors.required([explorer_image, model], {explorer_image: errors.UPLOAD_FIRST})
     read_run.click(explorer, [explorer_image, model], outputs, api_name="codebook_explorer",
                    concurrency_id=lanes.AUTOENCODER_LANE, validator=requirements.validate)
     swap_run.click(explorer, [explorer_image, model, row, column, code], outputs, api_visibility="private",
                    concurrency_id=lanes.AUTOENCODER_LANE,
-                   validator=common.required([explorer_image, model, row, column, code],
-                                             {explorer_image: common.UPLOAD_FIRST}).validate)
+                   validator=errors.required([explorer_image, model, row, column, code],
+                                             {explorer_image: errors.UPLOAD_FIRST}).validate)
 
 
 FAMILIES_EXPLAINED = """\
@@ -196,7 +196,7 @@ def comparison_view(run, prompt, seed) -> None:
                     "its network evaluations (with guidance every step runs the network twice) and what the "
                     "project's checker reads in it. The first run of a model includes loading it: run twice to "
                     "compare times.")
-        compare_run, compare_stop = common.run_button("Compare the three families")
+        compare_run, compare_stop = run_buttons.run_button("Compare the three families")
         family_pictures = gr.Gallery(label="Side by side", format="png", type="filepath", columns=3, height=300,
                                      interactive=False, elem_classes="pixel-art")
         family_table = gr.Dataframe(label="The three runs", interactive=False,
@@ -210,14 +210,14 @@ def comparison_view(run, prompt, seed) -> None:
         with gr.Row():
             sweep_prompts = gr.Slider(label="Prompts per point", minimum=1, maximum=16, step=1, value=8,
                                       info="More prompts: a smoother curve, a longer run.")
-            sweep_run = gr.Button("Sweep steps", elem_classes=common.RUN_CLASS)
+            sweep_run = gr.Button("Sweep steps", elem_classes=run_buttons.RUN_CLASS)
         sweep_plot = gr.LinePlot(x="steps", y="quality", color="model", label="Checker's quality against steps",
                                  y_lim=[0, 1], height=280)
         sweep_table = gr.Dataframe(label="The points", headers=["model", "steps", "quality"], interactive=False)
         sweep_metadata = gr.JSON(label="Sweep recipe", visible=False)
-    comparing = compare_run.click(common.bind(compare, run, seconds=comparison_seconds), [prompt, seed],
+    comparing = compare_run.click(handlers.bind(compare, run, seconds=comparison_seconds), [prompt, seed],
                                   [family_pictures, family_table, family_metadata], api_name="compare_families",
                                   concurrency_id=lanes.LONG_LANE)
-    common.stoppable(compare_run, compare_stop, comparing)
-    sweep_run.click(common.bind(sweep, run, seconds=sweep_seconds), [sweep_prompts],
+    run_buttons.stoppable(compare_run, compare_stop, comparing)
+    sweep_run.click(handlers.bind(sweep, run, seconds=sweep_seconds), [sweep_prompts],
                     [sweep_plot, sweep_table, sweep_metadata], api_name="steps_sweep", concurrency_id=lanes.LONG_LANE)
