@@ -93,9 +93,13 @@ def generate(model, options: TokenOptions, prompt: str, seeds: list[int], on_tok
     """The pictures' codes (B, grid, grid): picture i from its own seed's CPU generator."""
     from .networks.token_transformer import sample
 
-    return sample(model, [prompt] * len(seeds), negative=options.negative_prompt,
-                  generators=[make_generator(seed) for seed in seeds], temperature=options.temperature,
-                  top_k=options.top_k, guidance=options.guidance, on_token=on_token)
+    try:
+        return sample(model, [prompt] * len(seeds), negative=options.negative_prompt,
+                      generators=[make_generator(seed) for seed in seeds], temperature=options.temperature,
+                      top_k=options.top_k, guidance=options.guidance, on_token=on_token)
+    except FloatingPointError as error:  # reported as NaN pixels are, never as a sampler's crash
+        raise checks.OutputError(f"Model {options.spec.name!r} produced NaN token probabilities ({error}); try "
+                                 "float32 (GENART_DEVICE=cpu) or another model.") from None
 
 
 def settings_metadata(options: TokenOptions, model) -> dict:

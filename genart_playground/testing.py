@@ -8,13 +8,14 @@ that want them directly. Production code never imports this module.
 import json
 from pathlib import Path
 
-from .families.gan_interpolation import build_tiny_gan
-from .families.text_to_image import build_tiny_pipeline, write_clip_tokenizer_files
+from .families.gan_interpolation import build_tiny_gan, build_tiny_stylegan
+from .families.text_to_image import (build_tiny_pipeline, build_tiny_sd3, build_tiny_token_model,
+                                     write_clip_tokenizer_files)
 from .families.translate_image import build_tiny_translator
 from .families.vae_reconstruction import build_tiny_vae
 
-__all__ = ["build_tiny_gan", "build_tiny_pipeline", "build_tiny_translator", "build_tiny_vae",
-           "write_clip_tokenizer_files"]  # and the builders below
+__all__ = ["build_tiny_gan", "build_tiny_pipeline", "build_tiny_sd3", "build_tiny_stylegan", "build_tiny_token_model",
+           "build_tiny_translator", "build_tiny_vae", "write_clip_tokenizer_files"]  # and the builders below
 
 
 def build_tiny_controlnet(folder: Path) -> Path:
@@ -48,8 +49,6 @@ def build_tiny_clip(folder: Path) -> Path:
     return folder
 
 
-
-
 def build_tiny_taesd(folder: Path) -> Path:
     """An AutoencoderTiny (TAESD's architecture) with 8 channels per block."""
     import torch
@@ -59,59 +58,6 @@ def build_tiny_taesd(folder: Path) -> Path:
     AutoencoderTiny(encoder_block_out_channels=(8, 8), decoder_block_out_channels=(8, 8),
                     num_encoder_blocks=(1, 1), num_decoder_blocks=(1, 1), latent_channels=4,
                     upsampling_scaling_factor=2).save_pretrained(folder, safe_serialization=True)
-    return folder
-
-
-
-
-def build_tiny_stylegan(folder: Path) -> Path:
-    """A random StyleGAN generator drawing 64×64 (the checker's size), with the shapes world's codes."""
-    import torch
-
-    from genart_playground.networks.stylegan import StyleGenerator
-    from genart_playground.data.shapes import shapes_codes
-
-    torch.manual_seed(0)
-    generator = StyleGenerator(z_dim=8, w_dim=8, mapping_layers=1, image_size=64, width=2, max_channels=4,
-                               codes=shapes_codes()[:1])
-    with torch.no_grad():  # a mean style off the origin, as training leaves it
-        generator.map(torch.randn(64, 8), track=True)
-    generator.half().save_pretrained(folder)  # as the built-in is stored
-    return folder
-
-
-
-
-def build_tiny_sd3(folder: Path) -> Path:
-    """A StableDiffusion3Pipeline: an SD3Transformer2DModel (a diffusion transformer over 1×1 latent
-    patches), two small CLIP text encoders, no T5 (`text_encoder_3=None`), rectified flow."""
-    import torch
-    from diffusers import (AutoencoderKL, FlowMatchEulerDiscreteScheduler, SD3Transformer2DModel,
-                           StableDiffusion3Pipeline)
-    from transformers import CLIPTextConfig, CLIPTextModelWithProjection, CLIPTokenizer
-
-    vocab_file, merges_file = write_clip_tokenizer_files(folder.parent / f"{folder.name}-tokenizer-files")
-    tokenizers = [CLIPTokenizer(vocab=str(vocab_file), merges=str(merges_file), model_max_length=77)
-                  for _ in range(2)]
-    encoders = []
-    for _ in range(2):
-        torch.manual_seed(0)
-        encoders.append(CLIPTextModelWithProjection(CLIPTextConfig(
-            bos_token_id=0, eos_token_id=1, pad_token_id=1, hidden_size=8, intermediate_size=16, projection_dim=8,
-            num_attention_heads=2, num_hidden_layers=2, vocab_size=len(tokenizers[0]), max_position_embeddings=77,
-            layer_norm_eps=1e-5)))
-    torch.manual_seed(0)
-    transformer = SD3Transformer2DModel(sample_size=16, patch_size=1, in_channels=4, out_channels=4, num_layers=1,
-                                        attention_head_dim=8, num_attention_heads=2, joint_attention_dim=16,
-                                        caption_projection_dim=16, pooled_projection_dim=16)
-    torch.manual_seed(0)
-    vae = AutoencoderKL(block_out_channels=(4, 8), in_channels=3, out_channels=3, latent_channels=4, norm_num_groups=2,
-                        down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2,
-                        sample_size=32, shift_factor=0.0609, scaling_factor=1.5035)
-    pipe = StableDiffusion3Pipeline(transformer=transformer, scheduler=FlowMatchEulerDiscreteScheduler(), vae=vae,
-                                    text_encoder=encoders[0], tokenizer=tokenizers[0], text_encoder_2=encoders[1],
-                                    tokenizer_2=tokenizers[1], text_encoder_3=None, tokenizer_3=None)
-    pipe.save_pretrained(folder, safe_serialization=True)
     return folder
 
 
@@ -150,26 +96,3 @@ def build_tiny_flux(folder: Path) -> Path:
     pipe.save_pretrained(folder, safe_serialization=True)
     return folder
 
-
-def build_tiny_token_model(folder: Path) -> Path:
-    """A token model (networks/token_transformer.py): a VQModel with a 16-code codebook over an 8×8 grid
-    of a 64×64 picture, and a one-layer GPT-2 of width 16; the caption tokenizer reads 8 tokens."""
-    import torch
-    from diffusers import VQModel
-    from transformers import CLIPTokenizer
-
-    from genart_playground.networks.token_transformer import Layout, TokenModel, build_transformer
-
-    vocab_file, merges_file = write_clip_tokenizer_files(folder.parent / f"{folder.name}-tokenizer-files")
-    tokenizer = CLIPTokenizer(vocab=str(vocab_file), merges=str(merges_file), model_max_length=8)
-    layout = Layout(text_vocab=len(tokenizer), text_length=8, codebook=16, grid=8, image_size=64)
-    torch.manual_seed(0)
-    vqvae = VQModel(in_channels=3, out_channels=3, down_block_types=("DownEncoderBlock2D",) * 4,
-                    up_block_types=("UpDecoderBlock2D",) * 4, block_out_channels=(4, 4, 8, 8), layers_per_block=1,
-                    latent_channels=8, num_vq_embeddings=16, vq_embed_dim=4, norm_num_groups=2, sample_size=64)
-    torch.manual_seed(0)
-    transformer = build_transformer(layout, width=16, layers=1, heads=2)
-    with torch.no_grad():  # a random start draws near-uniform tokens; wider weights make seeds and prompts differ
-        transformer.lm_head.weight.normal_(0.0, 0.5)
-    TokenModel(vqvae.eval(), transformer.eval(), tokenizer, layout).save_pretrained(folder)
-    return folder

@@ -1,9 +1,12 @@
-"""The family contract, as a mixin (diffusers' PipelineTesterMixin is the model): what every model family
-gives the rest of the app, checked on the family's own tiny model.
+"""The family contract, as mixins (diffusers' PipelineTesterMixin is the model): `FamilyContract`, what a
+family declares for the rest of the app; `ModelContract`, what each of its model families does, on its own
+tiny model (`Family.all_tinies()`: the UNet pipeline, the DiT and the token model of text to image, the
+DCGAN and StyleGAN, CycleGAN and Pix2Pix, ...).
 
-`tests/test_families.py` runs it on every family in families.FAMILIES; `tests/test_throwaway_family.py`
-runs it on a family declared inside that test. A class that mixes it in names its `family`; a family that
-is not in the list is added for the class's tests and removed after them.
+`tests/test_families.py` makes a class of each for every family in families.FAMILIES;
+`tests/test_throwaway_family.py` runs both on a family declared inside that test. A class names its
+`family` (and `tiny_model`); a family that is not in the list is added for the class's tests and removed
+after them.
 """
 
 import ast
@@ -17,8 +20,9 @@ import pytest
 
 import genart_playground as gp
 from genart_playground import families, recipes
-from genart_playground.families.base import IMAGE, MODEL
+from genart_playground.families.base import IMAGE, MODEL, Example, Tiny
 from genart_playground.models import loading, registry
+from genart_playground.refs import resolve_ref
 
 
 def picture():
@@ -44,10 +48,8 @@ def _poison(model) -> None:
                     tensor.fill_(float("nan"))
 
 
-class FamilyContract:
+class Registered:
     family: families.Family  # set by the class that mixes this in
-
-    # --- fixtures ----------------------------------------------------------------------------------------
 
     @pytest.fixture(scope="class", autouse=True)
     def registered(self):
@@ -59,27 +61,9 @@ class FamilyContract:
         if added:
             families.remove(self.family.id)
 
-    @pytest.fixture(scope="class")
-    def tiny(self, registered, tmp_path_factory):
-        """The family's tiny model, registered for the class: its name."""
-        if self.family.tiny is None or self.family.example is None:
-            pytest.skip(f"{self.family.id} declares no tiny model and example")
-        from genart_playground.models.cache import cache
 
-        name = registry.register(self.family.make_tiny(tmp_path_factory.mktemp("families") /
-                                                       f"tiny-{self.family.id}")).name
-        yield name
-        cache.evict(name)
-        registry.unregister(name)
-
-    @pytest.fixture(scope="class")
-    def client(self, request):
-        """A gradio_client of the app that serves this family's tab (the session's app for a listed family)."""
-        return request.getfixturevalue("api_client")
-
-    def example_call(self, model, **changes):
-        args = [picture() if arg == IMAGE else arg for arg in self.family.example.args]
-        return getattr(gp, self.family.id)(*args, **{**self.family.example.options, "model": model, **changes})
+class FamilyContract(Registered):
+    """What a family declares: its functions, models and kinds, tab, snippets, explanation, training scripts."""
 
     # --- what it declares ----------------------------------------------------------------------------------
 
@@ -93,19 +77,6 @@ class FamilyContract:
         assert registry.default_model(self.family.id) in {spec.name for spec in registry.models_for(self.family.id)}
         for spec in self.family.models:
             assert registry.resolve(self.family.id, spec.name) == spec and spec.kind in kinds
-
-    def test_its_tiny_model_loads_through_the_real_path(self, tmp_path, fresh_cache):
-        if self.family.tiny is None:
-            pytest.skip(f"{self.family.id} declares no tiny model")
-        spec = self.family.make_tiny(tmp_path / f"tiny-{self.family.id}")
-        registry.register(spec)
-        try:
-            assert loading.availability(spec) in ("local", "built-in")
-            model = fresh_cache.load(self.family.id, spec.name)
-            assert fresh_cache.load(self.family.id, spec.name) is model and fresh_cache.loads == 1
-        finally:
-            fresh_cache.evict(spec.name)
-            registry.unregister(spec.name)
 
     def test_its_tab_calls_only_the_functions_it_is_given(self):
         """build_tab(run=fakes): every API event of the tab is wired, and none reaches the package."""
@@ -156,7 +127,48 @@ class FamilyContract:
     def test_python_only_names_are_its_own_and_not_its_main_function(self):
         assert set(self.family.python_only) <= set(self.family.api) and self.family.id not in self.family.python_only
 
-    # --- what its tiny model does ----------------------------------------------------------------------------
+
+class ModelContract(Registered):
+    """What one of its model families does, on its tiny model: loads through the real path, same seed same
+    pixels, bounds refused first, NaN reported, a cancel stops it, its recipe and code reproduce it, its
+    endpoint answers."""
+
+    tiny_model: Tiny  # one of family.all_tinies()
+
+    @property
+    def example(self) -> Example:
+        return self.tiny_model.example
+
+    @pytest.fixture(scope="class")
+    def tiny(self, registered, tmp_path_factory):
+        """The tiny model, registered for the class: its name."""
+        from genart_playground.models.cache import cache
+
+        name = registry.register(resolve_ref(self.tiny_model.build)(tmp_path_factory.mktemp("families") /
+                                                                   f"tiny-{self.tiny_model.name}")).name
+        yield name
+        cache.evict(name)
+        registry.unregister(name)
+
+    @pytest.fixture(scope="class")
+    def client(self, request):
+        """A gradio_client of the app that serves this family's tab (the session's app for a listed family)."""
+        return request.getfixturevalue("api_client")
+
+    def example_call(self, model, **changes):
+        args = [picture() if arg == IMAGE else arg for arg in self.example.args]
+        return getattr(gp, self.family.id)(*args, **{**self.example.options, "model": model, **changes})
+
+    def test_its_tiny_model_loads_through_the_real_path(self, tmp_path, fresh_cache):
+        spec = resolve_ref(self.tiny_model.build)(tmp_path / f"tiny-{self.tiny_model.name}")
+        registry.register(spec)
+        try:
+            assert loading.availability(spec) in ("local", "built-in")
+            model = fresh_cache.load(self.family.id, spec.name)
+            assert fresh_cache.load(self.family.id, spec.name) is model and fresh_cache.loads == 1
+        finally:
+            fresh_cache.evict(spec.name)
+            registry.unregister(spec.name)
 
     def test_same_seed_same_pixels(self, tiny):
         first, second = self.example_call(tiny), self.example_call(tiny)
@@ -164,8 +176,8 @@ class FamilyContract:
         assert first.metadata["model"] == tiny and first.metadata["task"] == self.family.id
 
     def test_every_bound_is_checked_before_any_model_loads(self, tiny, fresh_cache):
-        assert self.family.example.refused, "an example names the values its function must refuse"
-        for option, value in self.family.example.refused.items():
+        assert self.example.refused, "an example names the values its function must refuse"
+        for option, value in self.example.refused.items():
             with pytest.raises(ValueError, match=f"`{option}`"):
                 self.example_call(tiny, **{option: value})
         assert fresh_cache.loads == 0 and fresh_cache.loaded() == {}
@@ -213,12 +225,12 @@ class FamilyContract:
     def test_the_endpoint_works_through_gradio_client(self, tiny, client, tmp_path):
         from gradio_client import handle_file
 
-        if not self.family.example.endpoint:
+        if not self.example.endpoint:
             pytest.skip(f"{self.family.id}'s example names no endpoint inputs")
         path = tmp_path / "input.png"
         picture().save(path)
         inputs = [tiny if value == MODEL else handle_file(str(path)) if value == IMAGE else value
-                  for value in self.family.example.endpoint]
+                  for value in self.example.endpoint]
         outputs = client.predict(*inputs, api_name=f"/{self.family.id}")
         metadata = next(output for output in outputs if isinstance(output, dict) and "task" in output)
         assert metadata["model"] == tiny and metadata["task"] == self.family.id

@@ -3,7 +3,7 @@ found everywhere a listed family is, without any shared file knowing its name.
 
 The family is a "noise" model: it draws random pictures from a seed. It has a kind (how its models
 load), two models, a public function, a tab, a "Show code" snippet, an explanation, a tiny model, an
-example call and the `sample` capability. `TestThrowawayFamily` runs the whole family contract on it
+example call and the `sample` capability. The two classes below run the whole family contract on it
 (tests/family_contract.py); the tests below look for it in the registry, the public API, the app's tabs,
 the lesson links and the evaluation lab, then check that no file of the package or the other tests names it.
 """
@@ -14,7 +14,7 @@ import gradio as gr
 import pytest
 
 import genart_playground as gp
-from family_contract import FamilyContract
+from family_contract import FamilyContract, ModelContract
 from genart_playground import checks, families, limits, recipes
 from genart_playground.families.base import MODEL, Example, Family, Kind
 from genart_playground.models import registry
@@ -131,6 +131,10 @@ def added():
 
 class TestThrowawayFamily(FamilyContract):
     family = NOISE
+
+
+class TestThrowawayModel(ModelContract):
+    family, tiny_model = NOISE, NOISE.all_tinies()[0]
 
     @pytest.fixture(scope="class")
     def client(self, registered, tmp_path_factory):

@@ -79,6 +79,16 @@ class Example:
 
 
 @dataclass(frozen=True)
+class Tiny:
+    """A tiny random model of one model family a Family holds (the DiT beside the UNet, StyleGAN beside the
+    DCGAN): the family contract runs on each, with its own example call where the family's does not fit."""
+
+    name: str
+    build: str | Callable  # build(folder: Path) -> ModelSpec of a random tiny model saved there
+    example: "Example | None" = None  # None: the family's example
+
+
+@dataclass(frozen=True)
 class Family:
     id: str  # the tab's id, the lesson links' `tab`, the models' category and the main function's name
     title: str  # the tab's label
@@ -96,6 +106,7 @@ class Family:
     tab: str | Callable = ""  # the module whose build_tab(run=...) builds the tab (or that function itself)
     trainers: dict[str, str] = field(default_factory=dict)  # training CLI name -> its script's module
     tiny: str | Callable | None = None  # tiny(folder: Path) -> ModelSpec of a random tiny model saved there
+    tinies: tuple[Tiny, ...] = ()  # tiny models of its other model families, each checked by the contract too
     bench: str | Callable | None = None  # bench(n, seed) prints the built-ins' quality figures (bench/quality.py)
     example: Example | None = None  # a small call of the main function (api[id]) with the tiny model
     capabilities: dict[str, str | Callable] = field(default_factory=dict)  # name (CAPABILITIES) -> function
@@ -124,6 +135,11 @@ class Family:
     def build_tab(self, run: dict[str, Callable] | None = None):
         build = self.tab if callable(self.tab) else resolve_ref(f"{self.tab}:build_tab")
         return build(run=run if run is not None else self.run())
+
+    def all_tinies(self) -> list[Tiny]:
+        """Its tiny models, the main one first: one per model family it holds."""
+        main = [Tiny(self.id, self.tiny, self.example)] if self.tiny is not None and self.example is not None else []
+        return main + [Tiny(t.name, t.build, t.example or self.example) for t in self.tinies]
 
     def make_tiny(self, folder: Path) -> ModelSpec:
         if self.tiny is None:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from .. import recipes
 from ..models.spec import ModelSpec
-from .base import MODEL, Example, Family, Kind, builtin
+from .base import MODEL, Example, Family, Kind, Tiny, builtin
 
 WALK_METHODS = ("slerp", "lerp")  # paths between two latents (latents.py draws them)
 
@@ -103,6 +103,28 @@ def build_tiny_gan(folder: Path) -> Path:
     return folder
 
 
+def build_tiny_stylegan(folder: Path) -> Path:
+    """A random StyleGAN generator drawing 64×64 (the checker's size), with the shapes world's codes."""
+    import torch
+
+    from ..networks.stylegan import StyleGenerator
+    from ..data.shapes import shapes_codes
+
+    torch.manual_seed(0)
+    generator = StyleGenerator(z_dim=8, w_dim=8, mapping_layers=1, image_size=64, width=2, max_channels=4,
+                               codes=shapes_codes()[:1])
+    with torch.no_grad():  # a mean style off the origin, as training leaves it
+        generator.map(torch.randn(64, 8), track=True)
+    generator.half().save_pretrained(folder)  # as the built-in is stored
+    return folder
+
+
+def tiny_stylegan(folder: Path) -> ModelSpec:
+    build_tiny_stylegan(folder)
+    return ModelSpec(f"tests/{folder.name}", "gan_interpolation", "stylegan-generator", str(folder),
+                     description="Tiny random StyleGAN generator, 64×64 (tests).")
+
+
 def tiny(folder: Path) -> ModelSpec:
     build_tiny_gan(folder)
     return ModelSpec(f"tests/{folder.name}", "gan_interpolation", "gan-generator", str(folder),
@@ -130,6 +152,11 @@ FAMILY = Family(
     tiny=tiny,
     bench="genart_playground.scoring:gan_figures",
     capabilities={"sample": "genart_playground.adapters.gan_interpolation:sample"},
+    # A StyleGAN walks in W by default, where the path is a straight line (lerp).
+    tinies=(Tiny("stylegan", tiny_stylegan,
+                 Example(args=(3, 4), options={"frames": 4, "method": "lerp", "space": "w", "truncation": 0.7},
+                         refused={"frames": 10_000, "method": "slerp", "space": "x", "truncation": 0.0},
+                         endpoint=(3, 4, MODEL, 4, "lerp", 0.7, "w"), seed_input=0)),),
     example=Example(args=(3, 4), options={"frames": 4, "method": "slerp"},
                     refused={"frames": 10_000, "method": "teleport", "truncation": 0.0},
                     endpoint=(3, 4, MODEL, 4, "slerp", 1.0), seed_input=0, button="Interpolate"),

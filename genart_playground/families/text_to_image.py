@@ -6,7 +6,7 @@ from pathlib import Path
 
 from .. import recipes
 from ..models.spec import ModelSpec
-from .base import MODEL, Example, Family, Kind, builtin
+from .base import MODEL, Example, Family, Kind, Tiny, builtin
 
 # Few-step distilled models were trained for their own schedule: 1-4 steps, no guidance,
 # timesteps that start at the very end of the noise schedule ("trailing").
@@ -217,12 +217,85 @@ def build_tiny_pipeline(folder: Path, *, instruct: bool = False) -> Path:
     return folder
 
 
+def build_tiny_sd3(folder: Path) -> Path:
+    """A StableDiffusion3Pipeline: an SD3Transformer2DModel (a diffusion transformer over 1×1 latent
+    patches), two small CLIP text encoders, no T5 (`text_encoder_3=None`), rectified flow."""
+    import torch
+    from diffusers import (AutoencoderKL, FlowMatchEulerDiscreteScheduler, SD3Transformer2DModel,
+                           StableDiffusion3Pipeline)
+    from transformers import CLIPTextConfig, CLIPTextModelWithProjection, CLIPTokenizer
+
+    vocab_file, merges_file = write_clip_tokenizer_files(folder.parent / f"{folder.name}-tokenizer-files")
+    tokenizers = [CLIPTokenizer(vocab=str(vocab_file), merges=str(merges_file), model_max_length=77)
+                  for _ in range(2)]
+    encoders = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        encoders.append(CLIPTextModelWithProjection(CLIPTextConfig(
+            bos_token_id=0, eos_token_id=1, pad_token_id=1, hidden_size=8, intermediate_size=16, projection_dim=8,
+            num_attention_heads=2, num_hidden_layers=2, vocab_size=len(tokenizers[0]), max_position_embeddings=77,
+            layer_norm_eps=1e-5)))
+    torch.manual_seed(0)
+    transformer = SD3Transformer2DModel(sample_size=16, patch_size=1, in_channels=4, out_channels=4, num_layers=1,
+                                        attention_head_dim=8, num_attention_heads=2, joint_attention_dim=16,
+                                        caption_projection_dim=16, pooled_projection_dim=16)
+    torch.manual_seed(0)
+    vae = AutoencoderKL(block_out_channels=(4, 8), in_channels=3, out_channels=3, latent_channels=4, norm_num_groups=2,
+                        down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2,
+                        sample_size=32, shift_factor=0.0609, scaling_factor=1.5035)
+    pipe = StableDiffusion3Pipeline(transformer=transformer, scheduler=FlowMatchEulerDiscreteScheduler(), vae=vae,
+                                    text_encoder=encoders[0], tokenizer=tokenizers[0], text_encoder_2=encoders[1],
+                                    tokenizer_2=tokenizers[1], text_encoder_3=None, tokenizer_3=None)
+    pipe.save_pretrained(folder, safe_serialization=True)
+    return folder
+
+
+def build_tiny_token_model(folder: Path) -> Path:
+    """A token model (networks/token_transformer.py): a VQModel with a 16-code codebook over an 8×8 grid
+    of a 64×64 picture, and a one-layer GPT-2 of width 16; the caption tokenizer reads 8 tokens."""
+    import torch
+    from diffusers import VQModel
+    from transformers import CLIPTokenizer
+
+    from ..networks.token_transformer import Layout, TokenModel, build_transformer
+
+    vocab_file, merges_file = write_clip_tokenizer_files(folder.parent / f"{folder.name}-tokenizer-files")
+    tokenizer = CLIPTokenizer(vocab=str(vocab_file), merges=str(merges_file), model_max_length=8)
+    layout = Layout(text_vocab=len(tokenizer), text_length=8, codebook=16, grid=8, image_size=64)
+    torch.manual_seed(0)
+    vqvae = VQModel(in_channels=3, out_channels=3, down_block_types=("DownEncoderBlock2D",) * 4,
+                    up_block_types=("UpDecoderBlock2D",) * 4, block_out_channels=(4, 4, 8, 8), layers_per_block=1,
+                    latent_channels=8, num_vq_embeddings=16, vq_embed_dim=4, norm_num_groups=2, sample_size=64)
+    torch.manual_seed(0)
+    transformer = build_transformer(layout, width=16, layers=1, heads=2)
+    with torch.no_grad():  # a random start draws near-uniform tokens; wider weights make seeds and prompts differ
+        transformer.lm_head.weight.normal_(0.0, 0.5)
+    TokenModel(vqvae.eval(), transformer.eval(), tokenizer, layout).save_pretrained(folder)
+    return folder
+
+
 def tiny(folder: Path) -> ModelSpec:
     """A StableDiffusionPipeline with a few hundred parameters per block: 32×32 images in milliseconds."""
     build_tiny_pipeline(folder)
     return ModelSpec(f"tests/{folder.name}", "text_to_image", "diffusers-pipeline", str(folder),
                      defaults={"steps": 2, "guidance": 3.0, "width": 32, "height": 32, "scheduler": None},
                      description="Tiny random SD pipeline (tests).")
+
+
+def tiny_dit(folder: Path) -> ModelSpec:
+    """A diffusion transformer (SD3's layout) sampled with rectified flow, 32×32."""
+    build_tiny_sd3(folder)
+    return ModelSpec(f"tests/{folder.name}", "text_to_image", "diffusers-pipeline", str(folder),
+                     defaults={"steps": 2, "guidance": 3.0, "width": 32, "height": 32, "scheduler": None},
+                     description="Tiny random SD3 pipeline (tests).")
+
+
+def tiny_token_model(folder: Path) -> ModelSpec:
+    """A token model: a VQ autoencoder over an 8×8 grid and a one-layer GPT-2, 64×64."""
+    build_tiny_token_model(folder)
+    return ModelSpec(f"tests/{folder.name}", "text_to_image", "token-transformer", str(folder),
+                     defaults={"width": 64, "height": 64, "temperature": 1.0, "top_k": 8, "guidance": 2.0},
+                     description="Tiny random token model (tests).")
 
 
 FAMILY = Family(
@@ -257,6 +330,14 @@ FAMILY = Family(
     plain_snippets={"text_to_image": "genart_playground.recipes:pipeline_snippet"},
     capabilities={"sample_prompts": "genart_playground.adapters.text_to_image:sample_prompts",
                   "check_sampling": "genart_playground.adapters.text_to_image:check_sampling"},
+    tinies=(Tiny("dit", tiny_dit),
+            # A token model has no steps or scheduler: its settings are the sampler's.
+            Tiny("token_model", tiny_token_model,
+                 Example(args=("a red circle on the left",), options={"seed": 3, "num_images": 2, "temperature": 0.8},
+                         refused={"temperature": 100.0, "top_k": 0, "steps": 4, "scheduler": "ddim", "width": 128,
+                                  "seed": -1},
+                         endpoint=("a red circle", "", MODEL, "model default", 1, 0, 2.0, None, None, 3),
+                         seed_input=9))),
     example=Example(args=("a red circle on the left",), options={"seed": 3, "steps": 2, "num_images": 2},
                     refused={"steps": 10_000, "width": 100, "num_images": 0, "seed": -1, "guidance": float("nan"),
                              "scheduler": "warp-drive", "negative_prompt": "x" * 100_000},

@@ -163,6 +163,8 @@ def sample(model: TokenModel, prompts: list[str], *, negative: str = "", generat
             kth = logits.topk(top_k, dim=-1).values[:, -1:]
             logits = logits.masked_fill(logits < kth, float("-inf"))
         probs = logits.softmax(dim=-1).cpu()
+        if not torch.isfinite(probs).all():  # broken weights or overflow: no token can be drawn from that
+            raise FloatingPointError("the next token's probabilities hold NaN or infinity")
         token = torch.stack([torch.multinomial(probs[b], 1, generator=generators[b]) for b in range(n)])
         codes = torch.cat([codes, token], dim=1)
         if on_token is not None:
