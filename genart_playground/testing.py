@@ -5,7 +5,6 @@ model is built in its declaration (`Family.tiny`); the builders it uses are impo
 that want them directly. Production code never imports this module.
 """
 
-import json
 from pathlib import Path
 
 from .families.gan_interpolation import build_tiny_gan, build_tiny_stylegan
