@@ -442,15 +442,15 @@ def test_a_photo_goes_through_the_photo_autoencoder_and_both_built_ins_side_by_s
 def test_one_prompt_through_three_families_and_the_token_timeline(page, app_url, tmp_path):
     """Issue 15 §3: the comparison view runs the three built-ins side by side (each picture with its
     family, time and network evaluations), and the token timeline writes the picture with its slider."""
-    from genart_playground.adapters.family_comparison import FAMILIES
+    from genart_playground.adapters.family_comparison import ARCHITECTURES
     from genart_playground.models import loading, registry
 
-    shipped = [m for m in FAMILIES if loading.availability(registry.resolve("text_to_image", m)) != "missing"]
+    shipped = [m for m in ARCHITECTURES if loading.availability(registry.resolve("text_to_image", m)) != "missing"]
     page.goto(app_url)
     panel = visible_panel(page)
     _open(panel, "One prompt, three families", "Compare the three families")
     for model in shipped:  # each picture's caption: its family, time and network evaluations
-        caption = re.compile(re.escape(FAMILIES[model]) + r": [0-9.]+ s, [0-9]+ network evaluations")
+        caption = re.compile(re.escape(ARCHITECTURES[model]) + r": [0-9.]+ s, [0-9]+ network evaluations")
         expect(panel.get_by_text(caption).first).to_be_attached(timeout=TIMEOUT_MS)
     page.screenshot(path=str(screenshot_path(tmp_path, "three_families")), full_page=True)
 

@@ -80,10 +80,10 @@ def test_the_codebook_explorer_endpoint(api_client, tiny_vqgpt, tmp_path):
 
 @pytest.mark.server
 def test_the_comparison_endpoints_run_the_built_ins(api_client):
-    from genart_playground.adapters.family_comparison import FAMILIES
+    from genart_playground.adapters.family_comparison import ARCHITECTURES
     from genart_playground.models import loading, registry
 
-    shipped = [m for m in FAMILIES if loading.availability(registry.resolve("text_to_image", m)) != "missing"]
+    shipped = [m for m in ARCHITECTURES if loading.availability(registry.resolve("text_to_image", m)) != "missing"]
     pictures, table, metadata = api_client.predict("a red circle on the left", 1, api_name="/compare_families")
     assert [row[0] for row in table["data"]] == shipped and len(shipped) >= 2
     assert len(pictures) == len(shipped) and all(np.asarray(Image.open(p["image"])).shape == (64, 64, 3) for p in pictures)

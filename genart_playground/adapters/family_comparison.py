@@ -12,7 +12,7 @@ from ..models import registry
 from ..results import FamilyComparisonResult, StepsSweepResult
 from .text_to_image import text_to_image
 
-FAMILIES = {"builtin/shapes-t2i": "UNet diffusion (ε/v-prediction)",
+ARCHITECTURES = {"builtin/shapes-t2i": "UNet diffusion (ε/v-prediction)",
             "builtin/shapes-dit": "diffusion transformer (rectified flow)",
             "builtin/shapes-vqgpt": "autoregressive transformer (VQ tokens)"}
 SWEEP_MODELS = ("builtin/shapes-t2i", "builtin/shapes-dit")
@@ -20,10 +20,10 @@ SWEEP_STEPS = (1, 2, 4, 8, 16, 32)
 MAX_SWEEP_PROMPTS = 16
 
 
-def family_of(model: str) -> str:
+def architecture_of(model: str) -> str:
     spec = registry.resolve("text_to_image", model)
-    if spec.name in FAMILIES:
-        return FAMILIES[spec.name]
+    if spec.name in ARCHITECTURES:
+        return ARCHITECTURES[spec.name]
     if registry.can(spec, "write_tokens"):
         return "autoregressive transformer (VQ tokens)"
     return "diffusion"
@@ -55,7 +55,7 @@ def compare_families(prompt, *, seed=0, models=None, progress=None) -> FamilyCom
     # 1. Check inputs
     prompt = checks.check_prompt("prompt", prompt, allow_empty=False)
     seed = checks.check_seed("seed", seed)
-    models = _check_models(models, FAMILIES)
+    models = _check_models(models, ARCHITECTURES)
 
     # 2. Each model at its own defaults, timed (the first run of a model includes loading it; run twice to compare)
     images, rows = [], []
@@ -67,7 +67,7 @@ def compare_families(prompt, *, seed=0, models=None, progress=None) -> FamilyCom
         seconds = time.perf_counter() - began
         read, right = verdict(result.images[0], prompt)
         images.append(result.images[0])
-        rows.append({"model": model, "family": family_of(model), "seconds": round(seconds, 3),
+        rows.append({"model": model, "family": architecture_of(model), "seconds": round(seconds, 3),
                      "network_evaluations": result.metadata["network_evaluations"],
                      "steps": result.metadata.get("steps"), "checker": read, "right": right})
 
