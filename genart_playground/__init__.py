@@ -2,9 +2,9 @@
 
 The public API is each family's functions (the `api` of every family in families.FAMILIES: text to
 image, style transfer, GAN walks and style mixing, image translation, the autoencoders, the evaluation
-lab, and their teaching views; plain functions, keyword-only options) and the model list. The Gradio app in `app.py` is one user of this API; scripts and
-notebooks are others. Names load on first use, so `import genart_playground` stays light (no torch
-until needed).
+lab, and their teaching views; plain functions, keyword-only options) and the model list. The Gradio
+app in `app.py` is one user of this API; scripts and notebooks are others. Names load on first use, so
+`import genart_playground` stays light (no torch until needed).
 """
 
 from . import console, families

@@ -51,8 +51,8 @@ TABLES = {"configuration": configuration_table, "builtins": builtins_table, "tab
 
 
 def _pattern(key: str) -> re.Pattern:
-    return re.compile(rf"(<!-- {MARKERS[key]}: made by python -m genart_playground.reference -->\n)(.*?)(\n<!-- end -->)",
-                      re.S)
+    start = rf"<!-- {MARKERS[key]}: made by python -m genart_playground.reference -->\n"
+    return re.compile(rf"({start})(.*?)(\n<!-- end -->)", re.S)
 
 
 def rewritten(text: str) -> str:

@@ -46,7 +46,8 @@ class Kind:
     def __post_init__(self):
         unknown = set(self.abilities) - set(ABILITIES)
         if unknown:
-            raise ValueError(f"Kind {self.name!r}: unknown abilities {sorted(unknown)}; they are {', '.join(ABILITIES)}.")
+            raise ValueError(f"Kind {self.name!r}: unknown abilities {sorted(unknown)}; "
+                             f"they are {', '.join(ABILITIES)}.")
 
 
 # What a family's models can do, each capability with one signature for every family that has it. A task
@@ -145,6 +146,12 @@ class Family:
         if self.tiny is None:
             raise ValueError(f"Family {self.id!r} declares no tiny model.")
         return resolve_ref(self.tiny)(Path(folder))
+
+
+def tiny_spec(folder: Path, family: str, kind: str, description: str, **defaults) -> ModelSpec:
+    """The spec of a tiny random model saved in `folder` (a test's), named tests/<the folder's name>."""
+    return ModelSpec(f"tests/{Path(folder).name}", family, kind, str(folder), defaults=defaults,
+                     description=description)
 
 
 def builtin(folder: str) -> str:

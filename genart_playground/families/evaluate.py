@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .. import recipes
 from ..models.spec import ModelSpec
-from .base import Family, Kind, builtin
+from .base import Family, Kind, builtin, tiny_spec
 
 GRID_AXES = ("prompt", "seed", "steps", "guidance", "scheduler")  # what an X/Y grid's axes may vary
 
@@ -101,8 +101,7 @@ def tiny(folder: Path) -> ModelSpec:
     from ..networks.shapes_features import ShapesFeatures
 
     ShapesFeatures(width=8, num_features=16).save_pretrained(folder)
-    return ModelSpec(f"tests/{folder.name}", "evaluate", "shapes-features", str(folder),
-                     description="Tiny random shapes-world classifier (tests).")
+    return tiny_spec(folder, "evaluate", "shapes-features", "Tiny random shapes-world classifier (tests).")
 
 
 FAMILY = Family(

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from .. import recipes
 from ..models.spec import ModelSpec
-from .base import MODEL, Example, Family, Kind, Tiny, builtin
+from .base import MODEL, Example, Family, Kind, Tiny, builtin, tiny_spec
 
 WALK_METHODS = ("slerp", "lerp")  # paths between two latents (latents.py draws them)
 
@@ -121,14 +121,13 @@ def build_tiny_stylegan(folder: Path) -> Path:
 
 def tiny_stylegan(folder: Path) -> ModelSpec:
     build_tiny_stylegan(folder)
-    return ModelSpec(f"tests/{folder.name}", "gan_interpolation", "stylegan-generator", str(folder),
-                     description="Tiny random StyleGAN generator, 64×64 (tests).")
+    return tiny_spec(folder, "gan_interpolation", "stylegan-generator",
+                     "Tiny random StyleGAN generator, 64×64 (tests).")
 
 
 def tiny(folder: Path) -> ModelSpec:
     build_tiny_gan(folder)
-    return ModelSpec(f"tests/{folder.name}", "gan_interpolation", "gan-generator", str(folder),
-                     description="Tiny random DCGAN generator, 64×64 (tests).")
+    return tiny_spec(folder, "gan_interpolation", "gan-generator", "Tiny random DCGAN generator, 64×64 (tests).")
 
 
 FAMILY = Family(

@@ -94,5 +94,6 @@ FAMILY = Family(
     tiny=tiny,
     example=Example(args=(IMAGE, IMAGE), options={"method": "gatys", "steps": 3, "size": 48, "seed": 1},
                     refused={"steps": 100_000, "size": 100_000, "strength": 5.0, "method": "oil paint"},
-                    endpoint=(IMAGE, IMAGE, "", "gatys", MODEL, 3, 48, 0.5, 1, False), seed_input=8, button="Transfer style"),
+                    endpoint=(IMAGE, IMAGE, "", "gatys", MODEL, 3, 48, 0.5, 1, False), seed_input=8,
+                    button="Transfer style"),
 )

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from .. import recipes
 from ..models.spec import ModelSpec
-from .base import MODEL, Example, Family, Kind, Tiny, builtin
+from .base import MODEL, Example, Family, Kind, Tiny, builtin, tiny_spec
 
 # Few-step distilled models were trained for their own schedule: 1-4 steps, no guidance,
 # timesteps that start at the very end of the noise schedule ("trailing").
@@ -277,25 +277,22 @@ def build_tiny_token_model(folder: Path) -> Path:
 def tiny(folder: Path) -> ModelSpec:
     """A StableDiffusionPipeline with a few hundred parameters per block: 32×32 images in milliseconds."""
     build_tiny_pipeline(folder)
-    return ModelSpec(f"tests/{folder.name}", "text_to_image", "diffusers-pipeline", str(folder),
-                     defaults={"steps": 2, "guidance": 3.0, "width": 32, "height": 32, "scheduler": None},
-                     description="Tiny random SD pipeline (tests).")
+    return tiny_spec(folder, "text_to_image", "diffusers-pipeline", "Tiny random SD pipeline (tests).",
+                     steps=2, guidance=3.0, width=32, height=32, scheduler=None)
 
 
 def tiny_dit(folder: Path) -> ModelSpec:
     """A diffusion transformer (SD3's layout) sampled with rectified flow, 32×32."""
     build_tiny_sd3(folder)
-    return ModelSpec(f"tests/{folder.name}", "text_to_image", "diffusers-pipeline", str(folder),
-                     defaults={"steps": 2, "guidance": 3.0, "width": 32, "height": 32, "scheduler": None},
-                     description="Tiny random SD3 pipeline (tests).")
+    return tiny_spec(folder, "text_to_image", "diffusers-pipeline", "Tiny random SD3 pipeline (tests).",
+                     steps=2, guidance=3.0, width=32, height=32, scheduler=None)
 
 
 def tiny_token_model(folder: Path) -> ModelSpec:
     """A token model: a VQ autoencoder over an 8×8 grid and a one-layer GPT-2, 64×64."""
     build_tiny_token_model(folder)
-    return ModelSpec(f"tests/{folder.name}", "text_to_image", "token-transformer", str(folder),
-                     defaults={"width": 64, "height": 64, "temperature": 1.0, "top_k": 8, "guidance": 2.0},
-                     description="Tiny random token model (tests).")
+    return tiny_spec(folder, "text_to_image", "token-transformer", "Tiny random token model (tests).",
+                     width=64, height=64, temperature=1.0, top_k=8, guidance=2.0)
 
 
 FAMILY = Family(
@@ -341,5 +338,6 @@ FAMILY = Family(
     example=Example(args=("a red circle on the left",), options={"seed": 3, "steps": 2, "num_images": 2},
                     refused={"steps": 10_000, "width": 100, "num_images": 0, "seed": -1, "guidance": float("nan"),
                              "scheduler": "warp-drive", "negative_prompt": "x" * 100_000},
-                    endpoint=("a red circle", "", MODEL, "model default", 1, 2, 3.0, None, None, 3), seed_input=9, button="Generate"),
+                    endpoint=("a red circle", "", MODEL, "model default", 1, 2, 3.0, None, None, 3), seed_input=9,
+                    button="Generate"),
 )

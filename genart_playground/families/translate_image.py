@@ -6,7 +6,7 @@ from pathlib import Path
 from .. import recipes
 from ..data.directions import DIRECTIONS, PICTURE_TO_SKETCH, SKETCH_TO_PICTURE
 from ..models.spec import ModelSpec
-from .base import IMAGE, MODEL, Example, Family, Kind, Tiny, builtin
+from .base import IMAGE, MODEL, Example, Family, Kind, Tiny, builtin, tiny_spec
 
 SD15 = "stable-diffusion-v1-5/stable-diffusion-v1-5"  # ControlNet scribble's base (a text-to-image model)
 
@@ -93,14 +93,13 @@ def build_tiny_translator(folder: Path, directions=("sketch_to_picture",)) -> Pa
 
 def tiny_pix2pix(folder: Path) -> ModelSpec:
     build_tiny_translator(folder)
-    return ModelSpec(f"tests/{folder.name}", "translate_image", "pix2pix", str(folder),
-                     description="Tiny random Pix2Pix generator, sketch to picture, 32×32 (tests).")
+    return tiny_spec(folder, "translate_image", "pix2pix",
+                     "Tiny random Pix2Pix generator, sketch to picture, 32×32 (tests).")
 
 
 def tiny(folder: Path) -> ModelSpec:
     build_tiny_translator(folder, directions=DIRECTIONS)
-    return ModelSpec(f"tests/{folder.name}", "translate_image", "cyclegan", str(folder),
-                     description="Tiny random CycleGAN, both directions, 32×32 (tests).")
+    return tiny_spec(folder, "translate_image", "cyclegan", "Tiny random CycleGAN, both directions, 32×32 (tests).")
 
 
 FAMILY = Family(

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from .. import recipes
 from ..models.spec import ModelSpec
-from .base import IMAGE, MODEL, Example, Family, Kind, builtin
+from .base import IMAGE, MODEL, Example, Family, Kind, builtin, tiny_spec
 
 MODELS = (
     ModelSpec("builtin/photo-vae", "vae_reconstruction", "autoencoder", builtin("photo-vae"),
@@ -105,8 +105,7 @@ def build_tiny_vae(folder: Path) -> Path:
 
 def tiny(folder: Path) -> ModelSpec:
     build_tiny_vae(folder)
-    return ModelSpec(f"tests/{folder.name}", "vae_reconstruction", "autoencoder", str(folder),
-                     description="Tiny random AutoencoderKL, 4× down (tests).")
+    return tiny_spec(folder, "vae_reconstruction", "autoencoder", "Tiny random AutoencoderKL, 4× down (tests).")
 
 
 FAMILY = Family(
