@@ -82,8 +82,7 @@ def main() -> None:
 
     median, times, result = timed(lambda: evaluate(samples_per_prompt=args.samples), args.runs)
     print(f"evaluate(builtin/shapes-t2i, standard set, {args.samples} per prompt): {len(result.images)} pictures, "
-          f"median "
-          f"{median:.1f} s of {', '.join(f'{t:.1f}' for t in times)} on {args.threads} threads; "
+          f"median {median:.1f} s of {', '.join(f'{t:.1f}' for t in times)} on {args.threads} threads; "
           f"{result.metrics['seconds_per_picture']:.3f} s per picture for drawing alone")
 
     rng = random.Random(0)
