@@ -63,12 +63,18 @@ def families_that(*capabilities: str) -> list[str]:
             if any(declared.can(capability) for capability in capabilities)]
 
 
+def _code_for(task: str, attribute: str):
+    """(family id, function) of the family whose `attribute` (snippets, plain_snippets) has `task`; None."""
+    for family_id, declared in _FAMILIES.items():
+        functions = getattr(declared, attribute)
+        if task in functions:
+            return family_id, resolve_ref(functions[task])
+    return None
+
+
 def plain_snippet(task: str):
     """(family id, the plain-library code function) for a result whose metadata["task"] is `task`; None."""
-    for family_id, declared in _FAMILIES.items():
-        if task in declared.plain_snippets:
-            return family_id, resolve_ref(declared.plain_snippets[task])
-    return None
+    return _code_for(task, "plain_snippets")
 
 
 def can(spec: ModelSpec, ability: str) -> bool:
@@ -82,10 +88,8 @@ def kinds() -> dict:
 
 def snippet(task: str):
     """The "Show code" function for a result whose metadata["task"] is `task`; None if no family has one."""
-    for declared in _FAMILIES.values():
-        if task in declared.snippets:
-            return resolve_ref(declared.snippets[task])
-    return None
+    found = _code_for(task, "snippets")
+    return found[1] if found else None
 
 
 def _family_id(name: str) -> str:
