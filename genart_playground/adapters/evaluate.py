@@ -235,7 +235,7 @@ def evaluate(model=None, *, task="text_to_image", prompts=None, samples_per_prom
     # 3. Controllability (models drawn from prompts): change one word, keep the seed
     if _prompted(task):
         result.metrics.update({f"controllability_{key}" if key != "all" else "controllability": round(value, 6)
-                               for key, value in _controllability(spec, made, share(0.95, 1.0)).items()})
+                               for key, value in _controllability(spec, task, made, share(0.95, 1.0)).items()})
     result.metrics.update(seconds_per_picture=round(made["seconds"] / len(made["images"]), 4),
                           evaluations_per_picture=made["evaluations"])
     result.metadata.update(task="evaluate", model=spec.name, model_task=task, samples_per_prompt=samples_per_prompt,
@@ -279,14 +279,14 @@ def _draw(spec, task, prompts, per_prompt, seed, progress) -> dict:
             "evaluations": samples.evaluations, "prompt_list": prompt_list, "settings": samples.settings, "seed": seed}
 
 
-def _controllability(spec, made, progress) -> dict:
-    from .text_to_image import text_to_image
-
+def _controllability(spec, task, made, progress) -> dict:
+    """Each edit's prompt drawn from the seed of the picture it edits (the family's own sampler), both read."""
+    sample_prompts = registry.family(task).capability("sample_prompts")
     base_prompts, per_prompt = made["prompt_list"], len(made["images"]) // len(made["prompt_list"])
     chosen = world.edits(base_prompts, EDITS_PER_ATTRIBUTE)
     pairs = []
     for n, (index, key, value, edited) in enumerate(chosen):
-        picture = text_to_image(edited, model=spec.name, seed=made_seed(made, index, per_prompt)).images[0]
+        picture = sample_prompts(spec, [edited], 1, made_seed(made, index, per_prompt), None).images[0]
         before = world.judge([made["images"][index * per_prompt]])[0]
         pairs.append((before, world.judge([picture])[0], key, value))
         if progress is not None:
