@@ -15,9 +15,6 @@ from pathlib import Path
 from ..models.spec import ModelSpec
 from ..refs import resolve_ref
 
-
-
-
 # What a kind of model can do, known from the registry before anything loads: a task or a tab asks
 # `registry.can(spec, ability)` instead of comparing kind names.
 ABILITIES = {
