@@ -145,7 +145,7 @@ class ModelContract(Registered):
         from genart_playground.models.cache import cache
 
         name = registry.register(resolve_ref(self.tiny_model.build)(tmp_path_factory.mktemp("families") /
-                                                                   f"tiny-{self.tiny_model.name}")).name
+                                                                   f"contract-{self.tiny_model.name}")).name
         yield name
         cache.evict(name)
         registry.unregister(name)
@@ -160,7 +160,7 @@ class ModelContract(Registered):
         return getattr(gp, self.family.id)(*args, **{**self.example.options, "model": model, **changes})
 
     def test_its_tiny_model_loads_through_the_real_path(self, tmp_path, fresh_cache):
-        spec = resolve_ref(self.tiny_model.build)(tmp_path / f"tiny-{self.tiny_model.name}")
+        spec = resolve_ref(self.tiny_model.build)(tmp_path / f"loads-{self.tiny_model.name}")
         registry.register(spec)
         try:
             assert loading.availability(spec) in ("local", "built-in")
