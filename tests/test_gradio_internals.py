@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from genart_playground.ui import gradio_internals, output_files  # noqa: F401  (output_files installs the sweep)
+from genart_playground.ui import gradio_internals, lanes, output_files  # noqa: F401  (output_files installs the sweep)
+from genart_playground.ui.request_limits import visitor_of
 
 
 def test_the_event_id_and_the_task_name_gradio_uses():
@@ -77,8 +78,12 @@ def test_an_upload_waiting_behind_slow_work_survives_the_sweep(served_app, api_c
     slow = api_client.submit(handle_file(content), handle_file(content), "", "gatys", "builtin/random-filters",
                              300, 64, 0.5, 0, False, api_name="/style_transfer")
     waiting = api_client.submit(handle_file(content), tiny_vae, 0.0, 0, api_name="/vae_reconstruction")
+
+    def both_queued() -> bool:  # an upload not yet in the queue is in no event's inputs: the sweep may take it
+        return gradio_internals.jobs_of(served_app, "127.0.0.1", lanes.MODEL_LANES, visitor_of) >= 2
+
     deadline = time.monotonic() + 60
-    while not gradio_internals.files_in_use(served_app) and time.monotonic() < deadline:
+    while not (both_queued() or waiting.done()) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert gradio_internals.files_in_use(served_app), "the requests never reached the queue"
     gradio_internals.delete_files_created_by_app(served_app, 0)  # every file is older than 0 s
