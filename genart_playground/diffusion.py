@@ -23,8 +23,6 @@ from .models import registry
 from .models.cache import cache
 from .schedulers import SCHEDULERS
 
-# name -> (diffusers class, config overrides)
-
 # What encode_prompt returns, by how many tensors: SD 1.x/2.x; FLUX (no negative: no guidance; its
 # text_ids the pipeline makes again); SDXL and SD3 (with pooled embeddings).
 EMBEDDING_NAMES = {

@@ -4,6 +4,8 @@ A StyleGAN can be walked in Z (the seeds' Gaussian vectors, slerp) or in W (the 
 network makes of them, lerp: W is not Gaussian, its straight lines are the natural paths).
 """
 
+import time
+
 import torch
 
 from .. import checks, imaging, limits
@@ -106,8 +108,6 @@ def frame_labels(generator, zs: torch.Tensor) -> list[str]:
 def sample(spec, count, seed, progress) -> Samples:
     """`count` pictures from seeds seed, seed + 1, ...: the evaluation lab's pictures. A conditional
     generator's codes name its classes, judged like prompts ("a red circle on a gray background")."""
-    import time
-
     from ..metrics import world
 
     generator = cache.load("gan_interpolation", spec.name)

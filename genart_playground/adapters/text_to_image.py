@@ -1,6 +1,8 @@
 """Text-to-image: any diffusers text-to-image pipeline (a UNet or a transformer denoiser), with a choice
 of schedulers that fit it, or a token model that writes the picture token by token (autoregressive.py)."""
 
+import time
+
 import torch
 
 from .. import autoregressive, checks, diffusion, imaging, limits
@@ -87,18 +89,15 @@ def _tokens(prompt, *, model, negative_prompt, num_images, guidance, seed, tempe
 def sample_prompts(spec, prompts, per_prompt, seed, progress) -> Samples:
     """`per_prompt` pictures of each prompt, prompt i's from seeds seed + i·per_prompt, ...: the evaluation
     lab's pictures."""
-    import time
-
-    images, began, settings = [], time.perf_counter(), {}
+    images, began, settings, evaluations = [], time.perf_counter(), {}, 1
     for i, prompt in enumerate(prompts):
         result = text_to_image(prompt, model=spec.name, num_images=per_prompt, seed=seed + i * per_prompt)
         images += result.images
         settings = {key: result.metadata[key] for key in ("steps", "guidance", "width", "height", "scheduler")
                     if key in result.metadata}
+        evaluations = result.metadata["network_evaluations"]  # what the run recorded (guidance doubles steps)
         if progress is not None:
             progress((i + 1) / len(prompts), f"Drew {len(images)} of {len(prompts) * per_prompt} pictures")
-    # Classifier-free guidance runs the denoiser twice per step (with and without the prompt).
-    evaluations = settings.get("steps", 1) * (2 if settings.get("guidance", 0) > 1 else 1)
     return Samples(images=images, named=[p for p in prompts for _ in range(per_prompt)],
                    seconds=time.perf_counter() - began, evaluations=evaluations, settings=settings)
 

@@ -46,14 +46,8 @@ def api() -> dict[str, str]:
     return {name: ref for family in FAMILIES for name, ref in family.api.items()}
 
 
-def snippet(task: str):
-    """The "Show code" function for a result whose metadata["task"] is `task`; None if no family has one."""
-    return registry.snippet(task)
-
-
 def trainers() -> dict[str, str]:
     return {name: module for family in FAMILIES for name, module in family.trainers.items()}
 
 
-__all__ = ["FAMILIES", "Family", "Kind", "add", "api", "by_id", "kinds", "remove", "resolve_ref", "snippet",
-           "trainers"]
+__all__ = ["FAMILIES", "Family", "Kind", "add", "api", "by_id", "kinds", "remove", "resolve_ref", "trainers"]
