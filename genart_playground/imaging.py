@@ -7,11 +7,15 @@ module, and the page is served before torch is imported.
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image, ImageOps
 
 from . import limits
+
+if TYPE_CHECKING:  # the annotations name torch's types; torch itself loads with the first tensor
+    import torch
 
 
 def to_rgb(image: Image.Image) -> Image.Image:

@@ -17,6 +17,7 @@ import os
 import shutil
 import socket
 import tempfile
+import threading
 from pathlib import Path
 
 # Before anything imports huggingface_hub, transformers, diffusers or gradio: they read these
@@ -148,8 +149,6 @@ def shipped_model_guard(request, monkeypatch):
         return
     from genart_playground.models import registry
     from genart_playground.models.cache import ModelCache
-
-    import threading
 
     asked, load, own = [], ModelCache.load, threading.get_ident()
 
@@ -344,7 +343,8 @@ def tiny_vae(tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def tiny_taesd(tmp_path_factory) -> str:
     folder = build_tiny_taesd(tmp_path_factory.mktemp("models") / "tiny-taesd")
-    yield from _registered("tests/tiny-taesd", "vae_reconstruction", "autoencoder", folder, "Tiny random AutoencoderTiny (tests).")
+    yield from _registered("tests/tiny-taesd", "vae_reconstruction", "autoencoder", folder,
+                           "Tiny random AutoencoderTiny (tests).")
 
 
 @pytest.fixture(scope="session")

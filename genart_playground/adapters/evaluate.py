@@ -9,7 +9,6 @@ The measures live in genart_playground/metrics; this module checks inputs, makes
 gathers the figures into one result.
 """
 
-import time
 
 import torch
 from PIL import Image

@@ -6,16 +6,22 @@ of the training split; and each scene's sketch (issue 16 §2), its pair for imag
 `ImageFolderDataset` reads a user's own pictures so the same training commands work on them too.
 """
 
+from __future__ import annotations
+
 import json
 import math
 import random
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image, ImageDraw
 
 from .. import imaging
+
+if TYPE_CHECKING:  # the datasets' annotations; torch itself loads with the first tensor
+    import torch
 
 IMAGE_SIZE = 64
 SUPERSAMPLE = 4  # draw at 4× and average down: anti-aliased edges, exact colours inside
@@ -194,7 +200,7 @@ class ShapesDataset:
     def scene(self, index: int) -> Scene:
         return sample_scene(self._rng(index), self.split)
 
-    def __getitem__(self, index: int) -> tuple["torch.Tensor", str]:
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, str]:
         if not 0 <= index < self.n:
             raise IndexError(index)
         rng = self._rng(index)
@@ -251,7 +257,7 @@ class ImageFolderDataset:
     def __len__(self) -> int:
         return len(self.paths)
 
-    def __getitem__(self, index: int) -> tuple["torch.Tensor", str]:
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, str]:
         with Image.open(self.paths[index]) as image:
             picture = square(imaging.to_rgb(image), self.size)
         return imaging.to_tensor(picture)[0], self.captions[index]
