@@ -59,7 +59,7 @@ def _check_prompts(prompts, count: int | None = None) -> list[str]:
 
 def tasks() -> list[str]:
     """The families whose models the lab can judge: those that can sample, from prompts or from seeds."""
-    return registry.families_that("sample_prompts", "sample")
+    return registry.families_that(*evaluate_family.DRAWS_WITH)
 
 
 def _check_task(task) -> str:

@@ -11,6 +11,7 @@ from ..models.spec import ModelSpec
 from .base import Family, Kind, builtin, tiny_spec
 
 GRID_AXES = ("prompt", "seed", "steps", "guidance", "scheduler")  # what an X/Y grid's axes may vary
+DRAWS_WITH = ("sample_prompts", "sample")  # the capabilities a family's models are judged through
 
 CLIP_MODEL = "openai/clip-vit-base-patch32"  # CLIP score (and CLIP features) when it is in the local HF cache
 

@@ -12,10 +12,11 @@ import gradio as gr
 import pandas as pd
 
 from .. import limits
-from ..families.evaluate import GRID_AXES
+from ..families.evaluate import DRAWS_WITH, GRID_AXES
 from ..metrics.world import PROMPT_SETS
 from ..models import registry
-from . import errors, explanations, handlers, lanes, model_menu, output_files, progress_bar, recipe_views, run_buttons, zero_gpu
+from . import (errors, explanations, handlers, lanes, model_menu, output_files, progress_bar, recipe_views,
+               run_buttons, zero_gpu)
 from .settings_flow import TabSettings
 from .streaming import Streamed
 
@@ -185,7 +186,7 @@ def build_tab(run: dict):
         with gr.Row():
             with gr.Column(scale=1):
                 # Every model whose family can draw pictures for the lab to judge.
-                model_choices = [choice for family in registry.families_that("sample_prompts", "sample")
+                model_choices = [choice for family in registry.families_that(*DRAWS_WITH)
                                  for choice in model_menu.model_choices(family)]
                 models = gr.Dropdown(choices=model_choices, value=[model_choices[0][1]] if model_choices else [],
                                      multiselect=True, label="Models", max_choices=limits.MAX_COMPARE_MODELS,

@@ -14,7 +14,8 @@ import pandas as pd
 
 from .. import imaging, limits, uploads
 from ..families.gan_interpolation import WALK_METHODS as METHODS
-from . import errors, example_sets, explanations, gradio_internals, handlers, lanes, model_menu, output_files, progress_bar, recipe_views, run_buttons, zero_gpu
+from . import (errors, example_sets, explanations, gradio_internals, handlers, lanes, model_menu, output_files,
+               progress_bar, recipe_views, run_buttons, zero_gpu)
 from .settings_flow import TabSettings, restore_from_png, run_history
 
 EXAMPLES = [[0, 1, 16, "slerp", 1.0], [7, 42, 24, "lerp", 1.0], [3, 11, 16, "slerp", 0.7]]

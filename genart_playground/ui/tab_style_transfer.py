@@ -13,7 +13,8 @@ import pandas as pd
 from .. import limits, uploads
 from ..families.style_transfer import DEFAULT_STRENGTH, METHODS
 from ..models import registry
-from . import errors, example_sets, explanations, handlers, lanes, model_menu, output_files, progress_bar, recipe_views, run_buttons, zero_gpu
+from . import (errors, example_sets, explanations, handlers, lanes, model_menu, output_files, progress_bar,
+               recipe_views, run_buttons, zero_gpu)
 from .image_input import upload_image
 from .settings_flow import Cascade, TabSettings, restore_from_png, run_history
 from .streaming import Streamed

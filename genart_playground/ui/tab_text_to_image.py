@@ -5,7 +5,8 @@ import gradio as gr
 from .. import limits
 from ..schedulers import SCHEDULERS
 from ..models import registry
-from . import errors, example_sets, explanations, handlers, lanes, model_menu, output_files, progress_bar, recipe_views, run_buttons, zero_gpu
+from . import (errors, example_sets, explanations, handlers, lanes, model_menu, output_files, progress_bar,
+               recipe_views, run_buttons, zero_gpu)
 from . import transformer_views as views
 from .settings_flow import Cascade, TabSettings, restore_from_png, run_history
 

@@ -15,7 +15,8 @@ from ..data import shapes
 from ..data.directions import DIRECTIONS, SKETCH_TO_PICTURE
 from ..models import registry
 from ..models.loading import availability
-from . import errors, example_sets, explanations, handlers, lanes, model_menu, output_files, progress_bar, recipe_views, run_buttons, zero_gpu
+from . import (errors, example_sets, explanations, handlers, lanes, model_menu, output_files, progress_bar,
+               recipe_views, run_buttons, zero_gpu)
 from .image_input import drawing_canvas, upload_image
 from .settings_flow import TabSettings, restore_from_png, run_history
 

@@ -13,7 +13,8 @@ import gradio as gr
 from .. import limits, uploads
 from ..models import registry
 from ..models.loading import availability
-from . import errors, example_sets, explanations, handlers, lanes, model_menu, output_files, progress_bar, recipe_views, run_buttons, zero_gpu
+from . import (errors, example_sets, explanations, handlers, lanes, model_menu, output_files, progress_bar,
+               recipe_views, run_buttons, zero_gpu)
 from .settings_flow import TabSettings, restore_from_png, run_history
 from .image_input import upload_image
 
