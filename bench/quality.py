@@ -1,5 +1,5 @@
 """The quality figures of the shipped built-ins, judged by the project's checker: each family's
-`bench` function (genart_playground/scoring.py), in the order of the family list.
+`bench` function (genart_playground/families/<id>/bench.py), in the order of the family list.
 
     python bench/quality.py            # all built-ins that are shipped
     python bench/quality.py --n 16     # more images per prompt: tighter figures, slower
@@ -27,7 +27,7 @@ def main() -> None:
     parser.add_argument("--family", choices=[f.id for f in families.FAMILIES], help="only this family's figures")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    for family in families.FAMILIES:  # each family's figures (scoring.py), on its built-ins
+    for family in families.FAMILIES:  # each family's figures (its bench.py), on its built-ins
         if family.bench is not None and args.family in (None, family.id):
             families.resolve_ref(family.bench)(args.n, args.seed)
 

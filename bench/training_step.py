@@ -2,7 +2,7 @@
 
     python bench/training_step.py [--steps 60] [--repeats 3] [--threads 2]
 
-Runs `train/stylegan.py`'s own loop (default config, no evaluations) for `--steps` steps in each memory
+Runs `families/gan_interpolation/train_stylegan.py`'s own loop (default config, no evaluations) for `--steps` steps in each memory
 format, alternating, and prints the median step time of each and their ratio. The first 10 steps of
 every run are left out (oneDNN picks its kernels then).
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from genart_playground.train import stylegan  # noqa: E402
+from genart_playground.families.gan_interpolation import train_stylegan as stylegan
 
 WARMUP = 10
 

@@ -36,7 +36,7 @@ MAX_JOBS_PER_VISITOR = 1  # public only: model jobs one visitor may have waiting
 MAX_UPLOAD_FILES = 2  # files in one upload request: each image box sends its own
 MAX_UPLOAD_REQUEST_BYTES = MAX_UPLOAD_FILES * MAX_UPLOAD_BYTES + 2**20  # the files and the form around them
 MAX_CACHE_BYTES = 2 * 2**30  # uploads and outputs kept on disk together; past it the oldest unused go first
-# The evaluation lab (adapters/evaluate.py): pictures one request makes or judges, and its grids.
+# The evaluation lab (families/evaluate/evaluate.py): pictures one request makes or judges, and its grids.
 MAX_EVAL_PROMPTS = 64  # prompts in one evaluation
 MAX_EVAL_PICTURES = 96 if _PUBLIC else 256  # pictures one evaluate() call makes, per model
 MAX_EVAL_IMAGES = 2048  # pictures evaluate_images() judges (and real pictures it compares them with)

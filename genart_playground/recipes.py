@@ -30,7 +30,7 @@ _A1111_SAMPLERS = {
     "HeunDiscreteScheduler": "Heun",
     "UniPCMultistepScheduler": "UniPC",
 }
-# Scheduler names that change the scheduler's config, not only its class (adapters/text_to_image.py).
+# Scheduler names that change the scheduler's config, not only its class (families/text_to_image/text_to_image.py).
 _SCHEDULER_OVERRIDES = {"dpm++-karras": {"use_karras_sigmas": True}}
 # AUTOMATIC1111's parse_generation_parameters: "Key: value" pairs, a value quoted when it holds , : or a newline.
 _PARAM = re.compile(r'\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)')

@@ -442,7 +442,7 @@ def test_a_photo_goes_through_the_photo_autoencoder_and_both_built_ins_side_by_s
 def test_one_prompt_through_three_families_and_the_token_timeline(page, app_url, tmp_path):
     """Issue 15 §3: the comparison view runs the three built-ins side by side (each picture with its
     family, time and network evaluations), and the token timeline writes the picture with its slider."""
-    from genart_playground.adapters.family_comparison import ARCHITECTURES
+    from genart_playground.families.text_to_image.family_comparison import ARCHITECTURES
     from genart_playground.models import loading, registry
 
     shipped = [m for m in ARCHITECTURES if loading.availability(registry.resolve("text_to_image", m)) != "missing"]

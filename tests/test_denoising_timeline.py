@@ -12,8 +12,8 @@ from PIL import Image
 from genart_playground import imaging, text_to_image
 from genart_playground.devices import make_generator
 from genart_playground.diffusion import decode_latents
-from genart_playground.adapters import denoising_timeline as timeline_module
-from genart_playground.adapters.denoising_timeline import denoising_timeline
+from genart_playground.families.text_to_image import denoising_timeline as timeline_module
+from genart_playground.families.text_to_image.denoising_timeline import denoising_timeline
 from genart_playground.models.cache import cache
 
 BUILTIN = "builtin/shapes-t2i"

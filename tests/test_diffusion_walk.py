@@ -9,7 +9,7 @@ import torch
 from PIL import Image
 
 from genart_playground import limits, text_to_image
-from genart_playground.adapters.diffusion_walk import diffusion_walk, walk
+from genart_playground.families.text_to_image.diffusion_walk import diffusion_walk, walk
 
 BUILTIN = "builtin/shapes-t2i"
 

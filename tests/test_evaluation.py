@@ -213,7 +213,7 @@ def test_xy_grid_labels_each_cell_with_the_checkers_verdict():
 @pytest.mark.slow  # runs a shipped model
 def test_the_shipped_classifier_reads_fresh_scenes():
     from genart_playground.models.cache import cache
-    from genart_playground.train.features import accuracy, scenes
+    from genart_playground.families.evaluate.train_features import accuracy, scenes
 
     network = cache.load("evaluate", "builtin/shapes-features")
     images, labels = scenes(random.Random("fresh"), 256)
@@ -221,8 +221,8 @@ def test_the_shipped_classifier_reads_fresh_scenes():
 
 
 def test_training_script_saves_a_loadable_feature_network(tmp_path):
-    from genart_playground.networks.shapes_features import ShapesFeatures
-    from genart_playground.train.features import FeaturesConfig, train
+    from genart_playground.families.evaluate.shapes_features import ShapesFeatures
+    from genart_playground.families.evaluate.train_features import FeaturesConfig, train
 
     out = train(FeaturesConfig(steps=3, batch_size=8, width=8, num_features=16, test_scenes=32, threads=1,
                                out=str(tmp_path / "features")))

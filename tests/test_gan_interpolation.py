@@ -8,7 +8,7 @@ import torch
 from PIL import Image
 
 from genart_playground import gan_interpolation
-from genart_playground.adapters.gan_interpolation import latent
+from genart_playground.families.gan_interpolation.gan_interpolation import latent
 from genart_playground.latents import slerp
 
 

@@ -10,9 +10,10 @@ from safetensors.torch import load_file
 
 from genart_playground import settings
 from genart_playground.data import shapes
-from genart_playground.networks.gan import Discriminator, Generator, code_labels, code_weights, minibatch_stddev
+from genart_playground.families.gan_interpolation.dcgan import (Discriminator, Generator, code_labels, code_weights,
+                                                                minibatch_stddev)
 from genart_playground.metrics import world
-from genart_playground.train import gan as train_gan
+from genart_playground.families.gan_interpolation import train_gan as train_gan
 
 pytestmark = pytest.mark.slow  # trains GANs and runs the shipped generators
 
@@ -204,7 +205,7 @@ def test_shipped_generator_draws_the_shapes_its_codes_name():
 
 def test_walk_frames_are_labelled_with_the_classes_their_codes_name():
     from genart_playground import gan_interpolation
-    from genart_playground.adapters.gan_interpolation import latent
+    from genart_playground.families.gan_interpolation.gan_interpolation import latent
 
     generator = Generator.from_pretrained(SHIPPED).eval()
     result = gan_interpolation(2, 5, frames=9, truncation=0.7)  # the built-in generator, the default

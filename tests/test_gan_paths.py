@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from genart_playground import gan_interpolation
-from genart_playground.adapters.gan_interpolation import latent
+from genart_playground.families.gan_interpolation.gan_interpolation import latent
 from genart_playground.latents import expected_norm
 from runs import RUN
 
@@ -20,7 +20,7 @@ def wide_gan(tmp_path_factory):
 
     from genart_playground.models import registry
     from genart_playground.models.cache import cache
-    from genart_playground.networks.gan import Generator
+    from genart_playground.families.gan_interpolation.dcgan import Generator
 
     folder = tmp_path_factory.mktemp("models") / "wide-gan"
     torch.manual_seed(0)

@@ -24,7 +24,7 @@ def rss() -> int:
 @pytest.fixture(scope="module")
 def two_gans(tmp_path_factory):
     """Two 30 MB generators: big enough that keeping a stale one would show in the process's memory."""
-    from genart_playground.networks.gan import Generator
+    from genart_playground.families.gan_interpolation.dcgan import Generator
 
     names = []
     for seed, name in enumerate(["tests/switch-gan-a", "tests/switch-gan-b"]):

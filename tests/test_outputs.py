@@ -92,7 +92,7 @@ def test_vae_reports_a_black_reconstruction_but_not_a_black_input(tiny_vae, monk
 def test_style_transfer_reports_nan_pixels(monkeypatch):
     from PIL import Image
 
-    from genart_playground.adapters import style_transfer as st
+    from genart_playground.families.style_transfer import style_transfer as st
 
     monkeypatch.setattr(st, "_optimise", lambda net, c, s, **kw: (torch.full_like(c, float("nan")), {"content": [1.0], "style": [1.0], "total": [1.0]}, []))
     image = Image.new("RGB", (64, 64), (200, 120, 40))

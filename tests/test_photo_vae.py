@@ -14,7 +14,7 @@ import genart_playground as gp
 from genart_playground import metrics, settings
 from genart_playground.data import photos
 from genart_playground.models import registry
-from genart_playground.train import photo_vae
+from genart_playground.families.vae_reconstruction import train_photo_vae as photo_vae
 
 pytestmark = pytest.mark.slow  # trains and runs the photo autoencoder
 

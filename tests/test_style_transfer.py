@@ -13,8 +13,8 @@ from safetensors.torch import save_file
 from genart_playground import diffusion, limits, style_transfer
 from genart_playground.models.cache import cache
 from genart_playground.models.registry import ModelSpec, register, unregister
-from genart_playground.networks.random_filters import RandomFilterBank
-from genart_playground.networks.vgg19 import TORCHVISION_INDICES, VGG19Features
+from genart_playground.families.style_transfer.random_filters import RandomFilterBank
+from genart_playground.families.style_transfer.vgg19 import TORCHVISION_INDICES, VGG19Features
 
 from pictures import house, stripes
 

@@ -10,11 +10,11 @@ import torch
 from PIL import Image
 
 from genart_playground import gan_interpolation, style_mixing
-from genart_playground.adapters import style_mixing as mixing
+from genart_playground.families.gan_interpolation import style_mixing as mixing
 from genart_playground.data import checker, shapes
 from genart_playground.models.cache import cache
-from genart_playground.networks.stylegan import StyleGenerator
-from genart_playground.train import stylegan as train_stylegan
+from genart_playground.families.gan_interpolation.stylegan import StyleGenerator
+from genart_playground.families.gan_interpolation import train_stylegan as train_stylegan
 from genart_playground.train.common import linear_decay, parse_config
 
 
@@ -39,7 +39,7 @@ def test_a_stylegan_walks_in_w_by_default_and_its_ends_are_the_seeds_own_picture
 
 
 def gaussian(seed: int) -> torch.Tensor:
-    from genart_playground.adapters.gan_interpolation import latent
+    from genart_playground.families.gan_interpolation.gan_interpolation import latent
 
     return latent(seed, 8)
 
@@ -265,7 +265,7 @@ FLOOR_COMBOS = 19  # and all 20 training combinations (20 here and on every set 
 @pytest.mark.skipif(not (SHIPPED_DIR / "model.safetensors").is_file(), reason="shapes-stylegan not shipped")
 def test_the_shipped_stylegan_draws_clean_shapes_of_every_combination_and_walks_smoothly_in_w():
     from genart_playground.metrics import walks
-    from genart_playground.train import gan as train_gan
+    from genart_playground.families.gan_interpolation import train_gan as train_gan
 
     generator = cache.load("gan_interpolation", SHIPPED)
     quality = train_gan.evaluate(generator, 128, seed=0)

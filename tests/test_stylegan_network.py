@@ -1,10 +1,10 @@
-"""The StyleGAN network (networks/stylegan.py) on tiny sizes: what each part promises."""
+"""The StyleGAN network (families/gan_interpolation/stylegan.py) on tiny sizes: what each part promises."""
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-from genart_playground.networks.stylegan import ModulatedConv, StyleGenerator
+from genart_playground.families.gan_interpolation.stylegan import ModulatedConv, StyleGenerator
 
 
 def tiny(**options) -> StyleGenerator:

@@ -8,7 +8,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from genart_playground.train import t2i
+from genart_playground.families.text_to_image import train_t2i as t2i
 
 pytestmark = pytest.mark.slow  # trains the text-to-image pipeline
 

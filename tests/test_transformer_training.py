@@ -9,8 +9,8 @@ from safetensors.torch import load_file
 
 from genart_playground import text_to_image
 from genart_playground.models.registry import ModelSpec, register, unregister
-from genart_playground.networks.token_transformer import TokenModel
-from genart_playground.train import dit, vqgpt
+from genart_playground.families.text_to_image.token_transformer import TokenModel
+from genart_playground.families.text_to_image import train_dit as dit, train_vqgpt as vqgpt
 
 pytestmark = pytest.mark.slow  # trains the DiT and the token model
 

@@ -37,7 +37,7 @@ def test_the_checker_verdict_reads_a_rendered_scene_as_right():
 
 
 def views_verdict(image, prompt):
-    from genart_playground.adapters.family_comparison import verdict
+    from genart_playground.families.text_to_image.family_comparison import verdict
 
     return verdict(image, prompt)
 
@@ -80,7 +80,7 @@ def test_the_codebook_explorer_endpoint(api_client, tiny_vqgpt, tmp_path):
 
 @pytest.mark.server
 def test_the_comparison_endpoints_run_the_built_ins(api_client):
-    from genart_playground.adapters.family_comparison import ARCHITECTURES
+    from genart_playground.families.text_to_image.family_comparison import ARCHITECTURES
     from genart_playground.models import loading, registry
 
     shipped = [m for m in ARCHITECTURES if loading.availability(registry.resolve("text_to_image", m)) != "missing"]

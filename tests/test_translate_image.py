@@ -11,15 +11,15 @@ from PIL import Image
 from safetensors.torch import load_file
 
 from genart_playground import settings, translate_image
-from genart_playground.adapters.translate_image import to_model_size
+from genart_playground.families.translate_image.translate_image import to_model_size
 from genart_playground.data import checker, shapes
 from genart_playground.metrics import world
 from genart_playground.models import registry
 from genart_playground.models.spec import ModelSpec
-from genart_playground.networks.translation import PatchDiscriminator, Translator, UNetGenerator
+from genart_playground.families.translate_image.translation import PatchDiscriminator, Translator, UNetGenerator
 from genart_playground.testing import build_tiny_translator
-from genart_playground.train import cyclegan as train_cyclegan
-from genart_playground.train import pix2pix as train_pix2pix
+from genart_playground.families.translate_image import train_cyclegan as train_cyclegan
+from genart_playground.families.translate_image import train_pix2pix as train_pix2pix
 
 
 @pytest.fixture

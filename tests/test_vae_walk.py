@@ -7,8 +7,8 @@ import pytest
 from PIL import Image
 
 from genart_playground import vae_reconstruction
-from genart_playground.adapters import vae_walk as walk_module
-from genart_playground.adapters.vae_walk import vae_walk
+from genart_playground.families.vae_reconstruction import vae_walk as walk_module
+from genart_playground.families.vae_reconstruction.vae_walk import vae_walk
 
 
 def picture(width=32, height=32, seed=0):

@@ -26,7 +26,7 @@ MAX_SEEDS_TEXT = 200  # characters of a seed list: 8 seeds of 10 digits and thei
 
 
 def layer_resolutions(image_size: int = 64) -> list[int]:
-    """The resolution each style of a StyleGAN drawing `image_size` pixels drives (networks/stylegan.py):
+    """The resolution each style of a StyleGAN drawing `image_size` pixels drives (families/gan_interpolation/stylegan.py):
     one layer at 4×4, two per doubling after it, and the last RGB layer at the image's size."""
     resolutions, size = [4], 8
     while size <= image_size:
