@@ -57,9 +57,7 @@ def _unquote(text: str) -> str:
 
 
 def _prompt(metadata: dict) -> str:
-    if metadata.get("task") == "style_transfer" and metadata.get("method") == "img2img":
-        return str(metadata.get("style") or "")
-    return str(metadata.get("prompt") or "")
+    return str(metadata.get("prompt") or "")  # a result that prompted a model records it as "prompt"
 
 
 def _size(metadata: dict) -> str | None:

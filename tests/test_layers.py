@@ -124,10 +124,8 @@ def branch_pattern(names) -> re.Pattern:
     return re.compile(rf"""(==|!=)\s*["']({named})["']|["']({named})["']\s*(==|!=)|\bspec\.kind\s*(==|!=|in\b|not in\b)""")
 
 
-# Left, with the reasons: the registry checks that a spec's kind exists; the A1111 "parameters" line takes an
-# img2img style transfer's text prompt from its `style`, where a Gatys run records that its style was a picture.
-KNOWN = {("models/registry.py", "if spec.kind not in _KINDS:"),
-         ("recipes.py", 'if metadata.get("task") == "style_transfer" and metadata.get("method") == "img2img":')}
+# Left, with its reason: the registry checks that a spec's kind exists.
+KNOWN = {("models/registry.py", "if spec.kind not in _KINDS:")}
 
 
 def names_of_others(folder: str | None) -> list[str]:

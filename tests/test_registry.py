@@ -166,6 +166,14 @@ def test_register_refuses_unknown_tasks_and_kinds():
         registry.register(ModelSpec("x/y", "vae_reconstruction", "pickle", "x/y"))
 
 
+def test_register_keeps_a_familys_own_models(tmp_path):
+    shipped = registry.resolve("gan_interpolation", "builtin/shapes-gan")
+    with pytest.raises(ValueError, match="the gan_interpolation family declares"):
+        registry.register(ModelSpec("builtin/shapes-gan", "gan_interpolation", "gan-generator", str(tmp_path)))
+    assert registry.resolve("gan_interpolation", "builtin/shapes-gan") == shipped
+    assert registry.register(shipped) == shipped  # the same declaration again changes nothing
+
+
 # --- the list per task -------------------------------------------------------------------------
 
 def test_each_task_lists_its_required_models():

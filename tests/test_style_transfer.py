@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from PIL import Image
 from safetensors.torch import save_file
 
-from genart_playground import diffusion, limits, style_transfer
+from genart_playground import diffusion, limits, recipes, style_transfer
 from genart_playground.models.cache import cache
 from genart_playground.models.registry import ModelSpec, register, unregister
 from genart_playground.families.style_transfer.random_filters import RandomFilterBank
@@ -325,6 +325,8 @@ def test_img2img_is_the_default_for_a_text_style_and_keeps_colours(tiny_t2i):
     result = style_transfer(content, "a red circle", model=tiny_t2i, preserve_color=True)
     assert result.metadata["method"] == "img2img" and result.images[0].size == (32, 32)  # the model's width
     assert np.abs(_chroma(result.images[0]) - _chroma(content)).mean() < 4
+    # The PNG's A1111 line starts with the text the pipeline was prompted with, as any tool reads it.
+    assert recipes.a1111_parameters(result.metadata).startswith("a red circle\n")
 
 
 @pytest.mark.parametrize("kwargs, message", [

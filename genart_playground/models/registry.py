@@ -35,6 +35,8 @@ def add_family(family) -> None:
     _KINDS.update({kind.name: kind for kind in family.kinds})
     DEFAULT_MODELS[family.id] = settings.default_model(family.default_env, family.default_model)
     for spec in family.models:
+        if spec.name in _REGISTRY:
+            raise ValueError(f"Family {family.id!r}: model {spec.name!r} is registered already.")
         register(spec)
 
 
@@ -112,6 +114,13 @@ def register(spec: ModelSpec) -> ModelSpec:
             (not _HUB_ID.match(spec.source) or ".." in spec.source):
         raise ValueError(f"Model {spec.name!r}: source {spec.source!r} is neither a folder nor a Hub id (owner/name); "
                          "a URL is refused.")
+    # A family's own models (the built-ins, the checkpoints it declares) keep their names: registering
+    # another model as `builtin/shapes-gan` would silently change what every user and recipe of it gets.
+    declared = next((model for family in _FAMILIES.values() for model in family.models if model.name == spec.name),
+                    None)
+    if declared is not None and declared != spec:
+        raise ValueError(f"{spec.name!r} is a model the {declared.family} family declares; register yours under "
+                         "another name.")
     _REGISTRY[spec.name] = spec
     return spec
 

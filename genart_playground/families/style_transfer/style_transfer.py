@@ -315,6 +315,7 @@ def _img2img(content, style, *, model, steps, size, strength, seed, preserve_col
         "style_transfer", spec, pipe.device, pipe.dtype, method="img2img", steps=steps,
         denoising_steps=denoising_steps, size=size, width=width, height=height, strength=strength, seed=seed,
         preserve_color=preserve_color, guidance=guidance, style=prompt, content=INPUT_IMAGE_NOTE,
+        prompt=prompt,  # what the pipeline was prompted with: the PNG's A1111 line starts with it
         scheduler=spec.defaults.get("scheduler") or type(img2img.scheduler).__name__,
         scheduler_class=type(img2img.scheduler).__name__, warnings=warnings)
     return StyleTransferResult(images=[result], metadata=metadata)
