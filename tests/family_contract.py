@@ -93,6 +93,9 @@ class FamilyContract(Registered):
         assert family.id in api_names
         tabs = [block for block in demo.blocks.values() if isinstance(block, gr.Tab)]
         assert [tab.id for tab in tabs] == [family.id] and tabs[0].label == family.title
+        # Its header comes from its declaration (ui/tab_page.py): the summary first, then "How it works".
+        texts = [block.value for block in demo.blocks.values() if isinstance(block, gr.Markdown)]
+        assert family.summary and texts[0].startswith(family.summary) and texts[1] == family.explanation
 
     def test_its_show_code_snippets_compile(self):
         for task in self.family.snippets:

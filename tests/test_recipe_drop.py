@@ -63,7 +63,7 @@ def test_an_unlisted_model_is_left_out(tmp_path):
 def style_settings():
     with gr.Blocks():
         with gr.Tabs():
-            return tab_style_transfer.build_tab(run={"style_transfer": None})
+            return families.by_id("style_transfer").build_tab(run={"style_transfer": None})
 
 
 @pytest.mark.slow  # runs a shipped model

@@ -141,13 +141,14 @@ def test_the_downloaded_png_still_carries_the_recipe(api_client, tiny_t2i, no_ne
 def test_dropping_a_png_restores_the_text_to_image_settings(tmp_path, tiny_t2i):
     import gradio as gr
 
-    from genart_playground.ui import recipe_views, tab_text_to_image
+    from genart_playground import families
+    from genart_playground.ui import recipe_views
 
     path = tmp_path / "recipe.png"
     path.write_bytes(recipes.png_with_recipe(picture(), {**T2I_METADATA, "model": tiny_t2i}))
     with gr.Blocks():
         with gr.Tabs():
-            settings = tab_text_to_image.build_tab(run={})
+            settings = families.by_id("text_to_image").build_tab(run={})
     values = settings.from_recipe(recipe_views.tab_recipe(str(path), "text_to_image"))
     updates, pending = settings.apply(values, {"model": "builtin/shapes-t2i"})
     assert {name: update["value"] for name, update in updates.items()} == {

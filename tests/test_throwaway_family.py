@@ -78,15 +78,15 @@ def snippet(metadata: dict) -> str:
                       recipes.call(FAMILY_ID, [repr(metadata.get("seed"))], options)])
 
 
-def build_tab(run: dict):
-    from genart_playground.ui import handlers, lanes, model_menu, output_files
+def build_tab(run: dict, family):
+    from genart_playground.ui import handlers, lanes, model_menu, output_files, tab_page
     from genart_playground.ui.settings_flow import TabSettings
 
     def draw(run, seed, model, size):
         result = run[FAMILY_ID](int(seed), model=model_menu.model_name(model), size=int(size))
         return [output_files.recipe_png(image, result.metadata) for image in result.images], result.metadata
 
-    with gr.Tab("Noise", id=FAMILY_ID):
+    with tab_page.family_tab(family):
         seed = gr.Number(label="Seed", value=0, precision=0, minimum=0, maximum=limits.MAX_SEED)
         model = model_menu.model_dropdown(FAMILY_ID, label="Model")
         size = gr.Slider(label="Size", minimum=8, maximum=MAX_SIZE, step=8, value=32)
@@ -106,6 +106,7 @@ def tiny(folder: Path) -> ModelSpec:
 
 NOISE = Family(
     id=FAMILY_ID, title="Noise", default_model="tests/noise", default_env="GENART_THROWAWAY_NOISE_MODEL",
+    summary="Random pixels: what a model that learnt nothing draws.",
     kinds=(Kind("throwaway-noise", build_noise, config_file=None),),
     models=(ModelSpec("tests/noise", FAMILY_ID, "throwaway-noise", "seed:0", description="Noise."),),
     api={FAMILY_ID: f"{__name__}:{FAMILY_ID}"},

@@ -129,10 +129,10 @@ def test_comparison_needs_a_second_autoencoder(tiny_vae, picture_file):
 def test_the_tab_names_its_new_controls_like_the_adapter():
     import gradio as gr
 
-    from genart_playground.ui import tab_vae_reconstruction
+    from genart_playground import families
 
     with gr.Blocks():
-        controls = tab_vae_reconstruction.build_tab(run=RUN["vae_reconstruction"]).controls
+        controls = families.by_id("vae_reconstruction").build_tab(run=RUN["vae_reconstruction"]).controls
     assert {"model", "latent_noise", "seed"} <= set(controls)
     assert controls["latent_noise"].value == 0.0 and controls["latent_noise"].info
     assert controls["seed"].info

@@ -99,9 +99,10 @@ class Family:
     # pictures) or another endpoint runs them (the lab's /evaluate is compare() over the models picked).
     python_only: tuple[str, ...] = ()
     snippets: dict[str, str | Callable] = field(default_factory=dict)  # a result's metadata["task"] -> its code
+    summary: str = ""  # what the tab does, in a line or two under its title (ui/tab_page.py)
     explanation: str = ""  # the tab's "How it works" text, tied to the controls on screen
     key_ideas: tuple[str, ...] = ()  # what that text must teach, word for word (the explanations test checks)
-    tab: str | Callable = ""  # the module whose build_tab(run=...) builds the tab (or that function itself)
+    tab: str | Callable = ""  # the module whose build_tab(run=..., family=...) builds the tab (or that function)
     trainers: dict[str, str] = field(default_factory=dict)  # training CLI name -> its script's module
     tiny: str | Callable | None = None  # tiny(folder: Path) -> ModelSpec of a random tiny model saved there
     tinies: tuple[Tiny, ...] = ()  # tiny models of its other model families, each checked by the contract too
@@ -132,7 +133,7 @@ class Family:
 
     def build_tab(self, run: dict[str, Callable] | None = None):
         build = self.tab if callable(self.tab) else resolve_ref(f"{self.tab}:build_tab")
-        return build(run=run if run is not None else self.run())
+        return build(run=run if run is not None else self.run(), family=self)
 
     def all_tinies(self) -> list[Tiny]:
         """Its tiny models, the main one first: one per model family it holds."""

@@ -15,8 +15,8 @@ from .. import limits
 from ..families.evaluate import DRAWS_WITH, GRID_AXES
 from ..metrics.world import PROMPT_SETS
 from ..models import registry
-from . import (errors, explanations, handlers, lanes, model_menu, output_files, progress_bar, recipe_views,
-               run_buttons, zero_gpu)
+from . import (errors, handlers, lanes, model_menu, output_files, progress_bar, recipe_views, run_buttons, tab_page,
+               zero_gpu)
 from .settings_flow import TabSettings
 from .streaming import Streamed
 
@@ -177,12 +177,9 @@ def input_problems(models, prompts):
     return problems
 
 
-def build_tab(run: dict):
+def build_tab(run: dict, family):
     """The tab; `run` holds the functions it calls, by name (compare, xy_grid)."""
-    with gr.Tab("Evaluation lab", id="evaluate"):
-        gr.Markdown("How good is a model? Make many pictures, then measure them: quality against real pictures, "
-                    "agreement with the prompt, variety, and whether changing one word changes just that.")
-        explanations.how_it_works("evaluate")
+    with tab_page.family_tab(family):
         with gr.Row():
             with gr.Column(scale=1):
                 # Every model whose family can draw pictures for the lab to judge.

@@ -14,8 +14,8 @@ import pandas as pd
 
 from .. import imaging, limits, uploads
 from ..families.gan_interpolation import WALK_METHODS as METHODS
-from . import (errors, example_sets, explanations, gradio_internals, handlers, lanes, model_menu, output_files,
-               progress_bar, recipe_views, run_buttons, zero_gpu)
+from . import (errors, example_sets, gradio_internals, handlers, lanes, model_menu, output_files, progress_bar,
+               recipe_views, run_buttons, tab_page, zero_gpu)
 from .settings_flow import TabSettings, restore_from_png, run_history
 
 EXAMPLES = [[0, 1, 16, "slerp", 1.0], [7, 42, 24, "lerp", 1.0], [3, 11, 16, "slerp", 0.7]]
@@ -172,12 +172,9 @@ def norm_table(walks: dict, expected: float) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def build_tab(run: dict):
+def build_tab(run: dict, family):
     """The tab; `run` holds the functions it calls, by name (gan_interpolation)."""
-    with gr.Tab("GAN interpolation", id="gan_interpolation"):
-        gr.Markdown("A GAN generator turns a random latent vector into an image. Each seed picks a vector; "
-                    "the frames walk from seed A's vector to seed B's, so you watch one image morph into the other.")
-        explanations.how_it_works("gan_interpolation")
+    with tab_page.family_tab(family):
         with gr.Row():
             with gr.Column():
                 with gr.Row():

@@ -13,8 +13,8 @@ import pandas as pd
 from .. import limits, uploads
 from ..families.style_transfer import DEFAULT_STRENGTH, METHODS
 from ..models import registry
-from . import (errors, example_sets, explanations, handlers, lanes, model_menu, output_files, progress_bar,
-               recipe_views, run_buttons, zero_gpu)
+from . import (errors, example_sets, handlers, lanes, model_menu, output_files, progress_bar, recipe_views, run_buttons,
+               tab_page, zero_gpu)
 from .image_input import upload_image
 from .settings_flow import Cascade, TabSettings, restore_from_png, run_history
 from .streaming import Streamed
@@ -150,13 +150,9 @@ def input_problems(content, style_image, style_prompt):
     return problems
 
 
-def build_tab(run: dict):
+def build_tab(run: dict, family):
     """The tab; `run` holds the functions it calls, by name (style_transfer)."""
-    with gr.Tab("Style transfer", id="style_transfer"):
-        gr.Markdown("**gatys** repaints the content image until its texture statistics match the style image's "
-                    "(offline with a bank of random filters; with VGG19 when it is downloaded). "
-                    "**img2img** lets a text-to-image model redraw the picture towards a style prompt.")
-        explanations.how_it_works("style_transfer")
+    with tab_page.family_tab(family):
         with gr.Row():
             with gr.Column():
                 with gr.Row():

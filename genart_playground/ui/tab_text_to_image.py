@@ -5,8 +5,8 @@ import gradio as gr
 from .. import limits
 from ..schedulers import SCHEDULERS
 from ..models import registry
-from . import (errors, example_sets, explanations, handlers, lanes, model_menu, output_files, progress_bar,
-               recipe_views, run_buttons, zero_gpu)
+from . import (errors, example_sets, handlers, lanes, model_menu, output_files, progress_bar, recipe_views, run_buttons,
+               tab_page, zero_gpu)
 from . import transformer_views as views
 from .settings_flow import Cascade, TabSettings, restore_from_png, run_history
 
@@ -181,15 +181,12 @@ KNOWN_WORDS = ("**What the built-in model knows** (64×64 pictures, 26 words; an
                "*at the top* or *at the bottom*, *on a* *white*, *black* or *gray* *background*.")
 
 
-def build_tab(run: dict):
+def build_tab(run: dict, family):
     """The tab; `run` holds the functions it calls, by name (text_to_image, denoising_timeline, diffusion_walk)."""
     generate_ = handlers.bind(generate, run, seconds=seconds_needed)
     timeline_ = handlers.bind(timeline, run, seconds=timeline_seconds)
     walk_ = handlers.bind(walk, run, seconds=walk_seconds)
-    with gr.Tab("Text to image", id="text_to_image"):
-        gr.Markdown("Type a prompt and a diffusion model denoises random latents into an image that matches it.\n\n"
-                    + KNOWN_WORDS)
-        explanations.how_it_works("text_to_image")
+    with tab_page.family_tab(family, more="\n\n" + KNOWN_WORDS):
         with gr.Row():
             with gr.Column():
                 # One line that grows to 4: Enter generates, Shift+Enter starts a new line (as in other generators).

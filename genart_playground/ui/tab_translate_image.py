@@ -15,8 +15,8 @@ from ..data import shapes
 from ..data.directions import DIRECTIONS, SKETCH_TO_PICTURE
 from ..models import registry
 from ..models.loading import availability
-from . import (errors, example_sets, explanations, handlers, lanes, model_menu, output_files, progress_bar,
-               recipe_views, run_buttons, zero_gpu)
+from . import (errors, example_sets, handlers, lanes, model_menu, output_files, progress_bar, recipe_views, run_buttons,
+               tab_page, zero_gpu)
 from .image_input import drawing_canvas, upload_image
 from .settings_flow import TabSettings, restore_from_png, run_history
 
@@ -90,13 +90,9 @@ def compare_choice() -> str:
     return "builtin/shapes-cyclegan" if "builtin/shapes-cyclegan" in runnable else NONE
 
 
-def build_tab(run: dict):
+def build_tab(run: dict, family):
     """The tab; `run` holds the functions it calls, by name (translate_image)."""
-    with gr.Tab("Image translation", id="translate_image"):
-        gr.Markdown("Draw a shape, or upload a sketch: a conditional GAN turns it into a picture. **Pix2Pix** "
-                    "learnt from sketches paired with their pictures, **CycleGAN** from sketches and pictures "
-                    "that were never paired. Both run side by side on the same input.")
-        explanations.how_it_works("translate_image")
+    with tab_page.family_tab(family):
         with gr.Row():
             with gr.Column():
                 background = gr.Radio(label="Paper", choices=list(shapes.BACKGROUNDS), value="white",

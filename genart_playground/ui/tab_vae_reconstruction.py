@@ -13,8 +13,8 @@ import gradio as gr
 from .. import limits, uploads
 from ..models import registry
 from ..models.loading import availability
-from . import (errors, example_sets, explanations, handlers, lanes, model_menu, output_files, progress_bar,
-               recipe_views, run_buttons, zero_gpu)
+from . import (errors, example_sets, handlers, lanes, model_menu, output_files, progress_bar, recipe_views, run_buttons,
+               tab_page, zero_gpu)
 from .settings_flow import TabSettings, restore_from_png, run_history
 from .image_input import upload_image
 
@@ -92,14 +92,9 @@ def runnable() -> list[str]:
     return [spec.name for spec in registry.models_for("vae_reconstruction") if availability(spec) != "missing"]
 
 
-def build_tab(run: dict):
+def build_tab(run: dict, family):
     """The tab; `run` holds the functions it calls, by name (vae_reconstruction, vae_walk)."""
-    with gr.Tab("VAE reconstruction", id="vae_reconstruction"):
-        gr.Markdown("An autoencoder squeezes the image into a small grid of latent numbers and rebuilds it. "
-                    "Latent diffusion models work in that latent space; here you see what it keeps and what it loses. "
-                    "It rebuilds well only the kind of pictures it learnt from: **builtin/photo-vae** learnt from "
-                    "photos, **builtin/shapes-vae** only from flat shapes, and turns a photo into coloured blotches.")
-        explanations.how_it_works("vae_reconstruction")
+    with tab_page.family_tab(family):
         with gr.Row():
             with gr.Column():
                 image = upload_image(label="Image (large ones are shrunk, odd sizes padded)",

@@ -118,6 +118,8 @@ FAMILY = Family(
          "xy_grid": f"{__name__}.xy_grid:xy_grid"},
     python_only=("evaluate_images", "compare"),
     snippets={"evaluate": snippet, "compare": compare_snippet, "xy_grid": grid_snippet},
+    summary=("How good is a model? Make many pictures, then measure them: quality against real pictures, "
+             "agreement with the prompt, variety, and whether changing one word changes just that."),
     explanation=EXPLANATION,
     key_ideas=("feature space", "FID", "KID", "Precision", "recall", "mode collapse", "gamed", "many samples"),
     tab="genart_playground.ui.tab_evaluate",

@@ -143,6 +143,8 @@ FAMILY = Family(
     api={"gan_interpolation": f"{__name__}.gan_interpolation:gan_interpolation",
          "style_mixing": f"{__name__}.style_mixing:style_mixing"},
     snippets={"gan_interpolation": snippet, "style_mixing": mixing_snippet},
+    summary=("A GAN generator turns a random latent vector into an image. Each seed picks a vector; "
+             "the frames walk from seed A's vector to seed B's, so you watch one image morph into the other."),
     explanation=EXPLANATION,
     key_ideas=("generator", "discriminator", "Gaussian", "√d", "slerp", "lerp", "Truncation",
                "Mode collapse", "Mapping network", "W", "modulation", "mean style", "Style mixing", "Crossover"),

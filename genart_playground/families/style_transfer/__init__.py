@@ -88,6 +88,9 @@ FAMILY = Family(
     models=MODELS,
     api={"style_transfer": f"{__name__}.style_transfer:style_transfer"},
     snippets={"style_transfer": snippet},
+    summary=("**gatys** repaints the content image until its texture statistics match the style image's "
+             "(offline with a bank of random filters; with VGG19 when it is downloaded). "
+             "**img2img** lets a text-to-image model redraw the picture towards a style prompt."),
     explanation=EXPLANATION,
     key_ideas=("Gram", "VGG19", "random", "Ustyuzhaninov", "Adam", "Strength", "img2img"),
     tab="genart_playground.ui.tab_style_transfer",

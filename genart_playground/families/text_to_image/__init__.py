@@ -316,6 +316,7 @@ FAMILY = Family(
               "diffusion_walk": walk_snippet, "token_timeline": token_timeline_snippet,
               "codebook_explorer": codebook_snippet, "compare_families": comparison_snippet,
               "steps_sweep": sweep_snippet},
+    summary="Type a prompt and a diffusion model denoises random latents into an image that matches it.",
     explanation=EXPLANATION,
     key_ideas=("noise", "latent", "VAE", "cross-attention", "guidance", "uncond + g·(cond − uncond)",
                "Negative prompt", "Scheduler", "Seed"),

@@ -119,6 +119,9 @@ FAMILY = Family(
     models=MODELS,
     api={"translate_image": f"{__name__}.translate_image:translate_image"},
     snippets={"translate_image": snippet},
+    summary=("Draw a shape, or upload a sketch: a conditional GAN turns it into a picture. **Pix2Pix** "
+             "learnt from sketches paired with their pictures, **CycleGAN** from sketches and pictures "
+             "that were never paired. Both run side by side on the same input."),
     explanation=EXPLANATION,
     key_ideas=("Pix2Pix", "pairs", "U-Net", "L1 loss", "PatchGAN", "CycleGAN", "cycle consistency", "Direction",
                "Compare with"),

@@ -118,6 +118,10 @@ FAMILY = Family(
     api={"vae_reconstruction": f"{__name__}.vae_reconstruction:vae_reconstruction",
          "vae_walk": f"{__name__}.vae_walk:vae_walk"},
     snippets={"vae_reconstruction": reconstruction_snippet, "vae_walk": walk_snippet},
+    summary=("An autoencoder squeezes the image into a small grid of latent numbers and rebuilds it. "
+             "Latent diffusion models work in that latent space; here you see what it keeps and what it loses. "
+             "It rebuilds well only the kind of pictures it learnt from: **builtin/photo-vae** learnt from "
+             "photos, **builtin/shapes-vae** only from flat shapes, and turns a photo into coloured blotches."),
     explanation=EXPLANATION,
     key_ideas=("Encoder", "μ", "σ", "Reparameterisation", "Decoder", "KL", "Compression ratio", "PSNR", "SSIM"),
     tab="genart_playground.ui.tab_vae_reconstruction",
