@@ -32,9 +32,10 @@ _A1111_SAMPLERS = {
 }
 # Scheduler names that change the scheduler's config, not only its class (families/text_to_image/text_to_image.py).
 _SCHEDULER_OVERRIDES = {"dpm++-karras": {"use_karras_sigmas": True}}
-# AUTOMATIC1111's parse_generation_parameters: "Key: value" pairs, a value quoted when it holds , : or a newline.
-_PARAM = re.compile(r'\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)')
 _SIZE = re.compile(r"^(\d+)x(\d+)$")
+# The `parameters` text read back: a real one is a prompt, a negative prompt and a line of settings (a few KB);
+# anything longer is refused before it is parsed.
+MAX_PARAMETERS_CHARS = 64 * 1024
 
 
 # The AUTOMATIC1111 `parameters` text ------------------------------------------------------------
@@ -88,20 +89,81 @@ def a1111_parameters(metadata: dict) -> str:
     return f"{_prompt(metadata)}{negative_line}\n{line}".strip()
 
 
+def _key_before(piece: str) -> str | None:
+    """The key that ends `piece` (the text before a colon): the longest tail of key characters that starts
+    with a letter or digit, as AUTOMATIC1111's pattern `\\w[\\w \\-/]+` finds it; None if there is none."""
+    start = len(piece)
+    while start > 0 and (piece[start - 1].isalnum() or piece[start - 1] in "_ -/"):
+        start -= 1
+    while start < len(piece) and not (piece[start].isalnum() or piece[start] == "_"):
+        start += 1
+    return piece[start:] if len(piece) - start >= 2 else None
+
+
+def _closing_quote(line: str, start: int) -> int:
+    """Where the JSON string opening at line[start] closes (a backslash escapes the next character); -1 if never."""
+    i = start + 1
+    while i < len(line):
+        if line[i] == "\\":
+            i += 2
+        elif line[i] == '"':
+            return i if i > start + 1 else -1
+        else:
+            i += 1
+    return -1
+
+
+def a1111_pairs(line: str) -> list[tuple[str, str]]:
+    """The "Key: value, Key: "quoted, value"" pairs of AUTOMATIC1111's settings line, in one pass over it.
+    (A1111's own regex backtracks in time quadratic in the line's length: a PNG of 250 bytes whose text
+    inflates to 128,000 characters held the server for 48 s.)"""
+    pairs, i = [], 0
+    while True:
+        colon = line.find(":", i)
+        if colon < 0:
+            return pairs
+        comma = line.find(",", i, colon)
+        if comma >= 0:  # a piece with no colon of its own: not a pair
+            i = comma + 1
+            continue
+        key = _key_before(line[i:colon])
+        if key is None:  # a colon with no key before it: the next pair may start right after it
+            i = colon + 1
+            continue
+        value_start = colon + 1
+        while value_start < len(line) and line[value_start].isspace():
+            value_start += 1
+        end = _closing_quote(line, value_start) if line.startswith('"', value_start) else -1
+        if end >= 0 and (end + 1 == len(line) or line[end + 1] == ","):
+            value, i = line[value_start:end + 1], end + 2
+        else:
+            next_comma = line.find(",", value_start)
+            next_comma = len(line) if next_comma < 0 else next_comma
+            value, i = line[value_start:next_comma], next_comma + 1
+        pairs.append((key, value))
+        if i > len(line):
+            return pairs
+
+
 def parse_a1111_parameters(text: str) -> dict:
     """AUTOMATIC1111 `parameters` text back to our keys: prompt, negative_prompt, steps, guidance,
-    seed, width, height, model (and sampler); what is absent stays absent."""
+    seed, width, height, model (and sampler); what is absent stays absent. Text over MAX_PARAMETERS_CHARS
+    is a ValueError."""
+    if len(text) > MAX_PARAMETERS_CHARS:
+        raise ValueError(f"The PNG's `parameters` text is {len(text):,} characters; a recipe is at most "
+                         f"{MAX_PARAMETERS_CHARS:,}.")
     *lines, last = text.strip().split("\n")
-    if len(_PARAM.findall(last)) < 3:  # as A1111: a last line with fewer pairs is part of the prompt
+    found = a1111_pairs(last)
+    if len(found) < 3:  # as A1111: a last line with fewer pairs is part of the prompt
         lines.append(last)
-        last = ""
+        found = []
     prompt, negative, in_negative = [], [], False
     for line in lines:
         line = line.strip()
         if line.startswith("Negative prompt:"):
             in_negative, line = True, line[len("Negative prompt:"):].strip()
         (negative if in_negative else prompt).append(line)
-    pairs = {key.strip(): _unquote(value.strip()) for key, value in _PARAM.findall(last)}
+    pairs = {key.strip(): _unquote(value.strip()) for key, value in found}
     recipe = {"prompt": "\n".join(prompt), "negative_prompt": "\n".join(negative)}
     for key, name, kind in [("Steps", "steps", int), ("CFG scale", "guidance", float), ("Seed", "seed", int),
                             ("Model", "model", str), ("Sampler", "sampler", str)]:
@@ -207,8 +269,8 @@ def read_recipe(path_or_image) -> dict | None:
             recipe = json.loads(text[JSON_KEY])
             if isinstance(recipe, dict):
                 return recipe
-        except json.JSONDecodeError:
-            pass  # a damaged chunk: try the other one
+        except (json.JSONDecodeError, RecursionError):
+            pass  # a damaged chunk (or one nested past Python's stack): try the other one
     if isinstance(text.get(PARAMETERS_KEY), str):
         return parse_a1111_parameters(text[PARAMETERS_KEY])
     return None

@@ -1,5 +1,9 @@
 """Recipes: the PNG chunks (ours and AUTOMATIC1111's), the code snippets and the card."""
 
+import io
+import random
+import re
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -68,6 +72,48 @@ def test_another_tools_parameters_chunk_is_read(tmp_path):
     assert recipe["prompt"] == "masterpiece, a cat\nsitting on a mat" and recipe["negative_prompt"] == ""
     assert (recipe["steps"], recipe["guidance"], recipe["seed"]) == (30, 7.0, 1234)
     assert (recipe["width"], recipe["height"], recipe["model"]) == (512, 768, "v1-5")
+
+
+# AUTOMATIC1111's own pattern for the settings line: the parser must read what it reads. (It backtracks in time
+# quadratic in the line's length, so the server no longer uses it; here it runs on short lines only.)
+A1111_PAIR = re.compile(r'\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)')
+
+
+def test_the_settings_line_is_read_as_automatic1111_reads_it():
+    rng = random.Random(0)  # a fixed sample of lines; the alphabet holds every character the grammar cares about
+    for _ in range(5000):
+        line = "".join(rng.choice('ab :,"\\-/ _1é\t') for _ in range(rng.randint(0, 30)))
+        expected = [(key.strip(), value.strip()) for key, value in A1111_PAIR.findall(line)]
+        assert [(key.strip(), value.strip()) for key, value in recipes.a1111_pairs(line)] == expected, repr(line)
+
+
+def test_a_recipe_that_made_the_old_pattern_backtrack_reads_as_a_prompt():
+    text = "a " * (recipes.MAX_PARAMETERS_CHARS // 2)  # no colon: 64 KB held the old parser for about a minute
+    assert recipes.parse_a1111_parameters(text) == {"prompt": text.strip(), "negative_prompt": ""}
+
+
+def test_a_megabyte_parameters_chunk_is_refused_before_it_is_parsed(monkeypatch):
+    from PIL.PngImagePlugin import PngInfo
+
+    monkeypatch.setattr(recipes, "a1111_pairs", lambda line: pytest.fail("parsed"))
+    info = PngInfo()
+    info.add_text("parameters", "a " * 2**19, zip=True)  # 1 MB of text in a few hundred bytes
+    buffer = io.BytesIO()
+    picture().save(buffer, format="PNG", pnginfo=info)
+    assert len(buffer.getvalue()) < 5000
+    with pytest.raises(ValueError, match="a recipe is at most 65,536"):
+        recipes.read_recipe(buffer.getvalue())
+
+
+def test_a_json_chunk_nested_past_the_stack_falls_back_to_the_parameters():
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    info.add_text("genart_playground", "[" * 200_000, zip=True)
+    info.add_text("parameters", "a red circle\nSteps: 3, Seed: 4, CFG scale: 2")
+    buffer = io.BytesIO()
+    picture().save(buffer, format="PNG", pnginfo=info)
+    assert recipes.read_recipe(buffer.getvalue())["steps"] == 3
 
 
 def test_the_package_snippet_reproduces_the_pixels(tiny_t2i, tmp_path, monkeypatch):
