@@ -44,7 +44,9 @@ def build_demo() -> gr.Blocks:
     gradio_internals.defer_malformed_input_to_the_event()
     # Model events run in lanes (lanes.MODEL_LANES: long runs, the GAN, the autoencoders), each a queue of
     # its own with CONCURRENCY slots: a short job never waits behind a long one. QUEUE_SIZE may wait.
-    demo.queue(default_concurrency_limit=settings.CONCURRENCY, max_size=settings.QUEUE_SIZE)
+    # api_open=False: the direct routes (/gradio_api/run/<name>, /gradio_api/api/<name>) refuse every queued
+    # event, which would otherwise run outside the lanes, the queue's size, the visitor rule and cancel.
+    demo.queue(default_concurrency_limit=settings.CONCURRENCY, max_size=settings.QUEUE_SIZE, api_open=False)
     return demo
 
 

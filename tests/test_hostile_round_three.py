@@ -1,0 +1,47 @@
+"""Hostile requests, round three (issue 30): each sent by hand over loopback HTTP, as a red team sent them,
+and each followed by a normal request that must still work."""
+
+import json
+
+import httpx
+import pytest
+
+from raw_http import call
+
+
+def t2i_body(tiny, **changes) -> dict:
+    data = {"prompt": "a red circle", "negative_prompt": "", "model": tiny, "scheduler": "model default",
+            "num_images": 1, "steps": 2, "guidance": 3.0, "width": None, "height": None, "seed": 0}
+    data.update(changes)
+    return {"data": list(data.values())}
+
+
+@pytest.fixture
+def still_serves(served_app, tiny_t2i):
+    """After the hostile request: a normal one is answered."""
+    yield
+    status, final = call(served_app, "text_to_image", json.dumps(t2i_body(tiny_t2i, seed=5)))
+    assert status == 200 and final["event"] == "complete", final
+
+
+# 2. Direct routes skip the queue ---------------------------------------------------------------------
+
+def queued_api_names(app) -> list[str]:
+    return sorted({fn.api_name for fn in app.fns.values() if fn.api_name and fn.queue})
+
+
+@pytest.mark.parametrize("route", ["run", "api"])
+def test_no_direct_route_runs_a_queued_event(served_app, route, still_serves):
+    names = queued_api_names(served_app)
+    assert "text_to_image" in names and "vae_reconstruction" in names  # the model events among them
+    base = served_app.local_url.rstrip("/")
+    for name in names:
+        for slash in ("", "/"):
+            response = httpx.post(f"{base}/gradio_api/{route}/{name}{slash}", json={"data": []}, timeout=60)
+            assert response.status_code == 404 and "join the queue" in response.text, (name, response.text[:200])
+
+
+def test_a_well_formed_direct_call_is_refused_too(served_app, tiny_t2i):
+    response = httpx.post(served_app.local_url.rstrip("/") + "/gradio_api/run/text_to_image",
+                          json=t2i_body(tiny_t2i), timeout=60)
+    assert response.status_code == 404 and "join the queue" in response.text
