@@ -41,6 +41,9 @@ VARIABLES = (
     ("GENART_CONCURRENCY", "`1`", "how many model-heavy events run at the same time"),
     ("GENART_PUBLIC", "`0`", "`1` applies the public-Space limits (smaller caps, registry only, overrides "
                              "`GENART_ALLOW_ANY_MODEL`)"),
+    ("GENART_TRUSTED_PROXIES", "(none; `*` on a Space)", "the proxies in front of the server, by address or "
+                                                      "network (`10.0.0.0/8`), comma-separated, or `*` for any "
+                                                      "peer: only then is `X-Forwarded-For` read, from its right"),
 )
 
 PUBLIC = _flag("GENART_PUBLIC")
@@ -51,3 +54,7 @@ MEMORY_BUDGET_BYTES = _int("GENART_MEMORY_BUDGET_MB", 0) * 2**20
 DEVICE = os.environ.get("GENART_DEVICE", "").strip().lower() or None
 QUEUE_SIZE = _int("GENART_QUEUE_SIZE", 16)
 CONCURRENCY = _int("GENART_CONCURRENCY", 1)
+# Who may say who a visitor is (X-Forwarded-For): nobody unless named. A Space is reached only through
+# Hugging Face's proxy, so there the peer is always a proxy.
+TRUSTED_PROXIES = tuple(item.strip() for item in os.environ.get(
+    "GENART_TRUSTED_PROXIES", "*" if os.environ.get("SPACE_ID") else "").split(",") if item.strip())

@@ -227,8 +227,8 @@ def test_an_abandoned_job_stops_instead_of_running_to_the_end(small_app, client,
 
 
 def test_a_public_visitor_has_one_model_job_at_a_time(small_app, probes, tiny_t2i, monkeypatch):
-    """Public: a second model job from the same visitor (by the proxy's X-Forwarded-For) gets HTTP 429
-    while the first waits or runs; another visitor's is queued as usual."""
+    """Public, behind a proxy the operator trusts (loopback here): a second model job from the same visitor
+    (by the proxy's X-Forwarded-For) gets HTTP 429 while the first waits or runs; another visitor's is queued."""
     import uuid
 
     import httpx
@@ -237,6 +237,7 @@ def test_a_public_visitor_has_one_model_job_at_a_time(small_app, probes, tiny_t2
     from genart_playground.ui.request_limits import BUSY_VISITOR
 
     monkeypatch.setattr(settings, "PUBLIC", True)
+    monkeypatch.setattr(settings, "TRUSTED_PROXIES", ("127.0.0.1",))
     base = small_app.local_url.rstrip("/")
     fn_index = next(i for i, fn in small_app.fns.items() if fn.api_name == "text_to_image")
 
@@ -261,6 +262,82 @@ def test_a_public_visitor_has_one_model_job_at_a_time(small_app, probes, tiny_t2
     while probes.in_flight.running and time.monotonic() < deadline:
         time.sleep(0.05)
     monkeypatch.setattr(settings, "PUBLIC", False)
+
+
+def test_the_visitor_rule_is_not_dodged(small_app, probes, tiny_t2i, monkeypatch):
+    """Issue 30 §3: every way a red team got a second job past the rule while the first was running, sent
+    over loopback as a proxy on this machine would (uvicorn, like the rule, believes X-Forwarded-For from
+    loopback only: FORWARDED_ALLOW_IPS). Who a visitor is from elsewhere: test_a_visitor_is_what_the_server_can_vouch_for."""
+    import uuid
+
+    import httpx
+
+    from genart_playground import settings
+
+    monkeypatch.setattr(settings, "PUBLIC", True)
+    monkeypatch.setattr(settings, "TRUSTED_PROXIES", ("127.0.0.1",))
+    base = small_app.local_url.rstrip("/")
+    fn_index = next(i for i, fn in small_app.fns.items() if fn.api_name == "text_to_image")
+    real = {"x-forwarded-for": "203.0.113.7"}
+
+    def join(index=fn_index, headers=real):
+        return httpx.post(f"{base}/gradio_api/queue/join", headers=headers, timeout=30,
+                          json={"data": page_data(tiny_t2i), "fn_index": index, "session_hash": uuid.uuid4().hex})
+
+    def call(path):
+        return httpx.post(f"{base}/gradio_api/{path}", json={"data": list(t2i_args(tiny_t2i))}, headers=real,
+                          timeout=30)
+
+    dodges = {
+        "a trailing slash": lambda: call("call/text_to_image/"),
+        "/call/v2/": lambda: call("call/v2/text_to_image"),
+        "fn_index as a string": lambda: join(str(fn_index)),
+        "fn_index as a float": lambda: join(float(fn_index)),
+        "an address of its own in front": lambda: join(headers={"x-forwarded-for": "1.2.3.4, 203.0.113.7"}),
+    }
+    probes.in_flight.released.clear()  # the first job holds its model call
+    try:
+        assert join().status_code == 200
+        probes.unet.wait_for_calls(1)
+        answers = {name: send().status_code for name, send in dodges.items()}
+        assert answers == {name: 429 for name in dodges}
+        assert join(headers={"x-forwarded-for": "203.0.113.7, 198.51.100.2"}).status_code == 200  # someone else
+    finally:
+        probes.in_flight.released.set()
+    deadline = time.monotonic() + 30
+    while probes.in_flight.running and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("proxies, peer, forwarded, visitor", [
+    ((), "192.0.2.5", None, "192.0.2.5"),
+    ((), "192.0.2.5", "198.51.100.9", "192.0.2.5"),  # another X-Forwarded-For, from a client: not believed
+    ((), "192.0.2.5", "1.2.3.4, 198.51.100.9", "192.0.2.5"),
+    (("10.0.0.0/8",), "10.1.2.3", "1.2.3.4, 203.0.113.7", "203.0.113.7"),  # the proxy appended the real one
+    (("10.0.0.0/8",), "10.1.2.3", "203.0.113.7, 10.9.9.9", "203.0.113.7"),  # two proxies of ours
+    (("10.0.0.0/8",), "192.0.2.5", "203.0.113.7", "192.0.2.5"),  # not through the proxy: the connection
+    (("*",), "10.1.2.3", "1.2.3.4, 203.0.113.7", "203.0.113.7"),  # a Space: the rightmost, never the leftmost
+    (("*",), "10.1.2.3", None, "10.1.2.3"),
+])
+def test_a_visitor_is_what_the_server_can_vouch_for(monkeypatch, proxies, peer, forwarded, visitor):
+    from genart_playground import settings
+    from genart_playground.ui.request_limits import visitor_of
+
+    monkeypatch.setattr(settings, "TRUSTED_PROXIES", proxies)
+    headers = {b"x-forwarded-for": forwarded.encode()} if forwarded else {}
+    assert visitor_of(headers, (peer, 5000)) == visitor
+
+
+def test_a_join_nested_too_deeply_gets_a_400_with_a_message(small_app, monkeypatch):
+    import httpx
+
+    from genart_playground import settings
+    from genart_playground.ui.request_limits import TOO_DEEP
+
+    monkeypatch.setattr(settings, "PUBLIC", True)
+    response = httpx.post(small_app.local_url.rstrip("/") + "/gradio_api/queue/join", content=b"[" * 200_000,
+                          headers={"content-type": "application/json"}, timeout=30)
+    assert response.status_code == 400 and response.json()["error"] == TOO_DEEP
 
 
 def test_public_work_is_bounded_by_steps_images_and_pixels(tiny_t2i, monkeypatch, fresh_cache):

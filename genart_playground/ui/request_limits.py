@@ -5,9 +5,13 @@
   held for twenty minutes. The bytes are counted as they arrive (a Content-Length that is too large
   is refused at once), so a body is never held whole beyond the limit.
 - `OneJobPerVisitor` (public deployments): a visitor who already has a model job waiting or running
-  gets HTTP 429 for another, so one visitor cannot fill the queue that everybody shares.
+  gets HTTP 429 for another, so one visitor cannot fill the queue that everybody shares. A visitor is
+  the connection's address; `X-Forwarded-For` is read only from proxies the operator names
+  (`settings.TRUSTED_PROXIES`), and then from its right, where the nearest proxy wrote it.
 """
 
+import functools
+import ipaddress
 import json
 import re
 
@@ -98,15 +102,40 @@ async def _refuse(send, limit: int) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-_JOIN = re.compile(rb"/queue/join$")
-_CALL = re.compile(rb"/call/([^/]+)$")
+# The routes that start a job, as Gradio's router matches them: a trailing slash, and /call/v2/, included.
+# (The direct routes, /run/ and /api/, refuse queued events: ui/app.py opens no API outside the queue.)
+_JOB_ROUTE = re.compile(rb"/(?:queue/join|call(?:/v2)?/(?P<name>[^/]+))/?$")
 BUSY_VISITOR = "You have a job waiting or running already; wait for it (or stop it) before starting another."
+TOO_DEEP = "The request body nests too deeply to be read."
+
+
+def _in(address: str, entries) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    for entry in entries:
+        try:
+            if ip in ipaddress.ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
 
 
 def visitor_of(headers: dict, client) -> str:
-    """Who sent a request: the first address a proxy names (a Space's), else the connection's."""
-    forwarded = headers.get(b"x-forwarded-for", b"").split(b",")[0].strip().decode("latin-1")
-    return forwarded or (client[0] if client else "")
+    """Who sent a request: the connection's address; behind a proxy the operator trusts
+    (settings.TRUSTED_PROXIES), the first address from the right of X-Forwarded-For that is not one of
+    the trusted proxies (what a client writes itself is on the left, and is never believed)."""
+    peer = client[0] if client else ""
+    proxies = settings.TRUSTED_PROXIES
+    if not ("*" in proxies or _in(peer, proxies)):
+        return peer
+    hops = [hop.strip() for hop in headers.get(b"x-forwarded-for", b"").decode("latin-1").split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not _in(hop, proxies):
+            return hop
+    return hops[0] if hops else peer
 
 
 async def _read_body(receive) -> tuple[bytes, list]:
@@ -130,8 +159,8 @@ class OneJobPerVisitor:
 
     async def __call__(self, scope, receive, send):
         path = scope.get("path", "").encode()
-        if not settings.PUBLIC or scope["type"] != "http" or scope.get("method") != "POST" or \
-                not (_JOIN.search(path) or _CALL.search(path)):
+        route = _JOB_ROUTE.search(path)
+        if not settings.PUBLIC or scope["type"] != "http" or scope.get("method") != "POST" or not route:
             return await self.app(scope, receive, send)
         body, messages = await _read_body(receive)  # at most MAX_BODY_BYTES: BodyLimit runs first
 
@@ -139,28 +168,51 @@ class OneJobPerVisitor:
             return messages.pop(0) if messages else await receive()
 
         blocks = scope["app"].get_blocks() if hasattr(scope.get("app"), "get_blocks") else None
-        fn = _target(blocks, path, body)
+        try:
+            fn = _target(blocks, route, body)
+        except RecursionError:  # json.loads of 200,000 nested brackets
+            return await _answer(send, 400, TOO_DEEP)
         visitor = visitor_of(dict(scope.get("headers") or []), scope.get("client"))
         if fn is not None and fn.concurrency_id in MODEL_LANES and \
                 gradio_internals.jobs_of(blocks, visitor, MODEL_LANES, visitor_of) >= limits.MAX_JOBS_PER_VISITOR:
-            payload = json.dumps({"error": BUSY_VISITOR}).encode()
-            await send({"type": "http.response.start", "status": 429,
-                        "headers": [(b"content-type", b"application/json"),
-                                    (b"content-length", str(len(payload)).encode())]})
-            return await send({"type": "http.response.body", "body": payload})
+            return await _answer(send, 429, BUSY_VISITOR)
         return await self.app(scope, replay, send)
 
 
-def _target(blocks, path: bytes, body: bytes):
+async def _answer(send, status: int, error: str) -> None:
+    payload = json.dumps({"error": error}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]})
+    await send({"type": "http.response.body", "body": payload})
+
+
+@functools.cache
+def _index_reader():
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(int | None)
+
+
+def _fn_index(value) -> int | None:
+    """`fn_index` as Gradio reads it (pydantic, lax: "87" and 87.0 are 87); None if Gradio would refuse it."""
+    from pydantic import ValidationError
+
+    try:
+        return _index_reader().validate_python(value)
+    except ValidationError:
+        return None
+
+
+def _target(blocks, route: re.Match, body: bytes):
     """The event function a join or a call names; None when it names none (the app answers that itself)."""
     if blocks is None:
         return None
-    call = _CALL.search(path)
-    if call:
-        name = call.group(1).decode("latin-1")
+    if route.group("name") is not None:
+        name = route.group("name").decode("latin-1")
         return next((fn for fn in blocks.fns.values() if fn.api_name == name), None)
     try:
-        index = json.loads(body).get("fn_index")
-    except (ValueError, AttributeError):
+        request = json.loads(body)
+    except ValueError:
         return None
-    return blocks.fns.get(index) if isinstance(index, int) else None
+    index = _fn_index(request.get("fn_index")) if isinstance(request, dict) else None
+    return blocks.fns.get(index) if index is not None else None
