@@ -53,6 +53,18 @@ def test_a_replaced_preprocess_is_the_one_gradio_calls():
     assert image.preprocess(None) == "mine"
 
 
+def test_gradio_reads_an_events_inputs_through_the_blocks_preprocess_data():
+    """explain_unreadable_inputs wraps Blocks.preprocess_data on the app: the coroutine process_api awaits
+    with the event and its raw inputs, before any control's preprocess."""
+    import inspect
+
+    import gradio as gr
+
+    assert inspect.iscoroutinefunction(gr.Blocks.preprocess_data)
+    assert list(inspect.signature(gr.Blocks.preprocess_data).parameters)[:3] == ["self", "block_fn", "inputs"]
+    assert "self.preprocess_data(" in inspect.getsource(gr.Blocks.process_api)
+
+
 def test_files_named_by_waiting_events_are_spared(tmp_path):
     from types import SimpleNamespace
 

@@ -6,7 +6,7 @@ import json
 import httpx
 import pytest
 
-from raw_http import call
+from raw_http import call, error_of
 
 
 def t2i_body(tiny, **changes) -> dict:
@@ -45,3 +45,30 @@ def test_a_well_formed_direct_call_is_refused_too(served_app, tiny_t2i):
     response = httpx.post(served_app.local_url.rstrip("/") + "/gradio_api/run/text_to_image",
                           json=t2i_body(tiny_t2i), timeout=60)
     assert response.status_code == 404 and "join the queue" in response.text
+
+
+# 9. Blank errors: every refusal says what is allowed ----------------------------------------------------
+
+def vae_body(image, model, noise=0.0, seed=0) -> str:
+    return json.dumps({"data": [image, model, noise, seed]})
+
+
+@pytest.mark.parametrize("case", ["a 401-digit seed", "a model that is a number", "an image that is a string",
+                                  "an image that is a number", "an image that is a list",
+                                  "a FileData with meta at /etc/passwd", "too few inputs", "too many inputs"])
+def test_every_malformed_input_gets_a_message(served_app, tiny_vae, still_serves, case):
+    fake_file = {"path": "/etc/passwd", "orig_name": "x.png", "meta": {"_type": "gradio.FileData"}}
+    body = {
+        "a 401-digit seed": '{"data": [null, "%s", 0, %s]}' % (tiny_vae, "7" * 401),
+        "a model that is a number": vae_body(None, 5),
+        "an image that is a string": vae_body("/etc/passwd", tiny_vae),
+        "an image that is a number": vae_body(5, tiny_vae),
+        "an image that is a list": vae_body([1, 2], tiny_vae),
+        "a FileData with meta at /etc/passwd": vae_body(fake_file, tiny_vae),
+        "too few inputs": json.dumps({"data": [None, tiny_vae]}),
+        "too many inputs": json.dumps({"data": [None, tiny_vae, 0, 0, 0, 0]}),
+    }[case]
+    status, final = call(served_app, "vae_reconstruction", body)
+    assert status == 200
+    message = error_of(final)  # never blank
+    assert len(message) < 300 and "Traceback" not in message and "root:x" not in message

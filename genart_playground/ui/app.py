@@ -40,6 +40,8 @@ def build_demo() -> gr.Blocks:
         lesson_links.attach(demo, tabs, tab_settings, link, notice)
     # Every event's inputs, with or without an api_name: a malformed value gets a message, never `error: null`.
     gradio_internals.guard_inputs(demo)
+    # What Gradio reads before any control (the inputs' count, files, their models): a message, never `error: null`.
+    gradio_internals.explain_unreadable_inputs(demo)
     # A value an event's validator cannot even read goes on to the event, which names what is allowed.
     gradio_internals.defer_malformed_input_to_the_event()
     # Model events run in lanes (lanes.MODEL_LANES: long runs, the GAN, the autoencoders), each a queue of

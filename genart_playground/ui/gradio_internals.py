@@ -320,18 +320,28 @@ def _expected(component) -> tuple[tuple, str] | None:
     if isinstance(component, gr.Checkbox):
         return (bool,), "true or false"
     if isinstance(component, (gr.Radio, gr.Dropdown)) and not getattr(component, "multiselect", False):
+        values = [choice[1] if isinstance(choice, (tuple, list)) else choice for choice in component.choices or []]
+        if values and all(isinstance(value, str) for value in values):
+            return (str,), "one of its choices"  # a model menu: a model name, never a number
         return (str, int, float), "one of its choices"
     if isinstance(component, gr.Textbox):
         return (str,), "text"
     return None
 
 
+def _finite(number) -> bool:
+    import math
+
+    try:
+        return math.isfinite(number)
+    except OverflowError:  # an integer of hundreds of digits: no float holds it
+        return False
+
+
 def guard_inputs(blocks) -> None:
     """Every input control of the page checks the value's type before Gradio's own preprocess, and any
     error in a preprocess becomes a message naming the control: Gradio would answer `error: null`
     (a TypeError comparing "many" with a number, a ValueError from int(NaN))."""
-    import math
-
     import gradio as gr
 
     for component in list(blocks.blocks.values()):
@@ -348,7 +358,7 @@ def guard_inputs(blocks) -> None:
                     raise gr.Error(f"`{label}` must be {what}, got {_short(payload)}.", print_exception=False)
                 number = isinstance(payload, (int, float)) and not isinstance(payload, bool)
                 if isinstance(payload, bool) and bool not in types or not isinstance(payload, types) or \
-                        (number and not math.isfinite(payload)):
+                        (number and not _finite(payload)):
                     raise gr.Error(f"`{label}` must be {what}, got {_short(payload)}.", print_exception=False)
             try:
                 return original(payload)
@@ -366,6 +376,55 @@ def guard_inputs(blocks) -> None:
                     from None
         replace_preprocess(component, preprocess)
         component._genart_guarded = True
+
+
+def _unreadable(block_fn, inputs: list, error: Exception) -> str:
+    """What to say when Gradio could not read an event's inputs before any control's preprocess: which
+    file input is not a file this server's upload route wrote (the first whose model refuses its value)."""
+    for block, value in zip(block_fn.inputs, inputs):
+        model = getattr(block, "data_model", None)
+        if model is None or value is None:
+            continue
+        label = getattr(block, "label", None) or type(block).__name__
+        if type(error).__name__ == "InvalidPathError" and _paths_in(value):
+            return f"`{label}`: {NOT_UPLOADED}"
+        try:
+            model.model_validate(value, context={"validate_meta": True})
+        except Exception:  # noqa: BLE001  (pydantic's ValidationError, or any other refusal of the shape)
+            return (f"`{label}` must be a file uploaded to this server (what /gradio_api/upload returns, as "
+                    f"{{\"path\": ..., \"meta\": {{\"_type\": \"gradio.FileData\"}}}}), got {_short(value)}.")
+    return f"The request's inputs could not be read ({type(error).__name__}); the API page lists what each takes."
+
+
+def _paths_in(value) -> bool:
+    found: set[str] = set()
+    _paths(value, found)
+    return bool(found)
+
+
+def explain_unreadable_inputs(blocks) -> None:
+    """Gradio reads an event's inputs before any control's preprocess (their count, files moved into its
+    cache, its pydantic models) and answers a failure there with `error: null`. Here the count is checked
+    first and any other failure there becomes a message naming the input (Blocks.preprocess_data, wrapped
+    on this app only)."""
+    import gradio as gr
+
+    original = blocks.preprocess_data
+
+    async def preprocess_data(block_fn, inputs, *args, **kwargs):
+        expected = len(block_fn.inputs)
+        if not isinstance(inputs, list) or len(inputs) != expected:
+            got = len(inputs) if isinstance(inputs, list) else type(inputs).__name__
+            raise gr.Error(f"This event takes {expected} inputs (the API page lists them), got {got}.",
+                           print_exception=False)
+        try:
+            return await original(block_fn, inputs, *args, **kwargs)
+        except gr.Error:
+            raise
+        except Exception as error:  # noqa: BLE001  (never `error: null`; nothing of the value but its type)
+            raise gr.Error(_unreadable(block_fn, inputs, error), print_exception=False) from None
+
+    blocks.preprocess_data = preprocess_data
 
 
 # The drawing canvas ------------------------------------------------------------------------------

@@ -34,6 +34,8 @@ def model_name(choice: str | None) -> str | None:
     """A dropdown value (or an API client's string, label included) back to a model name."""
     if not choice:
         return None  # the adapter's configured default
+    if not isinstance(choice, str):
+        raise ValueError(f"`model` must be a model name, got {type(choice).__name__}.")
     return choice.split(_SEPARATOR)[0].strip()
 
 
