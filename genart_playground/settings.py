@@ -41,6 +41,8 @@ VARIABLES = (
     ("GENART_CONCURRENCY", "`1`", "how many model-heavy events run at the same time"),
     ("GENART_PUBLIC", "`0`", "`1` applies the public-Space limits (smaller caps, registry only, overrides "
                              "`GENART_ALLOW_ANY_MODEL`)"),
+    ("GENART_MONITORING", "`0`", "`1` opens Gradio's monitoring (`/monitoring`: the dashboard's URL is "
+                                 "printed to the log, and `/monitoring/summary` answers anyone)"),
     ("GENART_TRUSTED_PROXIES", "(none; `*` on a Space)", "the proxies in front of the server, by address or "
                                                       "network (`10.0.0.0/8`), comma-separated, or `*` for any "
                                                       "peer: only then is `X-Forwarded-For` read, from its right"),
@@ -53,6 +55,7 @@ MODEL_ROOTS = [Path(p).resolve() for p in os.environ.get("GENART_MODEL_ROOTS", "
 MEMORY_BUDGET_BYTES = _int("GENART_MEMORY_BUDGET_MB", 0) * 2**20
 DEVICE = os.environ.get("GENART_DEVICE", "").strip().lower() or None
 QUEUE_SIZE = _int("GENART_QUEUE_SIZE", 16)
+MONITORING = _flag("GENART_MONITORING")
 CONCURRENCY = _int("GENART_CONCURRENCY", 1)
 # Who may say who a visitor is (X-Forwarded-For): nobody unless named. A Space is reached only through
 # Hugging Face's proxy, so there the peer is always a proxy.

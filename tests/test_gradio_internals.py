@@ -65,6 +65,16 @@ def test_gradio_reads_an_events_inputs_through_the_blocks_preprocess_data():
     assert "self.preprocess_data(" in inspect.getsource(gr.Blocks.process_api)
 
 
+def test_the_queue_keeps_its_sessions_where_session_known_reads_them():
+    with gr.Blocks() as demo:
+        gr.Button().click(lambda: None)
+    demo.queue()
+    assert isinstance(demo._queue.pending_messages_per_session, dict)
+    assert not gradio_internals.session_known(demo, "nobody")
+    demo._queue.pending_messages_per_session["somebody"] = object()
+    assert gradio_internals.session_known(demo, "somebody")
+
+
 def test_files_named_by_waiting_events_are_spared(tmp_path):
     from types import SimpleNamespace
 

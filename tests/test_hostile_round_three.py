@@ -72,3 +72,42 @@ def test_every_malformed_input_gets_a_message(served_app, tiny_vae, still_serves
     assert status == 200
     message = error_of(final)  # never blank
     assert len(message) < 300 and "Traceback" not in message and "root:x" not in message
+
+
+# 11. Logs and monitoring; 12. /dev/reload outside development -------------------------------------------
+
+def test_an_unknown_session_gets_a_404_and_no_traceback_in_the_log(served_app):
+    import logging
+
+    records = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            records.append(record.getMessage() + (record.exc_text or ""))
+
+    handler = Keep()
+    loggers = [logging.getLogger(name) for name in ("uvicorn.error", "uvicorn", "gradio", "")]
+    for logger in loggers:
+        logger.addHandler(handler)
+    try:
+        for i in range(5):
+            response = httpx.get(served_app.local_url.rstrip("/") + "/gradio_api/queue/data",
+                                 params={"session_hash": f"no-such-session-{i}"}, timeout=30)
+            assert response.status_code == 404 and "session" in response.json()["error"]
+    finally:
+        for logger in loggers:
+            logger.removeHandler(handler)
+    assert not [record for record in records if "Exception in ASGI application" in record or "Traceback" in record]
+
+
+def test_monitoring_is_closed_and_prints_nothing(served_app, capsys):
+    base = served_app.local_url.rstrip("/")
+    for path in ("/monitoring", "/gradio_api/monitoring", "/monitoring/summary", "/gradio_api/monitoring/summary"):
+        response = httpx.get(base + path, timeout=30)
+        assert response.status_code in (403, 404), (path, response.status_code, response.text[:100])
+    assert "Monitoring URL" not in capsys.readouterr().out
+
+
+def test_the_reload_stream_is_closed_outside_development(served_app):
+    with httpx.stream("GET", served_app.local_url.rstrip("/") + "/gradio_api/dev/reload", timeout=10) as response:
+        assert response.status_code == 404

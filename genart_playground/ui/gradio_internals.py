@@ -131,6 +131,13 @@ def _events(blocks, *, waiting: bool = True) -> list:
     return events
 
 
+def session_known(blocks, session_hash: str) -> bool:
+    """Whether the queue holds messages for this session: Gradio's /queue/data answers an unknown one by
+    raising inside its stream, which logs a 5 KB traceback a request (queue.pending_messages_per_session)."""
+    queue = getattr(blocks, "_queue", None)
+    return queue is not None and session_hash in queue.pending_messages_per_session
+
+
 def running_event(event_id: str):
     """Gradio's Event for a running job (it has `alive`), found among the queue's active jobs; None elsewhere."""
     return next((event for event in _events(LocalContext.blocks.get(None), waiting=False) if event._id == event_id),

@@ -4,6 +4,9 @@
   caps each uploaded file (`max_file_size`) but not a JSON body: four 200 MB bodies were parsed and
   held for twenty minutes. The bytes are counted as they arrive (a Content-Length that is too large
   is refused at once), so a body is never held whole beyond the limit.
+- `ClosedRoutes`: Gradio routes that a running app does not need answer 404 at once, in one short line:
+  `/dev/reload` outside development, and `/queue/data` for a session the queue does not know (Gradio
+  logs a 5 KB traceback for each).
 - `OneJobPerVisitor` (public deployments): a visitor who already has a model job waiting or running
   gets HTTP 429 for another, so one visitor cannot fill the queue that everybody shares. A visitor is
   the connection's address; `X-Forwarded-For` is read only from proxies the operator names
@@ -13,7 +16,9 @@
 import functools
 import ipaddress
 import json
+import os
 import re
+from urllib.parse import parse_qs
 
 from .. import limits, settings
 from . import gradio_internals
@@ -100,6 +105,24 @@ async def _refuse(send, limit: int) -> None:
     await send({"type": "http.response.start", "status": 413,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
+
+
+class ClosedRoutes:
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope.get("method") == "GET":
+            path = scope.get("path", "")
+            if path.endswith("/dev/reload") and not os.environ.get("GRADIO_WATCH_DIRS"):  # set by `gradio app.py`
+                return await _answer(send, 404, "Not found: this server does not reload.")
+            if path.endswith("/queue/data"):
+                blocks = scope["app"].get_blocks() if hasattr(scope.get("app"), "get_blocks") else None
+                query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+                session = (query.get("session_hash") or [""])[0]
+                if blocks is not None and not gradio_internals.session_known(blocks, session):
+                    return await _answer(send, 404, "No such session: join the queue first.")
+        return await self.app(scope, receive, send)
 
 
 # The routes that start a job, as Gradio's router matches them: a trailing slash, and /call/v2/, included.
