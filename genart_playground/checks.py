@@ -81,13 +81,19 @@ def check_image(name: str, image) -> Image.Image:
 def check_work(what: str, *, steps: int, count: int, width: int, height: int, device: str) -> None:
     """On a public deployment, refuse a request whose work (steps × pictures × pixels) is over what one
     request may take on this device, before any model work; elsewhere, nothing."""
+    check_budget(what, steps * count * width * height, device,
+                 detail=f"{steps} steps × {count} × {width}×{height} px")
+
+
+def check_budget(what: str, work: int, device: str, *, detail: str = "") -> None:
+    """On a public deployment, refuse `work` step-pixels over what one request may take on this device."""
     if not limits.PUBLIC:
         return
-    work, budget = steps * count * width * height, limits.MAX_PUBLIC_WORK.get(device, limits.MAX_PUBLIC_WORK["cpu"])
+    budget = limits.MAX_PUBLIC_WORK.get(device, limits.MAX_PUBLIC_WORK["cpu"])
     if work > budget:
-        raise ValueError(f"This {what} is {steps} steps × {count} × {width}×{height} px of work; a request on this "
-                         f"public server ({device}) may take at most {budget:,} step-pixels. Use fewer steps, "
-                         "pictures or frames, or a smaller size.")
+        raise ValueError(f"This {what} is {detail or f'{work:,} step-pixels'} of work; a request on this public "
+                         f"server ({device}) may take at most {budget:,} step-pixels. Use fewer steps, pictures "
+                         "or frames, or a smaller size.")
 
 
 class OutputError(RuntimeError):

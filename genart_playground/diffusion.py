@@ -117,6 +117,12 @@ class Runtime:
     def default_size(self) -> int:
         return self.denoiser.config.sample_size * self.pipe.vae_scale_factor
 
+    def largest_side(self) -> int | None:
+        """The largest side the denoiser can draw where its position table bounds it (an SD3 transformer's
+        pos_embed_max_size patches); None where nothing does (a UNet, FLUX's rotary positions)."""
+        patches, patch = self.denoiser.config.get("pos_embed_max_size"), self.denoiser.config.get("patch_size")
+        return patches * patch * self.pipe.vae_scale_factor if patches and patch else None
+
     def schedulers(self) -> list[str]:
         """The scheduler names whose classes the pipeline's own scheduler lists as compatible."""
         original = self.scheduler_class.from_config(self.scheduler_config)
@@ -242,6 +248,10 @@ def load_pipeline(options: Options, progress=None):
         raise ValueError(f"`scheduler` {options.scheduler!r} does not fit {spec.name}; use one of {fitting}.")
     width = options.width or spec.defaults.get("width") or rt.default_size()
     height = options.height or spec.defaults.get("height") or rt.default_size()
+    largest = rt.largest_side()
+    if largest is not None and max(width, height) > largest:
+        raise ValueError(f"{spec.name} draws pictures of at most {largest}×{largest} px (its transformer knows "
+                         f"that many positions), got {width}×{height}.")
     return rt, replace(options, width=width, height=height)
 
 

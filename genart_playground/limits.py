@@ -42,6 +42,8 @@ MAX_EVAL_PICTURES = 96 if _PUBLIC else 256  # pictures one evaluate() call makes
 MAX_EVAL_IMAGES = 2048  # pictures evaluate_images() judges (and real pictures it compares them with)
 MAX_EVAL_IMAGE_SIDE = 1024  # pixels: features and the checker read 64×64, so bigger buys nothing
 MAX_COMPARE_MODELS = 2 if _PUBLIC else 4  # models side by side in one request
+# "One prompt, three families": one model of each family at its own settings, their whole work bounded together
+MAX_FAMILY_MODELS = 3
 MAX_GRID_CELLS = 36 if _PUBLIC else 64  # an X/Y grid's pictures
 MAX_GRID_VALUES = 16  # values on one axis
 # Token models (autoregressive.py): the sampler's bounds any model could have; a model's own codebook after it loads.

@@ -35,6 +35,15 @@ def test_a_unet_scheduler_is_refused_for_a_transformer(tiny_dit):
         text_to_image("a red circle", model=tiny_dit, scheduler="dpm++")
 
 
+@pytest.mark.parametrize("draw", [text_to_image, denoising_timeline])
+def test_a_size_past_the_transformers_positions_is_refused_in_its_own_words(tiny_dit, draw):
+    # The tiny transformer knows 96 × 96 patches of 1 latent pixel; its autoencoder halves a side: 192 px.
+    # diffusers said "Height (128) cannot be greater than `pos_embed_max_size`: 96" in latent units.
+    with pytest.raises(ValueError, match=r"draws pictures of at most 192×192 px.*got 256×64"):
+        draw("a red circle", model=tiny_dit, width=256, height=64, steps=1)
+    assert draw("a red circle", model=tiny_dit, width=192, height=64, steps=1).images[0].size == (192, 64)
+
+
 def test_the_timeline_reads_velocities_and_ends_on_the_same_picture(tiny_dit):
     final = text_to_image("a red circle", model=tiny_dit, seed=5).images[0]
     timeline = denoising_timeline("a red circle", model=tiny_dit, seed=5, steps=3)

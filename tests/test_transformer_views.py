@@ -28,6 +28,22 @@ def test_compare_families_runs_each_model_and_reads_its_picture(tiny_t2i, tiny_d
         compare_families("  ")
 
 
+def test_a_public_server_compares_the_three_families_and_bounds_their_work_together(tiny_t2i, tiny_dit, tiny_vqgpt,
+                                                                                    monkeypatch, fresh_cache):
+    from genart_playground import limits
+
+    # As GENART_PUBLIC=1 sets them at import: two models side by side elsewhere, a budget for the whole request.
+    monkeypatch.setattr(limits, "PUBLIC", True)
+    monkeypatch.setattr(limits, "MAX_COMPARE_MODELS", 2)
+    result = compare_families("a red circle", models=[tiny_t2i, tiny_dit, tiny_vqgpt])
+    assert len(result.images) == 3
+    loads = fresh_cache.loads
+    heavy = ["stabilityai/stable-diffusion-3.5-medium", "black-forest-labs/FLUX.1-schnell", tiny_t2i]
+    with pytest.raises(ValueError, match="comparison is .* step-pixels"):
+        compare_families("a red circle", models=heavy)  # 40 steps at 1024² alone is over a CPU's budget
+    assert fresh_cache.loads == loads  # refused before any model work
+
+
 def test_the_checker_verdict_reads_a_rendered_scene_as_right():
     scene = shapes.Scene("red", "circle", "large", "left", "white", 30.0, (20.0, 32.0))
     read, right = views_verdict(shapes.render(scene), shapes.full_caption(scene))

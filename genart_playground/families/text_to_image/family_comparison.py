@@ -7,6 +7,7 @@ import time
 import torch
 
 from ... import checks, limits
+from ...devices import pick_device
 from ...metrics import world
 from ...models import registry
 from ...results import FamilyComparisonResult, StepsSweepResult
@@ -45,9 +46,19 @@ def _check_models(models, default) -> list[str]:
 
         models = [name for name in default if loading.availability(registry.resolve("text_to_image", name)) != "missing"]
     models = [models] if isinstance(models, str) else list(models)
-    if not 1 <= len(models) <= limits.MAX_COMPARE_MODELS:
-        raise ValueError(f"`models` must name 1 to {limits.MAX_COMPARE_MODELS} models, got {len(models)}.")
-    return [registry.resolve("text_to_image", m).name for m in models]
+    if not 1 <= len(models) <= limits.MAX_FAMILY_MODELS:
+        raise ValueError(f"`models` must name 1 to {limits.MAX_FAMILY_MODELS} models, got {len(models)}.")
+    specs = [registry.resolve("text_to_image", m) for m in models]
+    checks.check_budget("comparison", sum(_work(spec) for spec in specs), pick_device().type)
+    return [spec.name for spec in specs]
+
+
+def _work(spec) -> int:
+    """A model's work at its own settings, as the public bound counts it: steps × pixels (a token model
+    writes its picture in one pass per token: counted as one step)."""
+    side = spec.defaults.get("width") or 512
+    pixels = side * (spec.defaults.get("height") or side)
+    return (spec.defaults.get("steps", 25) if registry.can(spec, "denoise") else 1) * pixels
 
 
 @torch.inference_mode()
