@@ -226,6 +226,45 @@ def test_an_autoencoder_class_outside_the_list_is_refused(hostile, fresh_cache, 
         fresh_cache.load("vae_reconstruction", name)
 
 
+def _link_weights_to(target: Path):
+    def spoil(folder: Path):
+        for weights in folder.rglob("*.safetensors"):
+            weights.unlink()
+            weights.symlink_to(target)
+    return spoil
+
+
+def test_weights_that_link_outside_the_folder_are_refused_unread(hostile, fresh_cache, tiny_gan, monkeypatch):
+    """Issue 30 §13: a `model.safetensors` linking to /etc/passwd inside an allowed root was opened."""
+    opened = []
+    real_open = Path.open
+    monkeypatch.setattr(Path, "open", lambda self, *a, **k: opened.append(str(self)) or real_open(self, *a, **k))
+    name = hostile("gan_interpolation", "gan-generator", tiny_gan, _link_weights_to(Path("/etc/passwd")))
+    with pytest.raises(UnsafeModelError, match="is a link that leads outside the model's folder"):
+        fresh_cache.load("gan_interpolation", name)
+    assert "/etc/passwd" not in opened
+
+
+def test_a_link_inside_the_folder_is_fine(hostile, fresh_cache, tiny_gan):
+    def spoil(folder: Path):
+        weights = next(folder.glob("*.safetensors"))
+        weights.rename(folder / "kept.bin.safetensors")
+        weights.symlink_to(folder / "kept.bin.safetensors")
+    assert fresh_cache.load("gan_interpolation", hostile("gan_interpolation", "gan-generator", tiny_gan, spoil))
+
+
+def test_a_folder_of_models_is_not_a_model_and_says_so(monkeypatch, tmp_path, fresh_cache, tiny_gan):
+    """Issue 30 §13: a root holding model folders passed the check (a subfolder has weights), then failed blank."""
+    from genart_playground import settings
+
+    shutil.copytree(registry.resolve("gan_interpolation", tiny_gan).source, tmp_path / "models" / "a-gan")
+    monkeypatch.setattr(settings, "ALLOW_ANY_MODEL", True)
+    monkeypatch.setattr(settings, "MODEL_ROOTS", [tmp_path.resolve()])
+    with pytest.raises(UnsafeModelError, match="is not a model's folder: it has no config.json"):
+        fresh_cache.load("gan_interpolation", str(tmp_path / "models"))
+    assert fresh_cache.load("gan_interpolation", str(tmp_path / "models" / "a-gan")) is not None
+
+
 def test_the_untouched_copies_load(hostile, fresh_cache, tiny_t2i, tiny_vae, tiny_gan):
     """The hostile fixture itself is sound: unspoiled copies of the same folders load."""
     for task, kind, source in [("text_to_image", "diffusers-pipeline", tiny_t2i), ("vae_reconstruction", "autoencoder", tiny_vae),

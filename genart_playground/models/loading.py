@@ -82,9 +82,26 @@ def _trusted_library(name) -> bool:
         importlib.util.find_spec(f"diffusers.pipelines.{name}") is not None
 
 
+def _check_links(root: Path, home: Path, spec: ModelSpec) -> None:
+    """No file of the model may be a link that leaves its home (its folder; a Hub snapshot's repository
+    cache, whose files link to its blobs): a `model.safetensors` linking to /etc/passwd is refused, unread."""
+    home = home.resolve()
+    for path in [root, *root.rglob("*")]:
+        if path.is_symlink() and not path.resolve().is_relative_to(home):
+            where = path.relative_to(root) if path != root else path.name
+            raise UnsafeModelError(f"Model {spec.name!r}: {where} is a link that leads outside the model's folder; "
+                                   "refused.")
+
+
 def check_folder(folder: Path, spec: ModelSpec) -> None:
-    """Refuse folders without safetensors weights or that need code shipped with the model."""
+    """Refuse what is not one model's folder, links out of it, folders without safetensors weights, and
+    folders that need code shipped with the model."""
     root = folder / spec.subfolder if spec.subfolder else folder
+    _check_links(root, folder if spec.is_local else folder.parents[1], spec)
+    config_file = _kind(spec).config_file
+    if config_file is not None and not (root / config_file).is_file():
+        raise UnsafeModelError(f"{spec.name!r} is not a model's folder: it has no {config_file} (a model's folder "
+                               "holds its config beside its weights; a folder of models does not).")
     if not any(root.rglob("*.safetensors")):
         raise UnsafeModelError(f"Model {spec.name!r} has no .safetensors weights; other formats are refused.")
     for config_path in root.rglob("*.json"):
