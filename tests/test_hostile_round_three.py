@@ -111,3 +111,20 @@ def test_monitoring_is_closed_and_prints_nothing(served_app, capsys):
 def test_the_reload_stream_is_closed_outside_development(served_app):
     with httpx.stream("GET", served_app.local_url.rstrip("/") + "/gradio_api/dev/reload", timeout=10) as response:
         assert response.status_code == 404
+
+
+# 7. The files-per-upload limit, whatever way the boundary is written ---------------------------------------
+
+@pytest.mark.parametrize("content_type", ["multipart/form-data; BOUNDARY={b}", "multipart/form-data; boundary =\"{b}\"",
+                                          "multipart/form-data; boundary=decoy; boundary={b}"])
+def test_an_upload_of_too_many_files_is_refused_however_its_boundary_is_written(served_app, content_type, tmp_path):
+    from genart_playground import limits
+
+    boundary = "genartboundary7"
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{i}.png"\r\n'
+             f"Content-Type: image/png\r\n\r\n".encode() + b"x" * 100 + b"\r\n" for i in range(40)]
+    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+    response = httpx.post(served_app.local_url.rstrip("/") + "/gradio_api/upload", content=body, timeout=60,
+                          headers={"content-type": content_type.format(b=boundary)})
+    assert response.status_code == 413, (response.status_code, response.text[:200])
+    assert 40 > limits.MAX_UPLOAD_FILES

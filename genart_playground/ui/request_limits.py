@@ -36,6 +36,15 @@ def body_limit(content_type: bytes) -> int:
     return limits.MAX_BODY_BYTES
 
 
+def first_headers(scope) -> dict[bytes, bytes]:
+    """The request's headers, the first of each name winning, as Starlette's `request.headers[...]` reads
+    them (a dict of the raw list would keep the last: a second Content-Type would name another boundary)."""
+    headers: dict[bytes, bytes] = {}
+    for name, value in scope.get("headers") or []:
+        headers.setdefault(name.lower(), value)
+    return headers
+
+
 class BodyLimit:
     def __init__(self, app):
         self.app = app
@@ -43,7 +52,7 @@ class BodyLimit:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        headers = dict(scope.get("headers") or [])
+        headers = first_headers(scope)
         limit = body_limit(headers.get(b"content-type", b"").lower())
         length = headers.get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
@@ -82,12 +91,16 @@ class BodyLimit:
 
 
 class _PartCounter:
-    """How many parts (files) a multipart body has begun so far: its boundary lines, counted as they stream."""
+    """How many parts (files) a multipart body has begun so far: its boundary lines, counted as they stream.
+    The boundary is read as Gradio's parser reads it (python-multipart's parse_options_header): `BOUNDARY=`,
+    `boundary =x` and a second `boundary=` all name the boundary the parser will split on."""
 
     def __init__(self, content_type: bytes):
-        found = re.search(rb'boundary="?([^";]+)"?', content_type) if content_type.lower().startswith(
-            b"multipart/") else None
-        self.marker = b"--" + found.group(1) if found else None
+        from python_multipart.multipart import parse_options_header
+
+        kind, options = parse_options_header(content_type)
+        boundary = options.get(b"boundary") if kind.startswith(b"multipart/") else None
+        self.marker = b"--" + boundary if boundary else None
         self.count, self.tail = 0, b""
 
     def feed(self, chunk: bytes) -> int:
@@ -195,7 +208,10 @@ class OneJobPerVisitor:
             fn = _target(blocks, route, body)
         except RecursionError:  # json.loads of 200,000 nested brackets
             return await _answer(send, 400, TOO_DEEP)
-        visitor = visitor_of(dict(scope.get("headers") or []), scope.get("client"))
+        headers = first_headers(scope)  # every proxy's X-Forwarded-For, in order, as uvicorn joins them
+        headers[b"x-forwarded-for"] = b", ".join(value for name, value in scope.get("headers") or []
+                                                 if name.lower() == b"x-forwarded-for")
+        visitor = visitor_of(headers, scope.get("client"))
         if fn is not None and fn.concurrency_id in MODEL_LANES and \
                 gradio_internals.jobs_of(blocks, visitor, MODEL_LANES, visitor_of) >= limits.MAX_JOBS_PER_VISITOR:
             return await _answer(send, 429, BUSY_VISITOR)
