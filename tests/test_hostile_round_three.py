@@ -128,3 +128,42 @@ def test_an_upload_of_too_many_files_is_refused_however_its_boundary_is_written(
                           headers={"content-type": content_type.format(b=boundary)})
     assert response.status_code == 413, (response.status_code, response.text[:200])
     assert 40 > limits.MAX_UPLOAD_FILES
+
+
+# 5. The disk budget holds at every upload -------------------------------------------------------------------
+
+def uploaded_bytes(app) -> int:
+    from pathlib import Path
+
+    return sum(Path(file).stat().st_size for files in app.temp_file_sets for file in list(files) if Path(file).exists())
+
+
+def test_uploads_never_pass_the_disk_budget(served_app, monkeypatch):
+    from genart_playground import limits
+
+    base = served_app.local_url.rstrip("/")
+    budget = uploaded_bytes(served_app) + 3 * 2**20  # what the session's app holds now, and 3 MB more
+    monkeypatch.setattr(limits, "MAX_CACHE_BYTES", budget)
+    paths = []
+    for i in range(8):  # 8 MB in 1 MB files: the oldest go to make room for each
+        response = httpx.post(f"{base}/gradio_api/upload", files={"files": (f"{i}.png", bytes([i]) * 2**20,
+                                                                             "image/png")}, timeout=60)
+        assert response.status_code == 200
+        paths.append(response.json()[0])
+        assert uploaded_bytes(served_app) <= budget
+    from pathlib import Path
+
+    assert Path(paths[-1]).exists() and not Path(paths[0]).exists()
+
+
+def test_an_upload_that_cannot_fit_is_refused_with_a_message(served_app, monkeypatch):
+    from genart_playground import limits
+    from genart_playground.ui import gradio_internals
+    from genart_playground.ui.request_limits import UPLOAD_SPACE_FULL
+
+    monkeypatch.setattr(limits, "MAX_CACHE_BYTES", uploaded_bytes(served_app) + 2**20)
+    monkeypatch.setattr(gradio_internals, "files_in_use", lambda blocks: {str(f) for s in blocks.temp_file_sets
+                                                                          for f in list(s)})  # nothing may go
+    response = httpx.post(served_app.local_url.rstrip("/") + "/gradio_api/upload",
+                          files={"files": ("big.png", b"x" * 2 * 2**20, "image/png")}, timeout=60)
+    assert response.status_code == 507 and response.json()["error"] == UPLOAD_SPACE_FULL

@@ -7,7 +7,7 @@ from starlette.middleware import Middleware
 
 from .. import families, limits, serving, settings
 from . import example_sets, gradio_internals, handlers, lesson_links
-from .request_limits import BodyLimit, ClosedRoutes, OneJobPerVisitor
+from .request_limits import BodyLimit, ClosedRoutes, OneJobPerVisitor, UploadBudget
 
 TITLE = "GenArt Playground"
 INTRO = ("# GenArt Playground\n"
@@ -67,7 +67,9 @@ def launch_options() -> dict:
         # Bodies over limits.MAX_BODY_BYTES (uploads: MAX_UPLOAD_REQUEST_BYTES) get HTTP 413 unread.
         # Public: one model job per visitor at a time (HTTP 429 for a second while the first waits or runs).
         # Closed: /dev/reload outside development, /queue/data of an unknown session (404 in one line).
-        "app_kwargs": {"middleware": [Middleware(BodyLimit), Middleware(OneJobPerVisitor), Middleware(ClosedRoutes)]},
+        # An upload waits for room under the disk budget (uploads and outputs together), or gets HTTP 507.
+        "app_kwargs": {"middleware": [Middleware(BodyLimit), Middleware(OneJobPerVisitor), Middleware(ClosedRoutes),
+                                      Middleware(UploadBudget)]},
         # Gradio's monitoring prints its secret URL to the log for anyone who asks and answers
         # /monitoring/summary to anyone: closed unless the operator opens it.
         "enable_monitoring": settings.MONITORING,

@@ -187,10 +187,7 @@ def delete_files_created_by_app(blocks, age: int | None) -> None:
     waited in the queue longer than `age` lost its input ("No image file at ..."). Same rule
     otherwise: files older than `age`, kept ones kept.
     """
-    keep = set(files_in_use(blocks))
-    for component in list(blocks.blocks.values()):
-        keep.update(getattr(component, "keep_in_cache", set()))
-    kept = lambda file: file in keep or str(Path(file)) in keep  # noqa: E731
+    kept = _kept(blocks)
     now = time.time()
     for files in list(blocks.temp_file_sets):
         for file in list(files):  # list() copies the set in one step, under the GIL
@@ -223,23 +220,43 @@ def _remove_partial_uploads(now: float, age: int | None) -> None:
             pass
 
 
-def _keep_under_budget(blocks, kept) -> None:
-    """The files Gradio keeps (uploads, outputs) over limits.MAX_CACHE_BYTES together: the oldest go first,
-    except those a queued or running request uses."""
+def _kept(blocks):
+    """Whether a file must stay: a queued or running request names it, or a component keeps it (examples)."""
+    keep = set(files_in_use(blocks))
+    for component in list(blocks.blocks.values()):
+        keep.update(getattr(component, "keep_in_cache", set()))
+    return lambda file: file in keep or str(Path(file)) in keep
+
+
+def make_room(blocks, incoming: int) -> bool:
+    """Whether `incoming` more bytes fit under limits.MAX_CACHE_BYTES with what Gradio keeps, after the
+    oldest files no request uses have gone to make room: the upload route asks before it writes a byte."""
     from .. import limits
 
+    # A file Gradio has listed but not yet moved into place (the upload route's background task) stays listed.
+    left = _keep_under_budget(blocks, _kept(blocks), limits.MAX_CACHE_BYTES - incoming, forget_missing=False)
+    return left + incoming <= limits.MAX_CACHE_BYTES
+
+
+def _keep_under_budget(blocks, kept, budget: int | None = None, *, forget_missing: bool = True) -> int:
+    """The files Gradio keeps (uploads, outputs) over `budget` (limits.MAX_CACHE_BYTES) together: the oldest go
+    first, except those a queued or running request uses. Returns the bytes left."""
+    from .. import limits
+
+    budget = limits.MAX_CACHE_BYTES if budget is None else budget
     files = []
     for file_set in list(blocks.temp_file_sets):
         for file in list(file_set):
             try:
                 stat = Path(file).lstat()
             except FileNotFoundError:
-                file_set.discard(file)
+                if forget_missing:
+                    file_set.discard(file)
                 continue
             files.append((stat.st_ctime, stat.st_size, file, file_set))
     total = sum(size for _, size, _, _ in files)
     for _, size, file, file_set in sorted(files, key=lambda entry: entry[0]):
-        if total <= limits.MAX_CACHE_BYTES:
+        if total <= budget:
             break
         if kept(file):
             continue
@@ -249,6 +266,7 @@ def _keep_under_budget(blocks, kept) -> None:
             pass
         file_set.discard(file)
         total -= size
+    return total
 
 
 def install_delete_pass():
