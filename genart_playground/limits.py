@@ -30,6 +30,11 @@ MAX_UPLOAD_BYTES = 20 * 2**20
 # Request bodies, refused with HTTP 413 before they are read whole (ui/request_limits.py). JSON: the longest
 # legitimate request (prompts of MAX_PROMPT_CHARS, a recipe, a pasted image as a data: URL) is far below.
 MAX_BODY_BYTES = 4 * 2**20
+# Bodies arrive without pauses longer than this (HTTP 408), and the bodies held in memory while they arrive
+# (all but uploads, streamed to disk) are capped all together (HTTP 503): 1,500 half-sent 4 MB bodies held 6 GB.
+BODY_IDLE_SECONDS = 15
+MAX_BODY_BYTES_HELD = 256 * 2**20
+MAX_BODY_ITEMS = 10_000  # commas in a body held in memory: a request's inputs are a few dozen values
 MAX_DRAWING_BYTES = 2 * 2**20  # one canvas drawing as the page sends it (a 256×256 PNG is well under 300 KB)
 MAX_DRAWINGS_HELD = 64  # drawings sent but not yet used, all pages together; past it the oldest go
 MAX_JOBS_PER_VISITOR = 1  # public only: model jobs one visitor may have waiting or running (ui/request_limits.py)

@@ -2,6 +2,7 @@
 and each followed by a normal request that must still work."""
 
 import json
+import time
 
 import httpx
 import pytest
@@ -167,3 +168,79 @@ def test_an_upload_that_cannot_fit_is_refused_with_a_message(served_app, monkeyp
     response = httpx.post(served_app.local_url.rstrip("/") + "/gradio_api/upload",
                           files={"files": ("big.png", b"x" * 2 * 2**20, "image/png")}, timeout=60)
     assert response.status_code == 507 and response.json()["error"] == UPLOAD_SPACE_FULL
+
+
+# 4. Unfinished bodies; 6. bodies of many tiny values ----------------------------------------------------------
+
+def half_sent(app, length: int, sent: bytes, path="/gradio_api/queue/join"):
+    """A socket that sends the headers of a `length`-byte JSON body and then only `sent`, and waits."""
+    import socket
+    from urllib.parse import urlparse
+
+    url = urlparse(app.local_url)
+    sock = socket.create_connection((url.hostname, url.port), timeout=60)
+    sock.sendall(f"POST {path} HTTP/1.1\r\nHost: {url.hostname}\r\nContent-Type: application/json\r\n"
+                 f"Content-Length: {length}\r\n\r\n".encode() + sent)
+    return sock
+
+
+def answer_of(sock) -> bytes:
+    """The server's answer, up to the end of its JSON body (or until it closes)."""
+    answer = b""
+    while not answer.endswith(b"}"):
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        answer += chunk
+    return answer
+
+
+def status_of(sock) -> int:
+    answer = answer_of(sock)
+    return int(answer.split(b" ")[1]) if answer.startswith(b"HTTP/1.1 ") else 0
+
+
+def test_a_body_that_stops_arriving_is_answered_408_and_let_go(served_app, monkeypatch, still_serves):
+    from genart_playground import limits
+
+    monkeypatch.setattr(limits, "BODY_IDLE_SECONDS", 1)
+    sock = half_sent(served_app, 4000, b'{"data": [' + b"1," * 100)
+    try:
+        assert status_of(sock) == 408  # without the bound it waits as long as the socket stays open
+    finally:
+        sock.close()
+
+
+def test_bodies_held_in_memory_are_capped_across_requests(served_app, monkeypatch, still_serves):
+    from genart_playground import limits
+    from genart_playground.ui.request_limits import SERVER_BUSY, BodyLimit
+
+    monkeypatch.setattr(limits, "MAX_BODY_BYTES_HELD", 300_000)
+    first = [half_sent(served_app, 1_000_000, b'{"data": ["' + b"x" * 100_000) for _ in range(2)]
+    try:
+        deadline = time.monotonic() + 30
+        while BodyLimit.held < 200_000 and time.monotonic() < deadline:
+            time.sleep(0.05)  # the server has read both halves
+        third = half_sent(served_app, 1_000_000, b'{"data": ["' + b"x" * 200_000)
+        try:
+            answer = answer_of(third)
+            assert answer.startswith(b"HTTP/1.1 503") and SERVER_BUSY.encode() in answer
+        finally:
+            third.close()
+    finally:
+        for sock in first:
+            sock.close()
+    deadline = time.monotonic() + 30
+    while BodyLimit.held and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert BodyLimit.held == 0  # what the closed sockets held is counted no more
+
+
+def test_a_body_of_a_million_tiny_values_is_refused_before_it_is_parsed(served_app, still_serves):
+    from genart_playground import limits
+
+    body = b'{"data": [' + b"[]," * 1_000_000 + b'[]], "fn_index": 0, "session_hash": "x"}'
+    assert len(body) < limits.MAX_BODY_BYTES
+    response = httpx.post(served_app.local_url.rstrip("/") + "/gradio_api/queue/join", content=body,
+                          headers={"content-type": "application/json"}, timeout=60)
+    assert response.status_code == 413 and "too many values" in response.json()["error"]

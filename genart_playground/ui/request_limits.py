@@ -28,8 +28,18 @@ from . import gradio_internals
 from .lanes import MODEL_LANES
 
 
-class BodyTooLarge(Exception):
-    pass
+class Refused(Exception):
+    """A body this server will not take: its status and what to say (sent instead of the app's answer)."""
+
+    def __init__(self, status: int, error: str):
+        super().__init__(error)
+        self.status, self.error = status, error
+
+
+BODY_TIMEOUT = "The request body stopped arriving; send it whole, without pauses of {seconds} s."
+SERVER_BUSY = "The server is reading too many request bodies at once; try again in a moment."
+TOO_MANY_ITEMS = ("The request body holds too many values: at most {:,} (no event here takes more than a few "
+                  "dozen).").format
 
 
 def body_limit(content_type: bytes) -> int:
@@ -49,48 +59,78 @@ def first_headers(scope) -> dict[bytes, bytes]:
 
 
 class BodyLimit:
+    """Bodies within their size, arriving without long pauses, and (for the bodies the app holds in memory:
+    all but uploads, which Gradio streams to disk) within a cap on the bytes held across all requests.
+    150 sockets that stopped 10 bytes short of a 4 MB body held 600 MB for as long as they stayed open."""
+
+    held = 0  # bytes of in-memory bodies received and not yet complete, all requests together
+
     def __init__(self, app):
         self.app = app
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        import asyncio
+
         headers = first_headers(scope)
         limit = body_limit(headers.get(b"content-type", b"").lower())
         length = headers.get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
             return await _refuse(send, limit)
-        received, over, started = 0, False, False
+        in_memory = not headers.get(b"content-type", b"").lower().startswith(b"multipart/")
+        received, held, refused, started, commas = 0, 0, None, False, 0
         parts = _PartCounter(headers.get(b"content-type", b""))
 
         async def counted_receive():
-            nonlocal received, over
-            message = await receive()
+            nonlocal received, held, refused, commas
+            try:
+                message = await asyncio.wait_for(receive(), timeout=limits.BODY_IDLE_SECONDS)
+            except asyncio.TimeoutError:
+                refused = Refused(408, BODY_TIMEOUT.format(seconds=limits.BODY_IDLE_SECONDS))
+                raise refused from None
             if message["type"] == "http.request":
                 body = message.get("body", b"")
                 received += len(body)
                 if received > limit or parts.feed(body) > limits.MAX_UPLOAD_FILES:
-                    over = True
-                    raise BodyTooLarge()
+                    refused = Refused(413, _too_large(limit))
+                    raise refused
+                # The shape before anyone parses it: 1.4 million empty lists in 4 MB held the event loop
+                # for seconds per request. Every comma is counted (one in a string too: a bound, not a parse).
+                commas += body.count(b",") if in_memory else 0
+                if commas > limits.MAX_BODY_ITEMS:
+                    refused = Refused(413, TOO_MANY_ITEMS(limits.MAX_BODY_ITEMS))
+                    raise refused
+                if in_memory and message.get("more_body"):
+                    if BodyLimit.held + len(body) > limits.MAX_BODY_BYTES_HELD:
+                        refused = Refused(503, SERVER_BUSY)
+                        raise refused
+                    BodyLimit.held += len(body)
+                    held += len(body)
+                elif held:  # the body is whole: the app holds it from here, as it does any request
+                    BodyLimit.held -= held
+                    held = 0
             return message
 
         async def watched_send(message):
             # The app may catch the error and answer it itself (FastAPI: 400, "error parsing the body"):
-            # whatever it answers once the body is over the limit, the client gets the 413.
+            # whatever it answers once the body is refused, the client gets the refusal.
             nonlocal started
-            if over:
+            if refused is not None:
                 if message["type"] == "http.response.start" and not started:
                     started = True
-                    await _refuse(send, limit)
+                    await _answer(send, refused.status, refused.error)
                 return
             started = started or message["type"] == "http.response.start"
             await send(message)
 
         try:
             await self.app(scope, counted_receive, watched_send)
-        except BodyTooLarge:
+        except Refused as error:
             if not started:
-                await _refuse(send, limit)
+                await _answer(send, error.status, error.error)
+        finally:
+            BodyLimit.held -= held
 
 
 class _PartCounter:
@@ -115,12 +155,13 @@ class _PartCounter:
         return self.count - 1 if self.count else 0  # the last boundary closes the body; it opens no part
 
 
+def _too_large(limit: int) -> str:
+    return (f"The request is over this server's limits: a body of at most {limit // 2**20} MB, and at most "
+            f"{limits.MAX_UPLOAD_FILES} files in one upload.")
+
+
 async def _refuse(send, limit: int) -> None:
-    body = json.dumps({"error": f"The request is over this server's limits: a body of at most {limit // 2**20} "
-                                f"MB, and at most {limits.MAX_UPLOAD_FILES} files in one upload."}).encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
+    await _answer(send, 413, _too_large(limit))
 
 
 UPLOAD_SPACE_FULL = "The server's space for uploads is full just now; try again in a minute."
