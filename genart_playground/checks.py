@@ -81,8 +81,14 @@ def check_image(name: str, image) -> Image.Image:
 def check_work(what: str, *, steps: int, count: int, width: int, height: int, device: str) -> None:
     """On a public deployment, refuse a request whose work (steps × pictures × pixels) is over what one
     request may take on this device, before any model work; elsewhere, nothing."""
-    check_budget(what, steps * count * width * height, device,
+    check_budget(what, work(steps=steps, count=count, width=width, height=height), device,
                  detail=f"{steps} steps × {count} × {width}×{height} px")
+
+
+def work(*, steps: int, count: int, width: int, height: int) -> int:
+    """A run's work as the public budget counts it: steps × pictures × pixels, a picture counting at least
+    limits.MIN_STEP_PIXELS (a step's fixed cost)."""
+    return steps * count * max(width * height, limits.MIN_STEP_PIXELS)
 
 
 def check_budget(what: str, work: int, device: str, *, detail: str = "") -> None:

@@ -233,9 +233,24 @@ def check_work(what: str, options: Options, count: int) -> None:
     none is given, 512 when the registry does not say), before the model loads."""
     from .devices import pick_device
 
+    checks.check_work(what, steps=options.steps, count=count, **_size(options), device=pick_device().type)
+
+
+def work(options: Options, count: int) -> int:
+    """`count` runs' work at these options, as the public budget counts it (checks.work)."""
+    return checks.work(steps=options.steps, count=count, **_size(options))
+
+
+def check_total_work(what: str, total: int) -> None:
+    """A public server's bound on a request made of many runs (a grid, a sweep): their work together."""
+    from .devices import pick_device
+
+    checks.check_budget(what, total, pick_device().type)
+
+
+def _size(options: Options) -> dict:
     side = options.spec.defaults.get("width") or 512
-    checks.check_work(what, steps=options.steps, count=count, width=options.width or side,
-                      height=options.height or options.spec.defaults.get("height") or side, device=pick_device().type)
+    return {"width": options.width or side, "height": options.height or options.spec.defaults.get("height") or side}
 
 
 def load_pipeline(options: Options, progress=None):

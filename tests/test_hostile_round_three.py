@@ -244,3 +244,44 @@ def test_a_body_of_a_million_tiny_values_is_refused_before_it_is_parsed(served_a
     response = httpx.post(served_app.local_url.rstrip("/") + "/gradio_api/queue/join", content=body,
                           headers={"content-type": "application/json"}, timeout=60)
     assert response.status_code == 413 and "too many values" in response.json()["error"]
+
+
+# 8. Every event's whole request within one work measure ---------------------------------------------------
+
+@pytest.fixture
+def public(monkeypatch, fresh_cache):
+    from genart_playground import devices, limits
+
+    monkeypatch.setattr(limits, "PUBLIC", True)
+    monkeypatch.setattr(devices, "pick_device", lambda: __import__("torch").device("cpu"))  # the CPU's budget
+    return fresh_cache
+
+
+def test_a_steps_sweep_is_bounded_as_a_whole(public, tiny_t2i, tiny_dit):
+    from genart_playground import steps_sweep
+
+    with pytest.raises(ValueError, match="sweep is .* step-pixels"):
+        steps_sweep(models=[tiny_t2i, tiny_dit], prompts=16)  # 63 steps × 16 prompts × 2 models: no check before
+    assert public.loads == 0
+
+
+def test_an_xy_grid_is_bounded_as_a_whole_not_cell_by_cell(public, tiny_t2i):
+    from genart_playground import limits, xy_grid
+
+    cell = {"x": "seed", "x_values": list(range(6)), "y": "steps", "y_values": [100, 110, 120, 130, 140, 150]}
+    work = 150 * max(64 * 64, limits.MIN_STEP_PIXELS)
+    assert work <= limits.MAX_PUBLIC_WORK["cpu"] < 36 * 100 * limits.MIN_STEP_PIXELS  # each cell fits; all 36 do not
+    with pytest.raises(ValueError, match="grid of 36 pictures is .* step-pixels"):
+        xy_grid(tiny_t2i, **cell)
+    assert public.loads == 0
+
+
+def test_small_pictures_count_their_fixed_cost_per_step(public, tiny_t2i):
+    from genart_playground import diffusion_walk, limits
+
+    # 64 frames × 25 steps of 64² was exactly the CPU budget by pixels, and took 93 s where the largest
+    # text-to-image request takes 40 s: a 64² step counts as MIN_STEP_PIXELS.
+    assert 64 * 25 * 64 * 64 <= limits.MAX_PUBLIC_WORK["cpu"]
+    with pytest.raises(ValueError, match="walk is .* step-pixels"):
+        diffusion_walk("a red circle", "a blue square", model=tiny_t2i, frames=64, steps=25, width=64, height=64)
+    assert public.loads == 0

@@ -260,7 +260,7 @@ def test_a_folder_of_models_is_not_a_model_and_says_so(monkeypatch, tmp_path, fr
     shutil.copytree(registry.resolve("gan_interpolation", tiny_gan).source, tmp_path / "models" / "a-gan")
     monkeypatch.setattr(settings, "ALLOW_ANY_MODEL", True)
     monkeypatch.setattr(settings, "MODEL_ROOTS", [tmp_path.resolve()])
-    with pytest.raises(UnsafeModelError, match="is not a model's folder: it has no config.json"):
+    with pytest.raises(UnsafeModelError, match="is not a model's folder: it has neither config.json nor weights"):
         fresh_cache.load("gan_interpolation", str(tmp_path / "models"))
     assert fresh_cache.load("gan_interpolation", str(tmp_path / "models" / "a-gan")) is not None
 

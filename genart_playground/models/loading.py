@@ -99,9 +99,9 @@ def check_folder(folder: Path, spec: ModelSpec) -> None:
     root = folder / spec.subfolder if spec.subfolder else folder
     _check_links(root, folder if spec.is_local else folder.parents[1], spec)
     config_file = _kind(spec).config_file
-    if config_file is not None and not (root / config_file).is_file():
-        raise UnsafeModelError(f"{spec.name!r} is not a model's folder: it has no {config_file} (a model's folder "
-                               "holds its config beside its weights; a folder of models does not).")
+    if config_file is not None and not (root / config_file).is_file() and not any(root.glob("*.safetensors")):
+        raise UnsafeModelError(f"{spec.name!r} is not a model's folder: it has neither {config_file} nor weights of "
+                               "its own (a folder of models holds them in its subfolders).")
     if not any(root.rglob("*.safetensors")):
         raise UnsafeModelError(f"Model {spec.name!r} has no .safetensors weights; other formats are refused.")
     for config_path in root.rglob("*.json"):

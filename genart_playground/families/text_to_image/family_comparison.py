@@ -6,7 +6,7 @@ import time
 
 import torch
 
-from ... import checks, limits
+from ... import checks, diffusion, limits
 from ...devices import pick_device
 from ...metrics import world
 from ...models import registry
@@ -54,11 +54,11 @@ def _check_models(models, default) -> list[str]:
 
 
 def _work(spec) -> int:
-    """A model's work at its own settings, as the public bound counts it: steps × pixels (a token model
-    writes its picture in one pass per token: counted as one step)."""
+    """A model's work at its own settings, as the public bound counts it (checks.work; a token model writes
+    its picture in one pass per token: counted as one step)."""
     side = spec.defaults.get("width") or 512
-    pixels = side * (spec.defaults.get("height") or side)
-    return (spec.defaults.get("steps", 25) if registry.can(spec, "denoise") else 1) * pixels
+    steps = spec.defaults.get("steps", 25) if registry.can(spec, "denoise") else 1
+    return checks.work(steps=steps, count=1, width=side, height=spec.defaults.get("height") or side)
 
 
 @torch.inference_mode()
@@ -102,6 +102,9 @@ def steps_sweep(*, models=None, steps=SWEEP_STEPS, prompts=8, seed=0, progress=N
     prompts = checks.check_int("prompts", prompts, 1, MAX_SWEEP_PROMPTS)
     seed = checks.check_seed("seed", seed)
     chosen = world.prompt_set("standard", seed)[:prompts]
+    diffusion.check_total_work("sweep", sum(diffusion.work(diffusion.check_options(model, "", count, None, None, None,
+                                                                                   None), prompts)
+                                            for model in models for count in steps))
 
     # 2. Every (model, steps): the pictures, and how many the checker reads as right
     rows, images, done = [], [], 0
