@@ -15,10 +15,13 @@ MAX_GUIDANCE = 30.0
 # Public deployments also bound one request's whole work, steps × images × pixels, by where it runs: each
 # cap alone still let one request (768², 4 images, 50 steps) hold a CPU Space for about 41 minutes.
 # CPU: 25 steps of one 512² picture (about a minute of SD-Turbo-sized work); a GPU, 50 steps of 4 at 768².
-# A step costs at least what one of a 96×96 picture does: small pictures cost more per pixel than the measure
-# assumes (the built-in UNet on 2 CPU cores: 58 ms a step at 64², 1.6 s at 512², so 64² counts as 96²).
-MIN_STEP_PIXELS = 96 * 96
-MAX_PUBLIC_WORK = {"cpu": 25 * 512 * 512, "mps": 100 * 512 * 512, "cuda": 50 * 4 * 768 * 768}
+# A step of a picture costs a fixed part and a part per pixel: the built-in UNet on 2 CPU cores, 8 steps,
+# median of 3: 22.9 ms a step at 64², 34.8 at 128², 80.9 at 256² (0.94 µs a pixel, and 19 ms before any):
+# the fixed part counts as this many pixels more (checks.work).
+STEP_OVERHEAD_PIXELS = 20_000
+MAX_PUBLIC_WORK = {device: steps * count * (side * side + STEP_OVERHEAD_PIXELS)
+                   for device, (steps, count, side) in {"cpu": (25, 1, 512), "mps": (100, 1, 512),
+                                                        "cuda": (50, 4, 768)}.items()}
 MIN_SIZE = 32
 MAX_SIZE = 768 if _PUBLIC else 1536  # width or height of a generated image, in pixels
 MAX_FRAMES = 64 if _PUBLIC else 128

@@ -269,8 +269,8 @@ def test_an_xy_grid_is_bounded_as_a_whole_not_cell_by_cell(public, tiny_t2i):
     from genart_playground import limits, xy_grid
 
     cell = {"x": "seed", "x_values": list(range(6)), "y": "steps", "y_values": [100, 110, 120, 130, 140, 150]}
-    work = 150 * max(64 * 64, limits.MIN_STEP_PIXELS)
-    assert work <= limits.MAX_PUBLIC_WORK["cpu"] < 36 * 100 * limits.MIN_STEP_PIXELS  # each cell fits; all 36 do not
+    work = 150 * (64 * 64 + limits.STEP_OVERHEAD_PIXELS)
+    assert work <= limits.MAX_PUBLIC_WORK["cpu"] < 36 * 100 * limits.STEP_OVERHEAD_PIXELS  # each cell fits; 36 do not
     with pytest.raises(ValueError, match="grid of 36 pictures is .* step-pixels"):
         xy_grid(tiny_t2i, **cell)
     assert public.loads == 0
@@ -280,7 +280,7 @@ def test_small_pictures_count_their_fixed_cost_per_step(public, tiny_t2i):
     from genart_playground import diffusion_walk, limits
 
     # 64 frames × 25 steps of 64² was exactly the CPU budget by pixels, and took 93 s where the largest
-    # text-to-image request takes 40 s: a 64² step counts as MIN_STEP_PIXELS.
+    # text-to-image request takes 40 s: each step now counts its fixed cost too.
     assert 64 * 25 * 64 * 64 <= limits.MAX_PUBLIC_WORK["cpu"]
     with pytest.raises(ValueError, match="walk is .* step-pixels"):
         diffusion_walk("a red circle", "a blue square", model=tiny_t2i, frames=64, steps=25, width=64, height=64)
