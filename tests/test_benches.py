@@ -28,7 +28,10 @@ SMOKE = {
         r"\| renders \(another sample of the world\) \|( [-0-9.e+]+ \|){8}",
         rf"evaluate\(builtin/shapes-t2i, standard set, 1 per prompt\): 20 pictures, median {NUMBER} s",
         rf"evaluate_images\(80 pictures\): median {NUMBER} s"]),
-    "hostile.py": ([], [r"\| 8\. a 200 MB JSON body \| 413", r"\| normal request afterwards \| 200"]),
+    "hostile.py": (["--sockets", "10", "--uploads", "4"], [
+        r"\| 8\. a 200 MB JSON body \| 413", r"\| normal request afterwards \| 200",
+        r"\| 2\. POST /gradio_api/run/text_to_image \| .+ \| 404", r"\| 4\. unfinished 4 MB bodies \| .+ 10 × 408",
+        r"\| 6\. a 4 MB body of a million empty lists \| .+ \| 413", r"\| normal request at the end \| \| 200"]),
     "quality.py": (["--family", "gan_interpolation", "--n", "1", "--threads", "1"], [
         rf"builtin/shapes-gan: {NUMBER}% of 64 samples are one clean shape",
         rf"builtin/shapes-stylegan: {NUMBER}% of 64 samples are one clean shape"]),
