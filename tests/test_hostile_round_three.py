@@ -285,3 +285,24 @@ def test_small_pictures_count_their_fixed_cost_per_step(public, tiny_t2i):
     with pytest.raises(ValueError, match="walk is .* step-pixels"):
         diffusion_walk("a red circle", "a blue square", model=tiny_t2i, frames=64, steps=25, width=64, height=64)
     assert public.loads == 0
+
+
+def test_the_drawing_store_stays_closed_to_a_form_written_boundary_upper_case(served_app):
+    """§7's second half: through the BOUNDARY= bypass a script stored drawings under ids of its own on
+    /component_server (and another session translated them; 64 junk ids evicted a page's). Read as the
+    parser reads it, such a form has more parts than a request may: refused, nothing held."""
+    import gradio as gr
+
+    editor = next(block for block in served_app.blocks.values() if isinstance(block, gr.ImageEditor))
+    boundary = "genartboundary9"
+    fields = {"component_id": str(editor._id), "session_hash": "hostile", "fn_name": "accept_blobs",
+              "id": "made-up", "type": "composite", "index": "null"}
+    body = b"".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+                    for name, value in fields.items())
+    body += (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="composite.png"\r\n'
+             f"Content-Type: image/png\r\n\r\n").encode() + b"\x89PNG" + b"x" * 1000 + f"\r\n--{boundary}--\r\n".encode()
+    for header in (f"multipart/form-data; BOUNDARY={boundary}", f"multipart/form-data; boundary =\"{boundary}\""):
+        response = httpx.post(served_app.local_url.rstrip("/") + "/gradio_api/component_server", content=body,
+                              headers={"content-type": header}, timeout=30)
+        assert response.status_code == 413
+    assert len(editor.blob_storage) == 0
