@@ -186,6 +186,26 @@ def half_sent_bodies(server: Server, sockets: int) -> str:
             + ", ".join(f"{count} × {status}" for status, count in counts.items()))
 
 
+def half_sent_headers(server: Server, sockets: int) -> str:
+    """4. Sockets that send half a request's headers and wait."""
+    before = server.rss_mb()
+    opened = []
+    for _ in range(sockets):
+        sock = socket.create_connection(("127.0.0.1", server.port), timeout=60)
+        sock.sendall(b"POST /gradio_api/queue/join HTTP/1.1\r\nHost: x\r\nContent-Ty")
+        opened.append(sock)
+    time.sleep(20)  # past the server's deadline for headers
+    closed = 0
+    for sock in opened:
+        sock.settimeout(1)
+        try:
+            closed += sock.recv(64) == b""
+        except OSError:
+            pass
+        sock.close()
+    return f"{sockets} sockets: RSS {server.rss_mb() - before:+.0f} MB; after 20 s {closed} closed by the server"
+
+
 def uploads_against_the_budget(server: Server, uploads: int) -> str:
     """5. Uploads of two 20 MB files each, as fast as they go: the upload folder against its 2 GB budget."""
     statuses = []
@@ -212,6 +232,8 @@ def round_three(server: Server, public: bool, sockets: int, uploads: int) -> dic
             lambda: status_text(httpx.post(f"{server.url}/gradio_api/run/text_to_image", json=t2i, timeout=120))),
         "4. unfinished 4 MB bodies": (
             "150 sockets: RSS 881 → 1,477 MB, all still open after 30 s", lambda: half_sent_bodies(server, sockets)),
+        "4. half-sent headers": (
+            "1,500 stayed open", lambda: half_sent_headers(server, 10 * sockets)),
         "5. uploads at full speed": (
             "64 uploads of 2 × 20 MB: the upload folder at 2,610 MB (budget 2,048) for an hour",
             lambda: uploads_against_the_budget(server, uploads)),

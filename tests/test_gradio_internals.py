@@ -75,6 +75,17 @@ def test_the_queue_keeps_its_sessions_where_session_known_reads_them():
     assert gradio_internals.session_known(demo, "somebody")
 
 
+def test_uvicorns_protocol_has_what_limit_header_time_wraps():
+    """limit_header_time arms a timer in H11Protocol.connection_made and on_response_complete and reads
+    `cycle` (None until a request's headers are in, a new one for each request), `transport` and `loop`."""
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    source = inspect.getsource(H11Protocol)
+    assert "def connection_made(" in source and "def on_response_complete(" in source
+    assert "self.cycle: RequestResponseCycle = None" in source or "self.cycle = None" in source
+    assert "self.cycle = RequestResponseCycle(" in source and "self.loop = " in source
+
+
 def test_files_named_by_waiting_events_are_spared(tmp_path):
     from types import SimpleNamespace
 

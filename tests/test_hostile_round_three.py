@@ -306,3 +306,18 @@ def test_the_drawing_store_stays_closed_to_a_form_written_boundary_upper_case(se
                               headers={"content-type": header}, timeout=30)
         assert response.status_code == 413
     assert len(editor.blob_storage) == 0
+
+
+# 4. Headers that never finish ---------------------------------------------------------------------------------
+
+def test_a_connection_whose_headers_never_finish_is_closed(served_app, monkeypatch, still_serves):
+    import socket
+    from urllib.parse import urlparse
+
+    from genart_playground import limits
+
+    monkeypatch.setattr(limits, "HEADER_SECONDS", 1)
+    url = urlparse(served_app.local_url)
+    with socket.create_connection((url.hostname, url.port), timeout=30) as sock:
+        sock.sendall(b"POST /gradio_api/queue/join HTTP/1.1\r\nHost: x\r\nContent-Ty")  # and then nothing
+        assert sock.recv(4096) == b""  # closed by the server; without the deadline this waits 30 s and fails

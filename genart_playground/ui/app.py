@@ -78,4 +78,5 @@ def launch_options() -> dict:
 
 def launch(demo: gr.Blocks, **overrides):
     serving.limit_malloc_arenas()  # before the server's worker threads start allocating
+    gradio_internals.limit_header_time()  # uvicorn has no deadline for a request's headers
     return demo.launch(**{**launch_options(), **overrides})

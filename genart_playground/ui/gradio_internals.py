@@ -14,6 +14,11 @@ that fails on a Gradio version where it no longer holds. Written against gradio 
 - `hold_drawings`: gr.ImageEditor's `accept_blobs` server function (and its `blob_storage`) replaced by a
   bounded store of the one picture the app reads, its `preprocess` by one that hands that picture to
   the handler unopened, and its payload model by one that lets a path without `meta` reach that check.
+- `explain_unreadable_inputs`: `Blocks.preprocess_data` wrapped on the app, so that what Gradio reads before
+  any control (the count of inputs, files, their models) is refused with a message, never `error: null`.
+- `session_known`: the queue's `pending_messages_per_session`, for /queue/data of an unknown session.
+- `limit_header_time`: uvicorn's HTTP protocol (the server Gradio runs), given a deadline for a request's
+  headers: it has none, and 1,500 sockets that never finished theirs stayed open.
 - `GALLERY_CSS`: the class names of Gradio's gallery (`grid-container`, `thumbnail-item`, `caption-label`),
   styled so that no column is cut off and captions sit under their pictures (pinned by a browser test).
 
@@ -450,6 +455,53 @@ def explain_unreadable_inputs(blocks) -> None:
             raise gr.Error(_unreadable(block_fn, inputs, error), print_exception=False) from None
 
     blocks.preprocess_data = preprocess_data
+
+
+# The server ------------------------------------------------------------------------------------
+
+def _protocols() -> list:
+    """uvicorn's HTTP protocol classes installed here: h11's always, httptools' when it is installed."""
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    classes = [H11Protocol]
+    try:
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+        classes.append(HttpToolsProtocol)
+    except ImportError:
+        pass
+    return classes
+
+
+def limit_header_time() -> None:
+    """A connection whose request has not begun (its headers not all in) `limits.HEADER_SECONDS` after it
+    opened, or after its last response, is closed. uvicorn arms its keep-alive timer only after a response
+    and cancels it at any byte, so a client sending headers one byte at a time held its socket for good."""
+    from .. import limits
+
+    def arm(protocol) -> None:
+        started = protocol.cycle  # the request that was going when the timer was armed (None: none yet)
+
+        def close_if_still_waiting():
+            if protocol.cycle is started and not protocol.transport.is_closing():
+                protocol.transport.close()
+        protocol.loop.call_later(limits.HEADER_SECONDS, close_if_still_waiting)
+
+    for cls in _protocols():
+        if getattr(cls, "_genart_header_time", False):
+            continue
+        connection_made, on_response_complete = cls.connection_made, cls.on_response_complete
+
+        def timed_connection_made(self, transport, _original=connection_made):
+            _original(self, transport)
+            arm(self)
+
+        def timed_response_complete(self, _original=on_response_complete):
+            _original(self)
+            arm(self)
+
+        cls.connection_made, cls.on_response_complete = timed_connection_made, timed_response_complete
+        cls._genart_header_time = True
 
 
 # The drawing canvas ------------------------------------------------------------------------------
