@@ -390,6 +390,16 @@ def served_app(tiny_t2i, tiny_vae, tiny_gan):
     demo.close()
 
 
+@pytest.fixture
+def still_serves(served_app, tiny_t2i):
+    """After a hostile request: a normal one to `served_app` is answered."""
+    from raw_http import call, t2i_body
+
+    yield
+    status, final = call(served_app, "text_to_image", json.dumps(t2i_body(tiny_t2i, seed=5)))
+    assert status == 200 and final["event"] == "complete", final
+
+
 @pytest.fixture(scope="session")
 def api_client(served_app, tmp_path_factory):
     """A gradio_client for `served_app`; downloaded outputs go to a temporary folder."""

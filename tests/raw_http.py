@@ -51,3 +51,11 @@ def join(app, fn_index: int, data: list) -> dict:
                 if message.get("msg") == "process_completed":
                     return message
     raise AssertionError("the event never completed")
+
+
+def t2i_body(tiny: str, **changes) -> dict:
+    """A text-to-image call's body with the tiny model, as the API page lists its inputs."""
+    data = {"prompt": "a red circle", "negative_prompt": "", "model": tiny, "scheduler": "model default",
+            "num_images": 1, "steps": 2, "guidance": 3.0, "width": None, "height": None, "seed": 0}
+    data.update(changes)
+    return {"data": list(data.values())}

@@ -5,31 +5,15 @@ import json
 from pathlib import Path
 
 import httpx
-import numpy as np
 import pytest
 from PIL import Image
 
-from raw_http import call, error_of, join, upload
+from raw_http import call, error_of, join, t2i_body, upload
 
 from genart_playground import limits
 from genart_playground.ui.gradio_internals import NOT_UPLOADED
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def t2i_body(tiny, **changes) -> dict:
-    data = {"prompt": "a red circle", "negative_prompt": "", "model": tiny, "scheduler": "model default",
-            "num_images": 1, "steps": 2, "guidance": 3.0, "width": None, "height": None, "seed": 0}
-    data.update(changes)
-    return {"data": list(data.values())}
-
-
-@pytest.fixture
-def still_serves(served_app, tiny_t2i):
-    """After the hostile request: a normal one is answered."""
-    yield
-    status, final = call(served_app, "text_to_image", json.dumps(t2i_body(tiny_t2i, seed=5)))
-    assert status == 200 and final["event"] == "complete", final
 
 
 # 8. Request bodies have a cap ------------------------------------------------------------------------
