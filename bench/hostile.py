@@ -247,7 +247,7 @@ def round_three(server: Server, public: bool, sockets: int, uploads: int) -> dic
                 headers={"content-type": f"multipart/form-data; BOUNDARY={boundary}"}))),
     }
     if public:
-        rows["3. a second job by /call/<name>/ and fn_index \"N\""] = (
+        rows["3. a second job by /call/<name>/ and /call/v2/<name>"] = (
             "200: the visitor rule dodged seven ways", lambda: dodges(server))
         rows["8. the steps sweep, 16 prompts"] = (
             "301.9 s with no work check", lambda: server.call("steps_sweep", {"data": [16]}))
