@@ -196,6 +196,15 @@ def test_a_body_that_stops_arriving_is_answered_408_and_let_go(served_app, monke
         sock.close()
 
 
+def test_the_pause_limit_ends_with_the_body_not_with_the_stream_after_it(served_app, tiny_t2i, monkeypatch):
+    """An event stream waits for its client to leave for as long as the run takes: only a body's pauses count."""
+    from genart_playground import limits
+
+    monkeypatch.setattr(limits, "BODY_IDLE_SECONDS", 0.05)
+    status, final = call(served_app, "text_to_image", json.dumps(t2i_body(tiny_t2i, steps=30, num_images=4)))
+    assert status == 200 and final["event"] == "complete", final
+
+
 def test_bodies_held_in_memory_are_capped_across_requests(served_app, monkeypatch, still_serves):
     from genart_playground import limits
     from genart_playground.ui.request_limits import SERVER_BUSY, BodyLimit

@@ -79,16 +79,19 @@ class BodyLimit:
         if length is not None and (not length.isdigit() or int(length) > limit):
             return await _refuse(send, limit)
         in_memory = not headers.get(b"content-type", b"").lower().startswith(b"multipart/")
-        received, held, refused, started, commas = 0, 0, None, False, 0
+        received, held, refused, started, commas, whole = 0, 0, None, False, 0, False
         parts = _PartCounter(headers.get(b"content-type", b""))
 
         async def counted_receive():
-            nonlocal received, held, refused, commas
+            nonlocal received, held, refused, commas, whole
+            if whole:  # the body is in: what is left is waiting for the client to go (an event stream's minutes)
+                return await receive()
             try:
                 message = await asyncio.wait_for(receive(), timeout=limits.BODY_IDLE_SECONDS)
             except asyncio.TimeoutError:
                 refused = Refused(408, BODY_TIMEOUT.format(seconds=limits.BODY_IDLE_SECONDS))
                 raise refused from None
+            whole = message["type"] != "http.request" or not message.get("more_body")
             if message["type"] == "http.request":
                 body = message.get("body", b"")
                 received += len(body)
