@@ -40,7 +40,8 @@ MAX_BODY_BYTES = 4 * 2**20
 # (all but uploads, streamed to disk) are capped all together (HTTP 503): 1,500 half-sent 4 MB bodies held 6 GB.
 BODY_IDLE_SECONDS = 15
 HEADER_SECONDS = 15  # a connection's request must have begun (its headers all in) this long after it opens
-MAX_BODY_BYTES_HELD = 256 * 2**20
+MAX_BODY_BYTES_HELD = 64 * 2**20
+MAX_BODIES_ARRIVING = 64  # such bodies arriving at once; more get 503 and their connection closed
 MAX_BODY_ITEMS = 10_000  # commas in a body held in memory: a request's inputs are a few dozen values
 MAX_DRAWING_BYTES = 2 * 2**20  # one canvas drawing as the page sends it (a 256×256 PNG is well under 300 KB)
 MAX_DRAWINGS_HELD = 64  # drawings sent but not yet used, all pages together; past it the oldest go

@@ -230,6 +230,33 @@ def test_bodies_held_in_memory_are_capped_across_requests(served_app, monkeypatc
     assert BodyLimit.held == 0  # what the closed sockets held is counted no more
 
 
+def test_bodies_arriving_at_once_are_capped_and_the_next_is_closed_at_once(served_app, monkeypatch, still_serves):
+    """uvicorn buffers the first bytes of every body before any app reads them: the count is bounded too."""
+    from genart_playground import limits
+    from genart_playground.ui.request_limits import SERVER_BUSY, BodyLimit
+
+    monkeypatch.setattr(limits, "MAX_BODIES_ARRIVING", 2)
+    first = [half_sent(served_app, 1_000_000, b'{"data": ["' + b"x" * 1000) for _ in range(2)]
+    try:
+        deadline = time.monotonic() + 30
+        while BodyLimit.arriving < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        third = half_sent(served_app, 1_000_000, b'{"data": ["')
+        try:
+            answer = answer_of(third)
+            assert answer.startswith(b"HTTP/1.1 503") and SERVER_BUSY.encode() in answer
+            assert b"connection: close" in answer.lower()
+        finally:
+            third.close()
+    finally:
+        for sock in first:
+            sock.close()
+    deadline = time.monotonic() + 30
+    while BodyLimit.arriving and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert BodyLimit.arriving == 0
+
+
 def test_a_body_of_a_million_tiny_values_is_refused_before_it_is_parsed(served_app, still_serves):
     from genart_playground import limits
 

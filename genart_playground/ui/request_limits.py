@@ -64,6 +64,7 @@ class BodyLimit:
     150 sockets that stopped 10 bytes short of a 4 MB body held 600 MB for as long as they stayed open."""
 
     held = 0  # bytes of in-memory bodies received and not yet complete, all requests together
+    arriving = 0  # in-memory bodies still arriving: uvicorn buffers each one's first bytes before any app reads
 
     def __init__(self, app):
         self.app = app
@@ -79,11 +80,16 @@ class BodyLimit:
         if length is not None and (not length.isdigit() or int(length) > limit):
             return await _refuse(send, limit)
         in_memory = not headers.get(b"content-type", b"").lower().startswith(b"multipart/")
+        has_body = (length is not None and length != b"0") or b"transfer-encoding" in headers
+        if in_memory and has_body and BodyLimit.arriving >= limits.MAX_BODIES_ARRIVING:
+            return await _answer(send, 503, SERVER_BUSY, close=True)  # closed: its buffered bytes go at once
+        counted = in_memory and has_body
+        BodyLimit.arriving += counted
         received, held, refused, started, commas, whole = 0, 0, None, False, 0, False
         parts = _PartCounter(headers.get(b"content-type", b""))
 
         async def counted_receive():
-            nonlocal received, held, refused, commas, whole
+            nonlocal received, held, refused, commas, whole, counted
             if whole:  # the body is in: what is left is waiting for the client to go (an event stream's minutes)
                 return await receive()
             try:
@@ -92,6 +98,9 @@ class BodyLimit:
                 refused = Refused(408, BODY_TIMEOUT.format(seconds=limits.BODY_IDLE_SECONDS))
                 raise refused from None
             whole = message["type"] != "http.request" or not message.get("more_body")
+            if whole and counted:
+                BodyLimit.arriving -= 1
+                counted = False
             if message["type"] == "http.request":
                 body = message.get("body", b"")
                 received += len(body)
@@ -122,7 +131,7 @@ class BodyLimit:
             if refused is not None:
                 if message["type"] == "http.response.start" and not started:
                     started = True
-                    await _answer(send, refused.status, refused.error)
+                    await _answer(send, refused.status, refused.error, close=True)
                 return
             started = started or message["type"] == "http.response.start"
             await send(message)
@@ -131,9 +140,10 @@ class BodyLimit:
             await self.app(scope, counted_receive, watched_send)
         except Refused as error:
             if not started:
-                await _answer(send, error.status, error.error)
+                await _answer(send, error.status, error.error, close=True)
         finally:
             BodyLimit.held -= held
+            BodyLimit.arriving -= counted
 
 
 class _PartCounter:
@@ -164,7 +174,7 @@ def _too_large(limit: int) -> str:
 
 
 async def _refuse(send, limit: int) -> None:
-    await _answer(send, 413, _too_large(limit))
+    await _answer(send, 413, _too_large(limit), close=True)
 
 
 UPLOAD_SPACE_FULL = "The server's space for uploads is full just now; try again in a minute."
@@ -299,10 +309,12 @@ class OneJobPerVisitor:
         return await self.app(scope, replay, send)
 
 
-async def _answer(send, status: int, error: str) -> None:
+async def _answer(send, status: int, error: str, *, close: bool = False) -> None:
+    """A short JSON answer; `close`: and the connection closed after it (a body left unread stays unread)."""
     payload = json.dumps({"error": error}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
     await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]})
+                "headers": headers + ([(b"connection", b"close")] if close else [])})
     await send({"type": "http.response.body", "body": payload})
 
 
