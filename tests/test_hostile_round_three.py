@@ -205,28 +205,37 @@ def test_the_pause_limit_ends_with_the_body_not_with_the_stream_after_it(served_
     assert status == 200 and final["event"] == "complete", final
 
 
-def test_bodies_held_in_memory_are_capped_across_requests(served_app, monkeypatch, still_serves):
-    from genart_playground import limits
-    from genart_playground.ui.request_limits import SERVER_BUSY, BodyLimit
+def wait_until(condition) -> None:
+    deadline = time.monotonic() + 30
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
-    monkeypatch.setattr(limits, "MAX_BODY_BYTES_HELD", 300_000)
-    first = [half_sent(served_app, 1_000_000, b'{"data": ["' + b"x" * 100_000) for _ in range(2)]
+
+def third_is_turned_away(app, first_bytes: bytes, waiting, third_bytes: bytes) -> bytes:
+    """Two sockets send the start of a 1 MB body and wait; once `waiting()` says the server counts them, a third
+    starts one: its answer. All three are closed afterwards."""
+    first = [half_sent(app, 1_000_000, first_bytes) for _ in range(2)]
     try:
-        deadline = time.monotonic() + 30
-        while BodyLimit.held < 200_000 and time.monotonic() < deadline:
-            time.sleep(0.05)  # the server has read both halves
-        third = half_sent(served_app, 1_000_000, b'{"data": ["' + b"x" * 200_000)
+        wait_until(waiting)
+        third = half_sent(app, 1_000_000, third_bytes)
         try:
-            answer = answer_of(third)
-            assert answer.startswith(b"HTTP/1.1 503") and SERVER_BUSY.encode() in answer
+            return answer_of(third)
         finally:
             third.close()
     finally:
         for sock in first:
             sock.close()
-    deadline = time.monotonic() + 30
-    while BodyLimit.held and time.monotonic() < deadline:
-        time.sleep(0.05)
+
+
+def test_bodies_held_in_memory_are_capped_across_requests(served_app, monkeypatch, still_serves):
+    from genart_playground import limits
+    from genart_playground.ui.request_limits import SERVER_BUSY, BodyLimit
+
+    monkeypatch.setattr(limits, "MAX_BODY_BYTES_HELD", 300_000)
+    answer = third_is_turned_away(served_app, b'{"data": ["' + b"x" * 100_000, lambda: BodyLimit.held >= 200_000,
+                                  b'{"data": ["' + b"x" * 200_000)
+    assert answer.startswith(b"HTTP/1.1 503") and SERVER_BUSY.encode() in answer
+    wait_until(lambda: BodyLimit.held == 0)
     assert BodyLimit.held == 0  # what the closed sockets held is counted no more
 
 
@@ -236,24 +245,11 @@ def test_bodies_arriving_at_once_are_capped_and_the_next_is_closed_at_once(serve
     from genart_playground.ui.request_limits import SERVER_BUSY, BodyLimit
 
     monkeypatch.setattr(limits, "MAX_BODIES_ARRIVING", 2)
-    first = [half_sent(served_app, 1_000_000, b'{"data": ["' + b"x" * 1000) for _ in range(2)]
-    try:
-        deadline = time.monotonic() + 30
-        while BodyLimit.arriving < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        third = half_sent(served_app, 1_000_000, b'{"data": ["')
-        try:
-            answer = answer_of(third)
-            assert answer.startswith(b"HTTP/1.1 503") and SERVER_BUSY.encode() in answer
-            assert b"connection: close" in answer.lower()
-        finally:
-            third.close()
-    finally:
-        for sock in first:
-            sock.close()
-    deadline = time.monotonic() + 30
-    while BodyLimit.arriving and time.monotonic() < deadline:
-        time.sleep(0.05)
+    answer = third_is_turned_away(served_app, b'{"data": ["' + b"x" * 1000, lambda: BodyLimit.arriving >= 2,
+                                  b'{"data": ["')
+    assert answer.startswith(b"HTTP/1.1 503") and SERVER_BUSY.encode() in answer
+    assert b"connection: close" in answer.lower()
+    wait_until(lambda: BodyLimit.arriving == 0)
     assert BodyLimit.arriving == 0
 
 
