@@ -16,6 +16,7 @@
   (`settings.TRUSTED_PROXIES`), and then from its right, where the nearest proxy wrote it.
 """
 
+import asyncio
 import functools
 import ipaddress
 import json
@@ -59,9 +60,10 @@ def first_headers(scope) -> dict[bytes, bytes]:
 
 
 class BodyLimit:
-    """Bodies within their size, arriving without long pauses, and (for the bodies the app holds in memory:
-    all but uploads, which Gradio streams to disk) within a cap on the bytes held across all requests.
-    150 sockets that stopped 10 bytes short of a 4 MB body held 600 MB for as long as they stayed open."""
+    """Bodies within their size and count of values, arriving without long pauses, and (for the bodies the
+    app holds in memory: all but uploads, which Gradio streams to disk) within caps on how many arrive at
+    once and the bytes they hold together. 150 sockets that stopped 10 bytes short of a 4 MB body held
+    600 MB for as long as they stayed open."""
 
     held = 0  # bytes of in-memory bodies received and not yet complete, all requests together
     arriving = 0  # in-memory bodies still arriving: uvicorn buffers each one's first bytes before any app reads
@@ -72,8 +74,6 @@ class BodyLimit:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        import asyncio
-
         headers = first_headers(scope)
         limit = body_limit(headers.get(b"content-type", b"").lower())
         length = headers.get(b"content-length")
@@ -190,8 +190,6 @@ class UploadBudget:
         if scope["type"] != "http" or scope.get("method") != "POST" or not scope.get("path", "").rstrip("/").endswith(
                 "/upload"):
             return await self.app(scope, receive, send)
-        import asyncio
-
         import anyio
 
         length = first_headers(scope).get(b"content-length", b"")
