@@ -122,8 +122,8 @@ def a1111_pairs(line: str) -> list[tuple[str, str]]:
         colon = line.find(":", i)
         if colon < 0:
             return pairs
-        comma = line.find(",", i, colon)
-        if comma >= 0:  # a piece with no colon of its own: not a pair
+        comma = line.rfind(",", i, colon)
+        if comma >= 0:  # the pieces before it have no colon of their own: no pairs (a key holds no comma)
             i = comma + 1
             continue
         key = _key_before(line[i:colon])
