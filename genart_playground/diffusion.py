@@ -233,12 +233,13 @@ def check_work(what: str, options: Options, count: int) -> None:
     none is given, 512 when the registry does not say), before the model loads."""
     from .devices import pick_device
 
-    checks.check_work(what, steps=options.steps, count=count, **_size(options), device=pick_device().type)
+    checks.check_work(what, steps=options.steps, count=count, **work_size(options.spec, options.width, options.height),
+                      device=pick_device().type)
 
 
 def work(options: Options, count: int) -> int:
     """`count` runs' work at these options, as the public budget counts it (checks.work)."""
-    return checks.work(steps=options.steps, count=count, **_size(options))
+    return checks.work(steps=options.steps, count=count, **work_size(options.spec, options.width, options.height))
 
 
 def check_total_work(what: str, total: int) -> None:
@@ -248,9 +249,11 @@ def check_total_work(what: str, total: int) -> None:
     checks.check_budget(what, total, pick_device().type)
 
 
-def _size(options: Options) -> dict:
-    side = options.spec.defaults.get("width") or 512
-    return {"width": options.width or side, "height": options.height or options.spec.defaults.get("height") or side}
+def work_size(spec, width=None, height=None) -> dict:
+    """The size a run's work is counted at: the one asked for, else the model's own (512 where the registry
+    does not say)."""
+    side = spec.defaults.get("width") or 512
+    return {"width": width or side, "height": height or spec.defaults.get("height") or side}
 
 
 def load_pipeline(options: Options, progress=None):

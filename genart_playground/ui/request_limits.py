@@ -24,6 +24,8 @@ import os
 import re
 from urllib.parse import parse_qs
 
+import anyio
+
 from .. import limits, settings
 from . import gradio_internals
 from .lanes import MODEL_LANES
@@ -48,6 +50,12 @@ def body_limit(content_type: bytes) -> int:
     if content_type.startswith(b"multipart/form-data"):
         return limits.MAX_UPLOAD_REQUEST_BYTES
     return limits.MAX_BODY_BYTES
+
+
+def _blocks_of(scope):
+    """The Gradio app a request reached (None outside one: a test's bare Starlette app)."""
+    app = scope.get("app")
+    return app.get_blocks() if hasattr(app, "get_blocks") else None
 
 
 def first_headers(scope) -> dict[bytes, bytes]:
@@ -190,11 +198,9 @@ class UploadBudget:
         if scope["type"] != "http" or scope.get("method") != "POST" or not scope.get("path", "").rstrip("/").endswith(
                 "/upload"):
             return await self.app(scope, receive, send)
-        import anyio
-
         length = first_headers(scope).get(b"content-length", b"")
         size = int(length) if length.isdigit() else limits.MAX_UPLOAD_REQUEST_BYTES  # chunked: at most this
-        blocks = scope["app"].get_blocks() if hasattr(scope.get("app"), "get_blocks") else None
+        blocks = _blocks_of(scope)
         self.lock = self.lock or asyncio.Lock()
         async with self.lock:  # one at a time: each sees what the others let in
             fits = blocks is None or await anyio.to_thread.run_sync(gradio_internals.make_room, blocks,
@@ -219,7 +225,7 @@ class ClosedRoutes:
             if path.endswith("/dev/reload") and not os.environ.get("GRADIO_WATCH_DIRS"):  # set by `gradio app.py`
                 return await _answer(send, 404, "Not found: this server does not reload.")
             if path.endswith("/queue/data"):
-                blocks = scope["app"].get_blocks() if hasattr(scope.get("app"), "get_blocks") else None
+                blocks = _blocks_of(scope)
                 query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
                 session = (query.get("session_hash") or [""])[0]
                 if blocks is not None and not gradio_internals.session_known(blocks, session):
@@ -292,7 +298,7 @@ class OneJobPerVisitor:
         async def replay():
             return messages.pop(0) if messages else await receive()
 
-        blocks = scope["app"].get_blocks() if hasattr(scope.get("app"), "get_blocks") else None
+        blocks = _blocks_of(scope)
         try:
             fn = _target(blocks, route, body)
         except RecursionError:  # json.loads of 200,000 nested brackets

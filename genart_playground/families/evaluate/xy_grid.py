@@ -54,11 +54,8 @@ def xy_grid(model=None, *, x="prompt", x_values=(), y="seed", y_values=(), promp
     base = {"prompt": checks.check_prompt("prompt", prompt), "seed": checks.check_seed("seed", seed), "steps": steps,
             "guidance": guidance, "scheduler": scheduler}
     cells = [[{**base, x: column, y: row} for column in columns] for row in rows]
-    total = 0
-    for cell in (c for line in cells for c in line):
-        options = diffusion.check_options(model, "", cell["steps"], cell["guidance"], None, None, cell["scheduler"])
-        diffusion.check_work("each cell", options, 1)
-        total += diffusion.work(options, 1)
+    total = sum(diffusion.work(diffusion.check_options(model, "", cell["steps"], cell["guidance"], None, None,
+                                                      cell["scheduler"]), 1) for line in cells for cell in line)
     diffusion.check_total_work(f"grid of {len(columns) * len(rows)} pictures", total)  # the cells together
 
     # 2. Draw each cell and read it with the checker

@@ -56,9 +56,8 @@ def _check_models(models, default) -> list[str]:
 def _work(spec) -> int:
     """A model's work at its own settings, as the public bound counts it (checks.work; a token model writes
     its picture in one pass per token: counted as one step)."""
-    side = spec.defaults.get("width") or 512
     steps = spec.defaults.get("steps", 25) if registry.can(spec, "denoise") else 1
-    return checks.work(steps=steps, count=1, width=side, height=spec.defaults.get("height") or side)
+    return checks.work(steps=steps, count=1, **diffusion.work_size(spec))
 
 
 @torch.inference_mode()
