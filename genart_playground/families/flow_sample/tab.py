@@ -13,7 +13,8 @@ Its events, by api_name:
 import gradio as gr
 
 from ... import limits, uploads
-from ...ui import errors, handlers, lanes, model_menu, output_files, recipe_views, run_buttons, tab_page, zero_gpu
+from ...ui import (errors, example_sets, handlers, lanes, model_menu, output_files, progress_bar, recipe_views, run_buttons,
+                   tab_page, zero_gpu)
 from ...ui.image_input import upload_image
 from ...ui.settings_flow import TabSettings, restore_from_png, run_history
 from . import MAX_POINT_STEPS, POINT_SETS
@@ -21,6 +22,8 @@ from .references import reference_pictures
 
 TEMPERATURES = (0.0, 0.35, 0.7, 1.0)  # side by side: the mean, cool, Glow's choice, the learnt spread
 BATCH = 8  # samples ranked by likelihood
+EXAMPLE_PROMPTS = ("a red circle on a gray background", "a large yellow triangle on the left on a black background",
+                   "a small blue square at the top", "a purple diamond")
 NEEDS_PROMPT = "Name a colour and a shape first, as in \"a red circle\"."
 
 
@@ -34,26 +37,31 @@ def captioned(result, labels: list[str]) -> list[tuple[str, str]]:
 
 @errors.user_errors
 def sample(run, prompt, model, temperature, num_images, seed, progress=gr.Progress()):
+    report = progress_bar.bridge(progress)
     result = errors.show_warnings(run["flow_sample"](prompt, model=model_menu.model_name(model),
                                                      temperature=temperature, num_images=num_images, seed=seed,
-                                                     progress=progress))
+                                                     progress=report))
     bits = result.metrics["bits_per_dim"]
     return captioned(result, [f"{b:.3f} bits/dim" for b in bits]), {"bits_per_dim": bits}, result.metadata
 
 
 @errors.user_errors
 def temperatures(run, prompt, model, seed, progress=gr.Progress()):
+    report = progress_bar.bridge(progress)
     pictures = []
     for temperature in TEMPERATURES:
-        result = run["flow_sample"](prompt, model=model_menu.model_name(model), temperature=temperature, seed=seed)
+        result = run["flow_sample"](prompt, model=model_menu.model_name(model), temperature=temperature, seed=seed,
+                                    progress=lambda f, message="", t=len(pictures): report((t + f) / len(TEMPERATURES),
+                                                                                          message))
         pictures += captioned(result, [f"T = {temperature}: {result.metrics['bits_per_dim'][0]:.3f} bits/dim"])
     return pictures
 
 
 @errors.user_errors
 def ranked_batch(run, prompt, model, temperature, seed, progress=gr.Progress()):
+    report = progress_bar.bridge(progress)
     result = run["flow_sample"](prompt, model=model_menu.model_name(model), temperature=temperature,
-                                num_images=min(BATCH, limits.MAX_IMAGES), seed=seed)
+                                num_images=min(BATCH, limits.MAX_IMAGES), seed=seed, progress=report)
     order = sorted(range(len(result.images)), key=lambda i: result.metrics["bits_per_dim"][i])
     labels = ["most likely" if rank == 0 else "least likely" if rank == len(order) - 1 else f"#{rank + 1}"
               for rank in range(len(order))]
@@ -63,8 +71,9 @@ def ranked_batch(run, prompt, model, temperature, seed, progress=gr.Progress()):
 
 @errors.user_errors
 def round_trip(run, image, model, progress=gr.Progress()):
+    report = progress_bar.bridge(progress)
     image = uploads.open_image(image) if image is not None else None
-    result = errors.show_warnings(run["flow_round_trip"](image, model=model_menu.model_name(model), progress=progress))
+    result = errors.show_warnings(run["flow_round_trip"](image, model=model_menu.model_name(model), progress=report))
     shapes = result.metadata["z_shapes"]
     z_maps = [(output_files.image_file(picture), f"z, {'×'.join(map(str, shape))}" + (" (top)" if i == len(shapes) - 1
                                                                                        else ""))
@@ -76,10 +85,11 @@ def round_trip(run, image, model, progress=gr.Progress()):
 
 @errors.user_errors
 def likelihoods(run, image, model, progress=gr.Progress()):
+    report = progress_bar.bridge(progress)
     named = dict(reference_pictures())
     if image is not None:
         named = {"your picture": uploads.open_image(image), **named}
-    result = run["flow_likelihood"](list(named.values()), model=model_menu.model_name(model), progress=progress)
+    result = run["flow_likelihood"](list(named.values()), model=model_menu.model_name(model), progress=report)
     bits = result.metrics["bits_per_dim"]
     order = sorted(range(len(bits)), key=bits.__getitem__)
     table = [[list(named)[i], bits[i], result.metadata["most_likely_class"][i]] for i in order]
@@ -88,7 +98,8 @@ def likelihoods(run, image, model, progress=gr.Progress()):
 
 @errors.user_errors
 def train_points(run, dataset, steps, progress=gr.Progress()):
-    result = run["flow_points"](dataset, steps=steps, progress=progress)
+    report = progress_bar.bridge(progress)
+    result = run["flow_points"](dataset, steps=steps, progress=report)
     first, last = result.metrics["nll"]
     return (*(output_files.image_file(image) for image in result.images), output_files.write_output(result.gif, ".gif"),
             {"nll_first_step": first, "nll_last_step": last})
@@ -96,10 +107,11 @@ def train_points(run, dataset, steps, progress=gr.Progress()):
 
 @errors.user_errors
 def walk(run, image_a, image_b, model, frames, progress=gr.Progress()):
+    report = progress_bar.bridge(progress)
     image_a = uploads.open_image(image_a, what="Image A") if image_a is not None else None
     image_b = uploads.open_image(image_b, what="Image B") if image_b is not None else None
     result = errors.show_warnings(run["flow_walk"](image_a, image_b, model=model_menu.model_name(model), frames=frames,
-                                                   progress=progress))
+                                                   progress=report))
     return output_files.walk_outputs(result)
 
 
@@ -198,6 +210,7 @@ def build_tab(run: dict, family):
                 learning = gr.Image(label="The density as it learnt", type="filepath", interactive=False, height=256)
             nll = gr.JSON(label="Negative log-likelihood, nats per point")
 
+        example_sets.examples([[text] for text in EXAMPLE_PROMPTS], [prompt], label="Example prompts")
         sample_inputs = [prompt, model, temperature, num_images, seed]
         sample_event = run_button.click(
             handlers.bind(sample, run, seconds=seconds_needed), sample_inputs, [gallery, bits, metadata],
