@@ -70,6 +70,8 @@ def test_the_shipped_autoencoder_keeps_what_the_checker_reads():
     assert kept >= 7 and min(psnrs) > 18 and np.mean(psnrs) > 28, (kept, psnrs)
 
 
-def test_the_weights_of_all_built_ins_together_stay_under_40_mb():
+def test_the_weights_of_all_built_ins_together_stay_under_43_mb():
+    # 40 MB until the normalizing flow (builtin/shapes-flow, 2.9 MB in fp16) joined: a Space's repository and a
+    # wheel stay small; raise it only with a model's card saying what its weights buy.
     total = sum(path.stat().st_size for path in settings.BUILTIN_DIR.rglob("*.safetensors"))
-    assert total < 40 * 10**6, f"{total / 1e6:.1f} MB"
+    assert total < 43 * 10**6, f"{total / 1e6:.1f} MB"
