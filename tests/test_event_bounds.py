@@ -22,6 +22,8 @@ EVENTS = {
     "compare_paths": "refuses", "reconstruct": "refuses", "compare": "refuses", "evaluate_models": "refuses",
     "draw_grid": "refuses", "explore": "refuses", "sweep": "refuses", "translate": "refuses",
     "translate_drawing": "refuses", "mix_styles": "refuses",
+    "sample": "refuses", "temperatures": "refuses", "ranked_batch": "refuses", "round_trip": "refuses",
+    "likelihoods": "refuses", "train_points": "refuses",
     # a new paper for the canvas: a background's name looked up
     "paper": "ignores",
     # chained steps: the recipe is size-checked; the step slider and the MP4 read server-side state

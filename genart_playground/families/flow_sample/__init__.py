@@ -139,6 +139,7 @@ FAMILY = Family(
          "flow_walk": f"{__name__}.flow_walk:flow_walk",
          "flow_points": f"{__name__}.flow_points:flow_points",
          "FlowResult": f"{__name__}.flow_result:FlowResult"},
+    python_only=("FlowResult",),  # what the functions return: a class, no endpoint
     snippets={"flow_sample": sample_snippet, "flow_likelihood": likelihood_snippet,
               "flow_round_trip": round_trip_snippet, "flow_walk": walk_snippet},
     plain_snippets={"flow_sample": plain_sample_snippet},
