@@ -212,7 +212,7 @@ class Glow(nn.Module, PyTorchModelHubMixin):
         return shapes
 
     def embed(self, labels: torch.Tensor) -> torch.Tensor:
-        """(N, codes) class indices → (N, embed_dim); fractional labels are not allowed, `mix` blends embeddings."""
+        """(N, codes) class indices → (N, embed_dim): one embedding per code, summed (a walk blends two of these)."""
         return sum(table(labels[:, i]) for i, table in enumerate(self.embeddings))
 
     def encode(self, x: torch.Tensor, embedding: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
