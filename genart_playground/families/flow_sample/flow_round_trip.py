@@ -7,7 +7,7 @@ from ... import imaging
 from ...results import base_metadata
 from .classes import caption
 from .flow_result import FlowResult
-from .likelihood import all_labels, log_likelihood
+from .likelihood import encode_exactly
 from .pictures import as_bytes, device_of, load, open_picture, to_model_size, to_pictures
 
 VIEW_SIDE = 128  # z maps are enlarged to this for viewing (nearest: one square per z position)
@@ -29,16 +29,11 @@ def flow_round_trip(image, *, model=None, progress=None) -> FlowResult:
     # 2. The cached flow; the picture at its size; the class it is most likely under
     spec, flow = load(model, progress)
     picture, notes = to_model_size(image, flow.image_size)
-    pixels = as_bytes([picture])
-    log_p, best = log_likelihood(flow, pixels)
-    labels = all_labels(flow)[best].to(device_of(flow))
-    embedding = flow.embed(labels)
+    log_p, labels, embedding, x, zs = encode_exactly(flow, as_bytes([picture]))
 
-    # 3. There and back: the picture's own pixel values (no dequantisation noise), encoded and decoded
+    # 3. Back: the picture's own pixel values (no dequantisation noise) were encoded; decode them
     if progress is not None:
-        progress(0.5, "Encoding to z and decoding back")
-    x = (pixels.float() / 255).to(device_of(flow))
-    zs, _ = flow.encode(x, embedding)
+        progress(0.5, "Decoding z back")
     back = flow.decode(embedding, zs)
     error = float((back.float() - x.float()).abs().max())
     images, warnings = to_pictures(back, spec.name)

@@ -5,7 +5,7 @@ import torch
 from ... import checks, imaging, limits
 from ...results import InterpolationResult, base_metadata
 from .classes import caption
-from .likelihood import all_labels, log_likelihood
+from .likelihood import encode_exactly
 from .pictures import as_bytes, device_of, load, open_picture, to_model_size, to_pictures
 
 
@@ -27,11 +27,7 @@ def flow_walk(image_a, image_b, *, model=None, frames=8, progress=None) -> Inter
     spec, flow = load(model, progress)
     (picture_a, notes_a), (picture_b, notes_b) = (to_model_size(image, flow.image_size, name)
                                                   for image, name in ((image_a, "image A"), (image_b, "image B")))
-    pixels = as_bytes([picture_a, picture_b])
-    _, best = log_likelihood(flow, pixels)
-    labels = all_labels(flow)[best].to(device_of(flow))
-    embeddings = flow.embed(labels)
-    zs, _ = flow.encode((pixels.float() / 255).to(device_of(flow)), embeddings)
+    _, labels, embeddings, _, zs = encode_exactly(flow, as_bytes([picture_a, picture_b]))
 
     # 3. Decode each point of the straight line (lerp: the ends are encodings, not draws from the prior)
     ts = torch.linspace(0.0, 1.0, frames).tolist()

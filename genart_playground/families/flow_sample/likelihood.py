@@ -1,6 +1,7 @@
 """A flow's exact likelihood of 8-bit pictures, in bits per dimension, with or without their class."""
 
 import math
+from typing import NamedTuple
 
 import torch
 
@@ -24,11 +25,13 @@ def all_labels(model: Glow) -> torch.Tensor:
 
 
 @torch.no_grad()
-def conditional_log_likelihood(model: Glow, pictures: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """log p(x | its classes) in nats, one encode per picture. It is within log(number of classes) of log p(x)
-    (600 classes: 9.2 nats, 0.003 bits/dim at 32×32), since one class's term is part of the sum."""
+def conditional_log_likelihood(model: Glow, pictures: torch.Tensor, labels: torch.Tensor, *,
+                               seed: int = DEQUANTISATION_SEED) -> torch.Tensor:
+    """log p(x | its classes) in nats, one encode per picture, dequantised with noise from `seed`. It is within
+    log(number of classes) of log p(x) (600 classes: 9.2 nats, 0.003 bits/dim at 32×32), since one class's
+    term is part of the sum."""
     device = next(model.parameters()).device
-    x = dequantise(pictures, make_generator(DEQUANTISATION_SEED)).to(device)
+    x = dequantise(pictures, make_generator(seed)).to(device)
     return model.encode(x, model.embed(labels.to(device)))[1].float().cpu()
 
 
@@ -44,6 +47,26 @@ def class_log_likelihoods(model: Glow, pictures: torch.Tensor) -> torch.Tensor:
         _, log_p = model.encode(picture.expand(len(classes), -1, -1, -1), embedding)
         rows.append(log_p.float().cpu())
     return torch.stack(rows)
+
+
+class Encoded(NamedTuple):
+    log_p: torch.Tensor  # log p(x), summed over every class (nats)
+    labels: torch.Tensor  # each picture's most likely classes, on the model's device
+    embedding: torch.Tensor
+    x: torch.Tensor  # the pictures' own values in [0, 1] (k / 255: no dequantisation noise)
+    zs: list[torch.Tensor]  # x encoded under those classes, each level's z
+
+
+@torch.no_grad()
+def encode_exactly(model: Glow, pictures: torch.Tensor) -> Encoded:
+    """8-bit pictures encoded as they are (the round trip's and the walk's start), each under the classes it
+    is most likely under."""
+    device = next(model.parameters()).device
+    log_p, best = log_likelihood(model, pictures)
+    labels = all_labels(model)[best].to(device)
+    embedding = model.embed(labels)
+    x = (pictures.float() / 255).to(device)
+    return Encoded(log_p, labels, embedding, x, model.encode(x, embedding)[0])
 
 
 def log_likelihood(model: Glow, pictures: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
