@@ -22,7 +22,7 @@ MARKERS = {"configuration": "the configuration table", "builtins": "the built-in
 
 def configuration_table() -> str:
     rows = [(family.default_env, f"`{family.default_model}`", f"default model of the {family.title} tab")
-            for family in families.FAMILIES]
+            for family in families.FAMILIES if family.default_model]
     rows += list(settings.VARIABLES)
     return "\n".join(["| variable | default | what it does |", "| --- | --- | --- |",
                       *(f"| `{name}` | {default} | {what} |" for name, default, what in rows)])

@@ -8,12 +8,13 @@ a family. See docs/architecture.md.
 
 from ..models import registry
 from ..refs import resolve_ref
-from . import (evaluate, flow_sample, gan_interpolation, style_transfer, text_to_image, translate_image,
-               vae_reconstruction)
+from . import (evaluate, flow_sample, gan_interpolation, style_transfer, text_to_image, toy_training,
+               translate_image, vae_reconstruction)
 from .base import Family, Kind
 
 FAMILIES: list[Family] = [text_to_image.FAMILY, style_transfer.FAMILY, gan_interpolation.FAMILY,
-                          translate_image.FAMILY, vae_reconstruction.FAMILY, flow_sample.FAMILY, evaluate.FAMILY]
+                          translate_image.FAMILY, vae_reconstruction.FAMILY, flow_sample.FAMILY, toy_training.FAMILY,
+                          evaluate.FAMILY]
 
 
 def add(family: Family) -> Family:

@@ -90,8 +90,10 @@ class Tiny:
 class Family:
     id: str  # the tab's id, the lesson links' `tab`, the models' category and the main function's name
     title: str  # the tab's label
-    default_model: str  # the model used when none is named ...
-    default_env: str  # ... unless this environment variable names another (settings.py reads it)
+    # The model used when none is named, unless `default_env` names another (settings.py reads it). A family
+    # whose networks are built in the request (the training lab) has neither.
+    default_model: str = ""
+    default_env: str = ""
     kinds: tuple[Kind, ...] = ()  # the model kinds this family knows how to build
     models: tuple[ModelSpec, ...] = ()  # built-ins and registered Hub checkpoints
     api: dict[str, str] = field(default_factory=dict)  # public name -> "module:attribute" (functions, results)

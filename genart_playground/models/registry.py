@@ -33,7 +33,8 @@ def add_family(family) -> None:
         raise ValueError(f"Family {family.id!r}: kind(s) {', '.join(sorted(clashes))} belong to another family.")
     _FAMILIES[family.id] = family
     _KINDS.update({kind.name: kind for kind in family.kinds})
-    DEFAULT_MODELS[family.id] = settings.default_model(family.default_env, family.default_model)
+    if family.default_model:
+        DEFAULT_MODELS[family.id] = settings.default_model(family.default_env, family.default_model)
     for spec in family.models:
         if spec.name in _REGISTRY:
             raise ValueError(f"Family {family.id!r}: model {spec.name!r} is registered already.")
@@ -102,7 +103,10 @@ def _family_id(name: str) -> str:
 
 
 def default_model(family: str) -> str:
-    return DEFAULT_MODELS[_family_id(family)]
+    family_id = _family_id(family)
+    if family_id not in DEFAULT_MODELS:
+        raise ValueError(f"The {_FAMILIES[family_id].title} family loads no stored models.")
+    return DEFAULT_MODELS[family_id]
 
 
 def register(spec: ModelSpec) -> ModelSpec:
@@ -147,7 +151,7 @@ def _check_unregistered(name: str) -> None:
 def resolve(family: str, name: str | None = None) -> ModelSpec:
     """The spec for `name` (None: the family's configured default)."""
     family = _family_id(family)
-    name = name or DEFAULT_MODELS[family]
+    name = name or default_model(family)
     if not isinstance(name, str):
         raise ValueError(f"`model` must be a model name, got {type(name).__name__}.")
     spec = _REGISTRY.get(name)

@@ -1,0 +1,73 @@
+"""The training lab: five families learn the same 2-D points live, a GAN collapses on demand and a fix mends
+it. Its networks are built and trained in the request: the family has no stored models."""
+
+from ... import recipes
+from ..base import Example, Family
+
+TOY_FAMILIES = ("gan", "vae", "flow", "diffusion", "flow_matching")
+DATASETS = ("ring8", "grid25", "two moons", "spiral", "line", "rings", "drawn")
+GAN_LOSSES = ("non-saturating", "least-squares", "wgan-gp", "hinge")
+FIXES = ("wgan-gp", "minibatch-std", "unrolled", "two-timescale")
+PRESETS = ("collapse",)
+MAX_DRAWN_POINTS = 2_000  # painted pixels kept as points (evenly thinned): plenty for a shape drawn by hand
+MAX_TOY_STEPS = 20_000  # one request's training steps: about a minute on a CPU core for the slowest family
+MAX_WIDTH, MAX_DEPTH, MAX_BATCH = 512, 6, 2048  # a 2-D net past these learns nothing more, only costs more
+MAX_RUNS = 16  # live labs the server keeps, every visitor together; past it the oldest go
+
+EXPLANATION = """\
+Five families learn the same cloud of 2-D points, small enough to train live on a CPU. **Family** picks one
+(**all five** side by side, one clock); **Points** the data: a ring of 8 Gaussians, a grid of 25, two moons,
+a spiral, a line, two rings, or what you paint on the canvas (**drawn**).
+
+- **GAN**: a generator bends 2-D noise into points, a discriminator scores real against fake. Its map (yellow:
+  "real") and red arrows show where the **GAN loss** pushes each fake point. **Step trains** both, **D only**
+  or **G only**: the adversarial game one player at a time.
+- **VAE** (minus the ELBO, **β (VAE)** on its KL term), **flow** (a RealNVP: exact density), **diffusion**
+  (DDPM, noise prediction) and **flow matching** (rectified flow, velocity): the warped grid shows where a
+  square grid of z lands; the vector field and paths show how noise is carried to data.
+- **Modes covered**: how many of the data's modes (the 8 blobs; 8 stretches of a curve) hold at least a quarter
+  of their share of 1,000 samples drawn from fixed noise. The Jensen-Shannon divergence compares the two
+  clouds on a grid.
+- **Mode collapse**: **Collapse preset** is a GAN at ten times the learning rate. Watch *modes covered* rise,
+  then fall to one or two: all fakes chase the discriminator's latest weak spot together. A **Fix** runs beside
+  it: WGAN-GP (a critic with a gradient penalty, 5 critic steps per generator step), minibatch standard
+  deviation (D sees the batch's spread), unrolled (G answers D a few steps ahead) or two timescales (G slower).
+- **Learning rate**, **Width**, **Depth**, **Batch size**, **Seed**; **Steps per refresh** between pictures.
+  **Play** runs until **Pause**; **Step** runs one refresh; **Reset** starts again; **Run to the budget**
+  trains one family to its default number of steps."""
+
+
+def training_snippet(metadata: dict) -> str:
+    options = {name: metadata.get(name) for name in ("steps", "seed", "preset", "fix", "loss", "lr", "width", "depth",
+                                                     "batch_size", "beta")}
+    return "\n".join([
+        "from genart_playground import toy_training",
+        "",
+        recipes.call("toy_training", [repr(metadata.get("family", "gan")), repr(metadata.get("dataset", "ring8"))],
+                     options),
+        "print(result.metrics[\"modes_covered\"], \"of\", result.metrics[\"modes\"], \"modes\")",
+        "for caption, image in zip(result.captions, result.images):",
+        "    image.save(f\"{caption.replace(' ', '_')}.png\")",
+    ])
+
+
+FAMILY = Family(
+    id="toy_training",
+    title="Training lab",
+    api={"toy_training": f"{__name__}.toy_training:toy_training",
+         "toy_lab": f"{__name__}.toy_lab:toy_lab",
+         "ToyResult": f"{__name__}.toy_result:ToyResult"},
+    python_only=("toy_lab", "ToyResult"),  # a live lab is an object a notebook drives; the page's own events use it
+    snippets={"toy_training": training_snippet},
+    summary=("Watch a GAN, a VAE, a normalizing flow, a diffusion model and a flow-matching model learn the same "
+             "2-D points, live: losses, the discriminator's map, warped grids, vector fields, modes covered. "
+             "Make a GAN collapse, then switch on a fix."),
+    explanation=EXPLANATION,
+    key_ideas=("adversarial game", "Modes covered", "Mode collapse", "ELBO", "exact density", "vector field",
+               "Jensen-Shannon"),
+    tab=f"{__name__}.tab",
+    trainers={"toy": f"{__name__}.train_toy"},
+    bench=f"{__name__}.bench:toy_figures",
+    example=Example(args=("gan",), options={"steps": 20, "seed": 1},
+                    refused={"steps": 10**9, "seed": -1, "width": 10**6}, button="Run to the budget"),
+)

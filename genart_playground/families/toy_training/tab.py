@@ -1,0 +1,192 @@
+"""The training lab's tab: five families on the same 2-D points, live.
+
+Its events, by api_name:
+  toy_training  (family, dataset, loss, fix, collapse, lr, width, depth, batch_size, beta, seed, drawing)
+                -> views, charts, metrics: one run to its budget
+  toy_play      (the same, steps_per_refresh) -> views, charts, metrics every refresh, until Pause
+  toy_step      (the same, steps_per_refresh, which) -> one refresh's steps (both networks, D only or G only)
+  toy_reset     (the same) -> the lab rebuilt at step 0
+Pause cancels toy_play; the lab (its networks, at the step reached) stays on the server for the next Play.
+"""
+
+import uuid
+from collections import OrderedDict
+
+import gradio as gr
+from PIL import Image
+
+from ... import uploads
+from ...ui import errors, handlers, lanes, output_files, progress_bar, run_buttons, tab_page, zero_gpu
+from ...ui.image_input import drawing_canvas
+from ...ui.settings_flow import TabSettings
+from . import DATASETS, FIXES, GAN_LOSSES, MAX_BATCH, MAX_DEPTH, MAX_RUNS, MAX_WIDTH, TOY_FAMILIES
+
+ALL = "all five"
+NO_FIX = "none"
+MAX_PLAY_STEPS = 5_000  # one Play's steps per run; then it pauses itself (press Play again)
+CANVAS = 256
+EXAMPLES = (("gan", "ring8"), ("flow", "two moons"), ("diffusion", "spiral"), (ALL, "ring8"))
+
+labs: "OrderedDict[str, object]" = OrderedDict()  # a session's key -> its ToyLab; the oldest go past MAX_RUNS
+
+
+def seconds_needed(*args, **kwargs) -> float:
+    return zero_gpu.gpu_seconds(load=0, per_step=0)  # the lab runs on the CPU
+
+
+def white_paper() -> Image.Image:
+    return Image.new("RGB", (CANVAS, CANVAS), (255, 255, 255))
+
+
+def lab_options(run, family, dataset, loss, fix, collapse, lr, width, depth, batch_size, beta, seed, drawing):
+    """The page's settings as toy_lab's arguments (the drawing opened within the upload limits)."""
+    families = TOY_FAMILIES if family == ALL else (family,)
+    picture = uploads.open_image(drawing, what="The drawing") if dataset == "drawn" and drawing is not None else None
+    fixes = (None,) if fix == NO_FIX else ((None, fix) if collapse else (fix,))
+    return dict(families=families, dataset=dataset, fixes=fixes, seed=seed, preset="collapse" if collapse else None,
+                loss=loss, lr=lr, width=width, depth=depth, batch_size=batch_size, beta=beta, drawing=picture)
+
+
+def the_lab(run, key, settings, *, fresh=False):
+    """The session's lab, rebuilt when the settings changed (or `fresh`): (key, lab, rebuilt?)."""
+    key = key or uuid.uuid4().hex
+    lab = labs.get(key)
+    signature = repr({k: v for k, v in settings.items() if k != "drawing"}) + repr(settings["drawing"] is not None)
+    if fresh or lab is None or lab.settings != signature:
+        lab = run["toy_lab"](**settings)
+        lab.settings = signature
+        labs[key] = lab
+    labs.move_to_end(key)
+    while len(labs) > MAX_RUNS:
+        labs.popitem(last=False)
+    return key, lab
+
+
+def shown(lab) -> tuple:
+    views = [(output_files.image_file(picture), caption) for picture, caption in lab.views()]
+    charts = [(output_files.image_file(chart), None) for chart in lab.charts()]
+    return views, charts, lab.metrics()
+
+
+@errors.user_errors
+def run_to_budget(run, family, dataset, loss, fix, collapse, lr, width, depth, batch_size, beta, seed, drawing,
+                  progress=gr.Progress()):
+    report = progress_bar.bridge(progress)
+    if family == ALL:
+        raise ValueError("Run to the budget trains one family: pick one (Play runs all five).")
+    options = lab_options(run, family, dataset, loss, fix, collapse, lr, width, depth, batch_size, beta, seed, drawing)
+    result = run["toy_training"](family, dataset, seed=seed, preset=options["preset"], fix=options["fixes"][-1],
+                                 loss=loss, lr=lr, width=width, depth=depth, batch_size=batch_size, beta=beta,
+                                 drawing=options["drawing"], progress=report)
+    views = [(output_files.image_file(picture), caption) for picture, caption in zip(result.images, result.captions)]
+    charts = [(output_files.image_file(chart), None) for chart in result.charts]
+    return views, charts, {family: result.metrics}
+
+
+@errors.user_errors
+def play(run, key, family, dataset, loss, fix, collapse, lr, width, depth, batch_size, beta, seed, drawing,
+         steps_per_refresh):
+    """Refresh after every `steps_per_refresh` steps of every run, until Pause (a cancel) or MAX_PLAY_STEPS."""
+    options = lab_options(run, family, dataset, loss, fix, collapse, lr, width, depth, batch_size, beta, seed, drawing)
+    key, lab = the_lab(run, key, options)
+    steps = int(steps_per_refresh)
+    for _ in range(max(1, MAX_PLAY_STEPS // steps)):
+        lab.advance(steps)
+        yield key, *shown(lab)
+
+
+@errors.user_errors
+def step(run, key, family, dataset, loss, fix, collapse, lr, width, depth, batch_size, beta, seed, drawing,
+         steps_per_refresh, which):
+    options = lab_options(run, family, dataset, loss, fix, collapse, lr, width, depth, batch_size, beta, seed, drawing)
+    key, lab = the_lab(run, key, options)
+    lab.advance(int(steps_per_refresh), mode={"both": "both", "D only": "d", "G only": "g"}[which])
+    return key, *shown(lab)
+
+
+@errors.user_errors
+def reset(run, key, family, dataset, loss, fix, collapse, lr, width, depth, batch_size, beta, seed, drawing):
+    options = lab_options(run, family, dataset, loss, fix, collapse, lr, width, depth, batch_size, beta, seed, drawing)
+    key, lab = the_lab(run, key, options, fresh=True)
+    return key, *shown(lab)
+
+
+def collapse_demo():
+    """The collapse preset beside the same GAN with each fix: press Play next."""
+    return "gan", "ring8", True, "unrolled"
+
+
+def build_tab(run: dict, family):
+    """The tab; `run` holds the functions it calls, by name (toy_training, toy_lab)."""
+    with tab_page.family_tab(family):
+        key = gr.State(None)
+        with gr.Row():
+            with gr.Column(scale=2):
+                with gr.Row():
+                    model_family = gr.Radio(label="Family", choices=[*TOY_FAMILIES, ALL], value="gan",
+                                            info="Which family learns; \"all five\" runs them side by side.")
+                    dataset = gr.Dropdown(label="Points", choices=list(DATASETS), value="ring8",
+                                          info="The data; \"drawn\": the points you paint on the canvas.")
+                with gr.Row():
+                    loss = gr.Radio(label="GAN loss", choices=list(GAN_LOSSES), value=GAN_LOSSES[0],
+                                    info="What the discriminator and the generator minimise.")
+                    fix = gr.Radio(label="Fix", choices=[NO_FIX, *FIXES], value=NO_FIX,
+                                   info="A remedy for mode collapse (GAN only).")
+                    collapse = gr.Checkbox(label="Collapse preset", value=False,
+                                           info="The GAN setting that collapses on the ring; with a fix, both run.")
+                with gr.Row():
+                    lr = gr.Slider(label="Learning rate", minimum=1e-4, maximum=2e-2, step=1e-4, value=1e-3,
+                                   info="Adam's step size for every network.")
+                    width = gr.Slider(label="Width", minimum=8, maximum=MAX_WIDTH, step=8, value=128,
+                                      info="Hidden units per layer.")
+                    depth = gr.Slider(label="Depth", minimum=1, maximum=MAX_DEPTH, step=1, value=3,
+                                      info="Hidden layers per network.")
+                with gr.Row():
+                    batch_size = gr.Slider(label="Batch size", minimum=16, maximum=MAX_BATCH, step=16, value=256,
+                                           info="Fresh data points per step.")
+                    beta = gr.Slider(label="β (VAE)", minimum=0.0, maximum=4.0, step=0.1, value=1.0,
+                                     info="The VAE's KL weight: 1 is the ELBO.")
+                    seed = gr.Number(label="Seed", value=0, precision=0, minimum=0, maximum=2**31 - 1,
+                                     info="The networks' start and the data's order.")
+                    steps_per_refresh = gr.Slider(label="Steps per refresh", minimum=10, maximum=500, step=10,
+                                                  value=100, info="Training steps between two pictures.")
+                with gr.Row():
+                    play_button = gr.Button("Play", variant="primary", elem_classes=run_buttons.RUN_CLASS)
+                    pause_button = gr.Button("Pause", variant="stop")
+                    step_button = gr.Button("Step", elem_classes=run_buttons.RUN_CLASS)
+                    reset_button = gr.Button("Reset")
+                with gr.Row():
+                    which = gr.Radio(label="Step trains", choices=["both", "D only", "G only"], value="both",
+                                     info="A GAN's networks: both, or one of them alone (the others train fully).")
+                    budget_button = gr.Button("Run to the budget", elem_classes=run_buttons.RUN_CLASS)
+                    demo_button = gr.Button("Collapse, then fix")
+                with gr.Accordion("Draw your own points (Points: drawn)", open=False):
+                    drawing = drawing_canvas(paper=white_paper(), colours={"ink": (20, 20, 20)}, size=CANVAS, pen=6,
+                                             label="Canvas: paint where the points are", height=CANVAS + 120)
+            with gr.Column(scale=3):
+                views = gr.Gallery(label="Views (each caption: run, view, step, modes covered)", type="filepath",
+                                   columns=4, height="auto", interactive=False)
+                charts = gr.Gallery(label="Curves: losses, modes covered, divergence", type="filepath", columns=2,
+                                    height="auto", interactive=False)
+                metrics = gr.JSON(label="Measures at the last refresh, per run")
+
+        settings_inputs = [model_family, dataset, loss, fix, collapse, lr, width, depth, batch_size, beta, seed, drawing]
+        outputs = [key, views, charts, metrics]
+        budget_button.click(handlers.bind(run_to_budget, run, seconds=seconds_needed), settings_inputs,
+                            [views, charts, metrics], api_name="toy_training", concurrency_id=lanes.TRAINING_LANE)
+        play_event = play_button.click(handlers.bind(play, run), [key, *settings_inputs, steps_per_refresh], outputs,
+                                       api_name="toy_play", concurrency_id=lanes.TRAINING_LANE, show_progress="hidden")
+        pause_button.click(None, None, None, cancels=[play_event], api_visibility="private")
+        step_button.click(handlers.bind(step, run), [key, *settings_inputs, steps_per_refresh, which], outputs,
+                          api_name="toy_step", concurrency_id=lanes.TRAINING_LANE, cancels=[play_event])
+        reset_button.click(handlers.bind(reset, run), [key, *settings_inputs], outputs, api_name="toy_reset",
+                           concurrency_id=lanes.TRAINING_LANE, cancels=[play_event])
+        demo_button.click(collapse_demo, None, [model_family, dataset, collapse, fix], api_visibility="private",
+                          queue=False)
+        gr.Examples([list(example) for example in EXAMPLES], [model_family, dataset], label="Examples")
+        settings = TabSettings({"family": model_family, "dataset": dataset, "loss": loss, "fix": fix,
+                                "collapse": collapse, "lr": lr, "width": width, "depth": depth,
+                                "batch_size": batch_size, "beta": beta, "seed": seed,
+                                "steps_per_refresh": steps_per_refresh, "which": which})
+        settings.wire()
+    return settings
