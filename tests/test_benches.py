@@ -37,6 +37,8 @@ SMOKE = {
         rf"builtin/shapes-stylegan: {NUMBER}% of 64 samples are one clean shape"]),
     "training_step.py": (["--steps", "12", "--repeats", "1", "--threads", "1"], [
         rf"NCHW: +{NUMBER} ms a step", rf"channels_last: +{NUMBER} ms a step", rf"channels_last / NCHW: {NUMBER}"]),
+    "toy_lab.py": (["--seeds", "1", "--refreshes", "1", "--only", "refresh"], [
+        rf"\| gan \| {NUMBER} s \| {NUMBER} s \| {NUMBER} s \|", rf"\| flow_matching \| {NUMBER} s \|"]),
     "load_test.py": None,  # tests/test_soak.py runs it with 20 clients and asserts its criteria
     "bare_app.py": None,  # bench_playground.py starts it beside app.py
 }

@@ -521,3 +521,52 @@ def test_a_stylegan_walk_in_w_shows_its_mean_style_and_style_mixing_shows_the_gr
     expect(panel.get_by_text("layer 4 (16×16)").first).to_be_visible()
     expect(panel.get_by_text('"crossover_resolution": 16').first).to_be_attached()
     page.screenshot(path=str(screenshot_path(tmp_path, "style_mixing")), full_page=True)
+
+
+def lab_step(panel) -> int:
+    """The training lab's step, read from its views' captions ("gan · points · step 300 · 8/8 modes")."""
+    steps = [int(step) for step in re.findall(r"· step (\d+) ·", panel.inner_text())]
+    return max(steps, default=-1)
+
+
+def settled_step(page, panel) -> int:
+    """The lab's step once no refresh is on its way (two reads, 1.5 s apart, agree)."""
+    while True:
+        first = lab_step(panel)
+        page.wait_for_timeout(1500)
+        if lab_step(panel) == first:
+            return first
+
+
+def test_the_training_lab_plays_pauses_and_resumes_and_survives_a_hidden_tab(page, app_url, tmp_path):
+    """Issue 32 §1: Play refreshes the views as the GAN learns; another tab opened and closed meanwhile throws
+    nothing (a plot fed while hidden once did); Pause holds the step; Play goes on from it; Step steps D only."""
+    page.goto(f"{app_url}?tab=toy_training")
+    expect(page.get_by_role("tab", name="Training lab", exact=True)).to_have_attribute("aria-selected", "true")
+    panel = visible_panel(page)
+    play = panel.get_by_role("button", name="Play", exact=True)
+    pause = panel.get_by_role("button", name="Pause", exact=True)
+    play.click()
+    page.wait_for_function("() => /· step [1-9][0-9]* ·/.test(document.body.innerText)")
+    page.get_by_role("tab", name="Normalizing flow", exact=True).click()  # away while it plays ...
+    page.wait_for_timeout(1500)
+    page.get_by_role("tab", name="Training lab", exact=True).click()  # ... and back
+    panel = visible_panel(page)
+    before = lab_step(panel)
+    page.wait_for_function(f"() => [...document.body.innerText.matchAll(/· step (\\d+) ·/g)]"
+                           f".some(m => Number(m[1]) > {before})")  # still refreshing
+    pause.click()
+    paused = settled_step(page, panel)  # a refresh on its way when Pause landed may still arrive; then none
+    assert paused > before
+    play.click()
+    page.wait_for_function(f"() => [...document.body.innerText.matchAll(/· step (\\d+) ·/g)]"
+                           f".some(m => Number(m[1]) > {paused})")  # resumed from where it paused
+    pause.click()
+    panel.get_by_label("D only").check()
+    resumed = settled_step(page, panel)
+    page.screenshot(path=str(screenshot_path(tmp_path, "toy_training_paused")), full_page=True)
+    panel.get_by_role("button", name="Step", exact=True).click()
+    page.wait_for_function(f"() => [...document.body.innerText.matchAll(/· step (\\d+) ·/g)]"
+                           f".some(m => Number(m[1]) > {resumed})")
+    assert lab_step(panel) == resumed + 100  # one refresh: 100 steps
+    page.screenshot(path=str(screenshot_path(tmp_path, "toy_training_live")), full_page=True)

@@ -24,6 +24,10 @@ EVENTS = {
     "translate_drawing": "refuses", "mix_styles": "refuses",
     "sample": "refuses", "temperatures": "refuses", "ranked_batch": "refuses", "round_trip": "refuses",
     "likelihoods": "refuses", "train_points": "refuses",
+    # the training lab: every setting bounded (toy_training's checks), the drawing opened within the upload limits
+    "run_to_budget": "refuses", "play": "refuses", "start": "refuses", "advance": "ignores", "step": "refuses", "reset": "refuses",
+    # the training lab's family picked (its learning rate looked up), the collapse demo's settings (no input)
+    "family_rate": "ignores", "collapse_demo": "ignores", "pause": "ignores",
     # a new paper for the canvas: a background's name looked up
     "paper": "ignores",
     # chained steps: the recipe is size-checked; the step slider and the MP4 read server-side state

@@ -9,6 +9,10 @@ DATASETS = ("ring8", "grid25", "two moons", "spiral", "line", "rings", "drawn")
 GAN_LOSSES = ("non-saturating", "least-squares", "wgan-gp", "hinge")
 FIXES = ("wgan-gp", "minibatch-std", "unrolled", "two-timescale")
 PRESETS = ("collapse",)
+# Each family's budget and Adam step on the ring at the default sizes: 7+ of 8 modes on every seed the bench tried
+# (python bench/toy_lab.py); the flow needs the larger step to pull its mass apart into 8 islands.
+DEFAULT_STEPS = {"gan": 2000, "vae": 2000, "flow": 2000, "diffusion": 2000, "flow_matching": 1500}
+DEFAULT_LR = {"gan": 1e-3, "vae": 1e-3, "flow": 2e-3, "diffusion": 1e-3, "flow_matching": 1e-3}
 MAX_DRAWN_POINTS = 2_000  # painted pixels kept as points (evenly thinned): plenty for a shape drawn by hand
 MAX_TOY_STEPS = 20_000  # one request's training steps: about a minute on a CPU core for the slowest family
 MAX_WIDTH, MAX_DEPTH, MAX_BATCH = 512, 6, 2048  # a 2-D net past these learns nothing more, only costs more
@@ -28,10 +32,11 @@ a spiral, a line, two rings, or what you paint on the canvas (**drawn**).
 - **Modes covered**: how many of the data's modes (the 8 blobs; 8 stretches of a curve) hold at least a quarter
   of their share of 1,000 samples drawn from fixed noise. The Jensen-Shannon divergence compares the two
   clouds on a grid.
-- **Mode collapse**: **Collapse preset** is a GAN at ten times the learning rate. Watch *modes covered* rise,
-  then fall to one or two: all fakes chase the discriminator's latest weak spot together. A **Fix** runs beside
-  it: WGAN-GP (a critic with a gradient penalty, 5 critic steps per generator step), minibatch standard
-  deviation (D sees the batch's spread), unrolled (G answers D a few steps ahead) or two timescales (G slower).
+- **Mode collapse**: **Collapse preset** gives the GAN's generator 5 steps per discriminator step at twice the
+  learning rate: it always reaches the critic's favourite spot before the critic moves, so all fakes land on
+  one mode and hop to the next (*modes covered* stays at 0 or 1). A **Fix** runs beside it: two timescales
+  (the generator 10× slower), minibatch standard deviation (D sees the batch's spread), WGAN-GP (a critic with
+  a gradient penalty, 5 critic steps per generator step) or unrolled (G answers D a few steps ahead).
 - **Learning rate**, **Width**, **Depth**, **Batch size**, **Seed**; **Steps per refresh** between pictures.
   **Play** runs until **Pause**; **Step** runs one refresh; **Reset** starts again; **Run to the budget**
   trains one family to its default number of steps."""

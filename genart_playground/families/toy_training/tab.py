@@ -2,7 +2,7 @@
 
 Its events, by api_name:
   toy_training  (family, dataset, loss, fix, collapse, lr, width, depth, batch_size, beta, seed, drawing)
-                -> views, charts, metrics: one run to its budget
+                -> views, charts, metrics, recipe: one run to its budget
   toy_play      (the same, steps_per_refresh) -> views, charts, metrics every refresh, until Pause
   toy_step      (the same, steps_per_refresh, which) -> one refresh's steps (both networks, D only or G only)
   toy_reset     (the same) -> the lab rebuilt at step 0
@@ -16,10 +16,10 @@ import gradio as gr
 from PIL import Image
 
 from ... import uploads
-from ...ui import errors, handlers, lanes, output_files, progress_bar, run_buttons, tab_page, zero_gpu
+from ...ui import errors, example_sets, handlers, lanes, output_files, progress_bar, recipe_views, run_buttons, tab_page, zero_gpu
 from ...ui.image_input import drawing_canvas
 from ...ui.settings_flow import TabSettings
-from . import DATASETS, FIXES, GAN_LOSSES, MAX_BATCH, MAX_DEPTH, MAX_RUNS, MAX_WIDTH, TOY_FAMILIES
+from . import DATASETS, DEFAULT_LR, FIXES, GAN_LOSSES, MAX_BATCH, MAX_DEPTH, MAX_RUNS, MAX_WIDTH, TOY_FAMILIES
 
 ALL = "all five"
 NO_FIX = "none"
@@ -28,6 +28,7 @@ CANVAS = 256
 EXAMPLES = (("gan", "ring8"), ("flow", "two moons"), ("diffusion", "spiral"), (ALL, "ring8"))
 
 labs: "OrderedDict[str, object]" = OrderedDict()  # a session's key -> its ToyLab; the oldest go past MAX_RUNS
+pausing: set[str] = set()  # the sessions whose Play should stop after this step: Pause is a flag, not a cancel
 
 
 def seconds_needed(*args, **kwargs) -> float:
@@ -44,7 +45,7 @@ def lab_options(run, family, dataset, loss, fix, collapse, lr, width, depth, bat
     picture = uploads.open_image(drawing, what="The drawing") if dataset == "drawn" and drawing is not None else None
     fixes = (None,) if fix == NO_FIX else ((None, fix) if collapse else (fix,))
     return dict(families=families, dataset=dataset, fixes=fixes, seed=seed, preset="collapse" if collapse else None,
-                loss=loss, lr=lr, width=width, depth=depth, batch_size=batch_size, beta=beta, drawing=picture)
+                loss=loss, lr=None if family == ALL else lr, width=width, depth=depth, batch_size=batch_size, beta=beta, drawing=picture)
 
 
 def the_lab(run, key, settings, *, fresh=False):
@@ -80,19 +81,40 @@ def run_to_budget(run, family, dataset, loss, fix, collapse, lr, width, depth, b
                                  drawing=options["drawing"], progress=report)
     views = [(output_files.image_file(picture), caption) for picture, caption in zip(result.images, result.captions)]
     charts = [(output_files.image_file(chart), None) for chart in result.charts]
-    return views, charts, {family: result.metrics}
+    return views, charts, {family: result.metrics}, result.metadata
 
 
 @errors.user_errors
+def start(run, key, family, dataset, loss, fix, collapse, lr, width, depth, batch_size, beta, seed, drawing):
+    return the_lab(run, key, lab_options(run, family, dataset, loss, fix, collapse, lr, width, depth, batch_size,
+                                         beta, seed, drawing))
+
+
+@errors.user_errors
+def advance(lab, steps: int, should_stop) -> tuple:
+    lab.advance(steps, should_stop=should_stop)
+    return shown(lab)
+
+
 def play(run, key, family, dataset, loss, fix, collapse, lr, width, depth, batch_size, beta, seed, drawing,
          steps_per_refresh):
-    """Refresh after every `steps_per_refresh` steps of every run, until Pause (a cancel) or MAX_PLAY_STEPS."""
-    options = lab_options(run, family, dataset, loss, fix, collapse, lr, width, depth, batch_size, beta, seed, drawing)
-    key, lab = the_lab(run, key, options)
+    """Refresh after every `steps_per_refresh` steps of every run, until Pause or MAX_PLAY_STEPS. Pause stops
+    the refresh under way at its next step and shows it, so the page shows the step the networks are at.
+    A generator: errors become messages in `start` and `advance`."""
+    key, lab = start(run, key, family, dataset, loss, fix, collapse, lr, width, depth, batch_size, beta, seed,
+                     drawing)
+    pausing.discard(key)
     steps = int(steps_per_refresh)
     for _ in range(max(1, MAX_PLAY_STEPS // steps)):
-        lab.advance(steps)
-        yield key, *shown(lab)
+        yield key, *advance(lab, steps, lambda: key in pausing)
+        if key in pausing:
+            pausing.discard(key)
+            return
+
+
+def pause(key):
+    if key in labs:  # only a lab this server holds: a made-up key adds nothing
+        pausing.add(key)
 
 
 @errors.user_errors
@@ -111,9 +133,14 @@ def reset(run, key, family, dataset, loss, fix, collapse, lr, width, depth, batc
     return key, *shown(lab)
 
 
+def family_rate(family):
+    """A family's own learning rate, put in the slider when the family is picked (all five: each its own)."""
+    return DEFAULT_LR.get(family, gr.skip())
+
+
 def collapse_demo():
-    """The collapse preset beside the same GAN with each fix: press Play next."""
-    return "gan", "ring8", True, "unrolled"
+    """The collapse preset beside the same GAN with two timescales (the quickest fix to act): press Play next."""
+    return "gan", "ring8", True, "two-timescale"
 
 
 def build_tab(run: dict, family):
@@ -136,7 +163,7 @@ def build_tab(run: dict, family):
                                            info="The GAN setting that collapses on the ring; with a fix, both run.")
                 with gr.Row():
                     lr = gr.Slider(label="Learning rate", minimum=1e-4, maximum=2e-2, step=1e-4, value=1e-3,
-                                   info="Adam's step size for every network.")
+                                   info="Adam's step size (each family's own when picked; all five: each its own).")
                     width = gr.Slider(label="Width", minimum=8, maximum=MAX_WIDTH, step=8, value=128,
                                       info="Hidden units per layer.")
                     depth = gr.Slider(label="Depth", minimum=1, maximum=MAX_DEPTH, step=1, value=3,
@@ -165,25 +192,30 @@ def build_tab(run: dict, family):
                                              label="Canvas: paint where the points are", height=CANVAS + 120)
             with gr.Column(scale=3):
                 views = gr.Gallery(label="Views (each caption: run, view, step, modes covered)", type="filepath",
-                                   columns=4, height="auto", interactive=False)
+                                   columns=4, height="auto", object_fit="contain", interactive=False)
                 charts = gr.Gallery(label="Curves: losses, modes covered, divergence", type="filepath", columns=2,
-                                    height="auto", interactive=False)
+                                    height="auto", object_fit="contain", interactive=False)
                 metrics = gr.JSON(label="Measures at the last refresh, per run")
+                metadata = gr.JSON(label="Recipe (Run to the budget)")
+                code, card = recipe_views.recipe_panel()
 
         settings_inputs = [model_family, dataset, loss, fix, collapse, lr, width, depth, batch_size, beta, seed, drawing]
         outputs = [key, views, charts, metrics]
         budget_button.click(handlers.bind(run_to_budget, run, seconds=seconds_needed), settings_inputs,
-                            [views, charts, metrics], api_name="toy_training", concurrency_id=lanes.TRAINING_LANE)
+                            [views, charts, metrics, metadata], api_name="toy_training",
+                            concurrency_id=lanes.TRAINING_LANE
+                            ).success(recipe_views.show_recipe, metadata, [code, card], api_visibility="private")
         play_event = play_button.click(handlers.bind(play, run), [key, *settings_inputs, steps_per_refresh], outputs,
                                        api_name="toy_play", concurrency_id=lanes.TRAINING_LANE, show_progress="hidden")
-        pause_button.click(None, None, None, cancels=[play_event], api_visibility="private")
+        pause_button.click(pause, key, None, api_visibility="private", queue=False)
         step_button.click(handlers.bind(step, run), [key, *settings_inputs, steps_per_refresh, which], outputs,
                           api_name="toy_step", concurrency_id=lanes.TRAINING_LANE, cancels=[play_event])
         reset_button.click(handlers.bind(reset, run), [key, *settings_inputs], outputs, api_name="toy_reset",
                            concurrency_id=lanes.TRAINING_LANE, cancels=[play_event])
+        model_family.change(family_rate, model_family, lr, api_visibility="private", queue=False)
         demo_button.click(collapse_demo, None, [model_family, dataset, collapse, fix], api_visibility="private",
                           queue=False)
-        gr.Examples([list(example) for example in EXAMPLES], [model_family, dataset], label="Examples")
+        example_sets.examples([list(example) for example in EXAMPLES], [model_family, dataset], label="Examples")
         settings = TabSettings({"family": model_family, "dataset": dataset, "loss": loss, "fix": fix,
                                 "collapse": collapse, "lr": lr, "width": width, "depth": depth,
                                 "batch_size": batch_size, "beta": beta, "seed": seed,

@@ -1,7 +1,7 @@
 """`toy_lab`: several runs on the same points and one clock, advanced a few steps at a time: the lab's page
 keeps one per visitor, and a notebook can drive one the same way."""
 
-from dataclasses import replace
+import threading
 
 from . import FIXES, TOY_FAMILIES
 from .toy_training import check_options, drawn_points
@@ -17,6 +17,8 @@ class ToyLab:
 
         self.runs = {label: ToyRun(config, drawn) for label, config in configs.items()}
         self.settings = None  # what the page built it from: a change of settings starts a new lab
+        # One thread trains at a time: a Play the page cancelled finishes its step while the next Step starts
+        self.lock = threading.Lock()
 
     @property
     def step(self) -> int:
@@ -27,8 +29,9 @@ class ToyLab:
         "both" (it has one network)."""
         if mode not in MODES:
             raise ValueError(f"`mode` must be one of {', '.join(MODES)}, got {mode!r}.")
-        for run in self.runs.values():
-            run.advance(steps, mode=mode if run.config.family == "gan" else "both", should_stop=should_stop)
+        with self.lock:
+            for run in self.runs.values():
+                run.advance(steps, mode=mode if run.config.family == "gan" else "both", should_stop=should_stop)
 
     def views(self) -> list[tuple]:
         """(picture, caption): one run's every view; several runs' points side by side (a GAN's map too)."""
@@ -56,7 +59,7 @@ class ToyLab:
 
 
 def toy_lab(families=("gan",), dataset="ring8", *, fixes=(None,), seed=0, preset=None, loss="non-saturating",
-            lr=1e-3, width=128, depth=3, batch_size=256, beta=1.0, drawing=None) -> ToyLab:
+            lr=None, width=128, depth=3, batch_size=256, beta=1.0, drawing=None) -> ToyLab:
     """A lab of every family in `families` (and, for a GAN, every fix in `fixes`: None is no fix), built and
     measured at step 0. Advance it with `.advance(steps, mode=...)`; look with `.views()`, `.charts()`,
     `.metrics()`."""
@@ -77,4 +80,4 @@ def toy_lab(families=("gan",), dataset="ring8", *, fixes=(None,), seed=0, preset
     # 2. Build every run
     from .train_toy import ToyConfig
 
-    return ToyLab({label: replace(ToyConfig(), **options) for label, options in configs.items()}, drawn)
+    return ToyLab({label: ToyConfig(**options) for label, options in configs.items()}, drawn)

@@ -23,7 +23,8 @@ def check_options(family, dataset, steps, seed, preset, fix, loss, lr, width, de
         if family != "gan":
             raise ValueError(f"`fix` {fix!r} mends a GAN; pick family=\"gan\" (got {family!r}).")
     return dict(family=family, dataset=dataset, steps=steps, seed=seed, preset=preset, fix=fix,
-                loss=checks.check_choice("loss", loss, GAN_LOSSES), lr=checks.check_float("lr", lr, 1e-5, 0.1),
+                loss=checks.check_choice("loss", loss, GAN_LOSSES),
+                lr=None if lr is None else checks.check_float("lr", lr, 1e-5, 0.1),
                 width=checks.check_int("width", width, 4, MAX_WIDTH), depth=checks.check_int("depth", depth, 1, MAX_DEPTH),
                 batch_size=checks.check_int("batch_size", batch_size, 8, MAX_BATCH),
                 beta=checks.check_float("beta", beta, 0.0, 10.0))
@@ -40,10 +41,11 @@ def drawn_points(dataset, drawing):
 
 
 def toy_training(family, dataset="ring8", *, steps=None, seed=0, preset=None, fix=None, on_step=None,
-                 loss="non-saturating", lr=1e-3, width=128, depth=3, batch_size=256, beta=1.0, drawing=None,
+                 loss="non-saturating", lr=None, width=128, depth=3, batch_size=256, beta=1.0, drawing=None,
                  progress=None) -> ToyResult:
     """Train `family` ("gan", "vae", "flow", "diffusion" or "flow_matching") on `dataset` for `steps` steps
-    (None: its default budget). `preset="collapse"`: the GAN setting that collapses on the ring; `fix`: a remedy
+    (None: its default budget) at Adam's step `lr` (None: its default). `preset="collapse"`: the GAN setting
+    that collapses on the ring; `fix`: a remedy
     ("wgan-gp", "minibatch-std", "unrolled", "two-timescale"). `on_step(step, total, logs)` after every step.
     `.metrics["modes_covered"]` out of `.metrics["modes"]`, `.metrics["loss"]` per network; `.images`: the views."""
     # 1. Check inputs

@@ -12,12 +12,11 @@ from pathlib import Path
 import torch
 
 from ...devices import make_generator
-from . import DATASETS, FIXES, GAN_LOSSES, PRESETS, TOY_FAMILIES
+from . import DATASETS, DEFAULT_LR, DEFAULT_STEPS, FIXES, GAN_LOSSES, PRESETS, TOY_FAMILIES
 from .data import PointSet
 from .learners import LEARNERS
 from .measures import good_share, js_divergence, modes_covered
 
-DEFAULT_STEPS = {"gan": 2000, "vae": 2000, "flow": 1500, "diffusion": 2000, "flow_matching": 1500}
 MEASURE_POINTS = 1000  # samples behind each measurement: a fair share of 125 per mode of the ring
 MEASURE_EVERY = 100  # steps between measurements (the coverage curve's points)
 
@@ -30,7 +29,7 @@ class ToyConfig:
     batch_size: int = 256  # fresh points every step; 256 holds every mode of the ring ~32 times
     width: int = 128  # hidden units per layer: 2-D needs little, and one refresh stays well under a second
     depth: int = 3  # hidden layers
-    lr: float = 1e-3  # Adam; the GAN's discriminator gets the same unless a fix says otherwise
+    lr: float | None = None  # Adam's step; None: the family's (DEFAULT_LR). A GAN's two networks share it
     loss: str = "non-saturating"  # the GAN's loss (GAN_LOSSES)
     g_steps: int = 1  # the GAN's generator steps per discriminator step; more lets it outrun its critic
     fix: str | None = None  # a GAN's remedy for mode collapse (FIXES)
@@ -40,6 +39,10 @@ class ToyConfig:
 
     def budget(self) -> int:
         return self.steps if self.steps is not None else DEFAULT_STEPS[self.family]
+
+    def __post_init__(self):
+        if self.lr is None and self.family in DEFAULT_LR:
+            self.lr = DEFAULT_LR[self.family]
 
 
 # The GAN setting that collapses on the ring of 8: the generator takes 5 steps for each of the discriminator's,
@@ -123,7 +126,7 @@ def train(config: ToyConfig, on_step=None, should_stop=None, drawn=None) -> ToyR
 def parse_args(argv=None) -> ToyConfig:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     for field in fields(ToyConfig):
-        kind = {"int | None": int, "str | None": str}.get(str(field.type), field.type)
+        kind = {"int | None": int, "str | None": str, "float | None": float}.get(str(field.type), field.type)
         kind = kind if callable(kind) else str
         parser.add_argument(f"--{field.name.replace('_', '-')}", type=kind, default=field.default)
     parser.add_argument("--out", default="runs/toy", help="folder for the views and the curves")
