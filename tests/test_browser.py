@@ -8,6 +8,7 @@ from here (GENART_SCREENSHOTS_DIR=docs/screenshots python -m pytest tests/test_b
 
 import os
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -569,4 +570,22 @@ def test_the_training_lab_plays_pauses_and_resumes_and_survives_a_hidden_tab(pag
     page.wait_for_function(f"() => [...document.body.innerText.matchAll(/· step (\\d+) ·/g)]"
                            f".some(m => Number(m[1]) > {resumed})")
     assert lab_step(panel) == resumed + 100  # one refresh: 100 steps
+
     page.screenshot(path=str(screenshot_path(tmp_path, "toy_training_live")), full_page=True)
+
+    # A closed page stops its Play at the next step: the server's lab stops moving.
+    from genart_playground.families.toy_training import tab
+
+    play.click()
+    page.wait_for_function(f"() => [...document.body.innerText.matchAll(/· step (\\d+) ·/g)]"
+                           f".some(m => Number(m[1]) > {resumed + 100})")
+    lab = next(reversed(tab.labs.values()))
+    page.close()
+    stopped = lab.step
+    for _ in range(20):  # the server notices the closed stream within a few seconds
+        time.sleep(1)
+        if lab.step == stopped:
+            break
+        stopped = lab.step
+    time.sleep(2)
+    assert lab.step == stopped, "the closed page's lab still trains"

@@ -184,24 +184,8 @@ def test_the_shipped_flow_inverts_and_prefers_shapes_to_noise_and_photos():
 
 # --- the 2-D flow -----------------------------------------------------------------------------------------------
 
-def test_a_2d_flow_density_integrates_to_one():
-    """Exact likelihood, checked by summing p(x) over the plane (a perturbed model, so it is not the prior)."""
-    from genart_playground.families.flow_sample.points import RealNVP2D
-
-    torch.manual_seed(0)
-    model = RealNVP2D(layers=6, hidden=16)
-    with torch.no_grad():
-        for parameter in model.parameters():
-            parameter.add_(0.3 * torch.randn(parameter.shape))
-        axis = torch.linspace(-12, 12, 801)
-        y, x = torch.meshgrid(axis, axis, indexing="ij")
-        density = model.log_prob(torch.stack([x.flatten(), y.flatten()], 1)).exp()
-    mass = float(density.sum() * (axis[1] - axis[0]) ** 2)
-    assert abs(mass - 1) < 0.02, mass
-
-
 def test_flow_points_learns_two_moons_and_refuses_what_it_cannot_train():
-    # seed fixed: 200 steps bring this run from 3.04 to about 1.5 nats per point (measured; 400 steps: 1.27)
+    # seed fixed: 200 steps bring this run from 3.05 to 1.84 nats per point (measured; 400 steps: 1.32)
     result = gp.flow_points("two moons", steps=200, seed=0)
     first, last = result.metrics["nll"]
     assert last < first - 1.0, (first, last)

@@ -7,7 +7,7 @@ from ... import recipes
 from ...models.spec import ModelSpec
 from ..base import MODEL, Example, Family, Kind, builtin, tiny_spec
 
-POINT_SETS = ("two moons", "rings")  # the 2-D flow's data sets (points.py), here so the tab imports no torch
+POINT_SETS = ("two moons", "rings")  # the 2-D flow's data sets (the training lab's), here so the tab imports no torch
 MAX_POINT_STEPS = 2_000  # a 2-D flow's training steps in one request: a few seconds on a CPU core per 400
 
 MODELS = (

@@ -15,8 +15,8 @@ from collections import OrderedDict
 import gradio as gr
 from PIL import Image
 
-from ... import uploads
-from ...ui import errors, example_sets, handlers, lanes, output_files, progress_bar, recipe_views, run_buttons, tab_page, zero_gpu
+from ... import serving, uploads
+from ...ui import errors, example_sets, gradio_internals, handlers, lanes, output_files, progress_bar, recipe_views, run_buttons, tab_page, zero_gpu
 from ...ui.image_input import drawing_canvas
 from ...ui.settings_flow import TabSettings
 from . import DATASETS, DEFAULT_LR, FIXES, GAN_LOSSES, MAX_BATCH, MAX_DEPTH, MAX_RUNS, MAX_WIDTH, TOY_FAMILIES
@@ -99,14 +99,22 @@ def advance(lab, steps: int, should_stop) -> tuple:
 def play(run, key, family, dataset, loss, fix, collapse, lr, width, depth, batch_size, beta, seed, drawing,
          steps_per_refresh):
     """Refresh after every `steps_per_refresh` steps of every run, until Pause or MAX_PLAY_STEPS. Pause stops
-    the refresh under way at its next step and shows it, so the page shows the step the networks are at.
+    the refresh under way at its next step and shows it, so the page shows the step the networks are at; a
+    closed or reloaded page stops it at its next step too (Gradio marks its job abandoned).
     A generator: errors become messages in `start` and `advance`."""
+    cancelled = gradio_internals.cancellation_check()  # here, in Gradio's thread: it finds the event to watch
     key, lab = start(run, key, family, dataset, loss, fix, collapse, lr, width, depth, batch_size, beta, seed,
                      drawing)
     pausing.discard(key)
     steps = int(steps_per_refresh)
+
+    def should_stop() -> bool:
+        if cancelled():  # the page has gone: no one is watching
+            raise serving.Cancelled("Cancelled.")
+        return key in pausing
+
     for _ in range(max(1, MAX_PLAY_STEPS // steps)):
-        yield key, *advance(lab, steps, lambda: key in pausing)
+        yield key, *advance(lab, steps, should_stop)
         if key in pausing:
             pausing.discard(key)
             return

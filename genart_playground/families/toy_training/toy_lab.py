@@ -33,13 +33,17 @@ class ToyLab:
             for run in self.runs.values():
                 run.advance(steps, mode=mode if run.config.family == "gan" else "both", should_stop=should_stop)
 
-    def views(self) -> list[tuple]:
-        """(picture, caption): one run's every view; several runs' points side by side (a GAN's map too)."""
+    def views_of(self, label: str) -> list[tuple]:
+        """(view's name, picture) of one run: every view its family has."""
         from .views import draw_views
 
+        return list(draw_views(self.runs[label]).items())
+
+    def views(self) -> list[tuple]:
+        """(picture, caption): one run's every view; several runs' points side by side (a GAN's map too)."""
         pictures = []
         for label, run in self.runs.items():
-            views = draw_views(run)
+            views = dict(self.views_of(label))
             row = run.measure()
             shown = views if len(self.runs) == 1 else {name: views[name] for name in ("points", "discriminator")
                                                        if name in views}

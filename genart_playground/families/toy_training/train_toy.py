@@ -80,6 +80,7 @@ class ToyRun:
         self.step = 0
         self.losses: dict[str, list[tuple[int, float]]] = {}  # network -> (step, loss) of every step
         self.measures: list[dict] = []  # every MEASURE_EVERY steps: step, modes_covered, good_share, js
+        self.drawn, self.drawn_at = None, -1
         self.measure()
 
     def advance(self, steps: int, *, mode: str = "both", on_step=None, should_stop=None) -> None:
@@ -108,8 +109,12 @@ class ToyRun:
         self.measures.append(row)
         return row
 
-    def samples(self, count: int = MEASURE_POINTS) -> torch.Tensor:
-        return self.learner.sample(count, make_generator(self.config.seed + 3))
+    def samples(self) -> torch.Tensor:
+        """MEASURE_POINTS samples from fixed noise, drawn once per step: the measures and the views share them."""
+        if self.drawn_at != self.step:
+            self.drawn = self.learner.sample(MEASURE_POINTS, make_generator(self.config.seed + 3))
+            self.drawn_at = self.step
+        return self.drawn
 
     def last_losses(self) -> dict:
         return {name: round(values[-1][1], 4) for name, values in self.losses.items()}

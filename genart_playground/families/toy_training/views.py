@@ -136,7 +136,7 @@ def draw_views(run) -> dict[str, Image.Image]:
     """Every view the run's family has, by name."""
     learner = run.learner
     real = run.data.sample(SHOWN_POINTS, make_generator(run.config.seed + 4))
-    fake = run.samples(2000)
+    fake = run.samples()
     views = {"points": points_view(real, fake)}
     if "critic" in learner.VIEWS:
         views["discriminator"] = critic_view(learner, fake)
