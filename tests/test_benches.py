@@ -39,6 +39,9 @@ SMOKE = {
         rf"NCHW: +{NUMBER} ms a step", rf"channels_last: +{NUMBER} ms a step", rf"channels_last / NCHW: {NUMBER}"]),
     "toy_lab.py": (["--seeds", "1", "--refreshes", "1", "--only", "refresh"], [
         rf"\| gan \| {NUMBER} s \| {NUMBER} s \| {NUMBER} s \|", rf"\| flow_matching \| {NUMBER} s \|"]),
+    "distributed_training.py": (["--steps", "8", "--batch_size", "8", "--width", "8", "--warmup", "2"], [
+        rf"\| 1 \| {NUMBER} \| {NUMBER} \|", rf"\| 2 \| {NUMBER} \| {NUMBER} \|", rf"2 processes / 1: {NUMBER}×"]),
+    "distributed_worker.py": None,  # tests/test_distributed.py and distributed_training.py start it under torchrun
     "load_test.py": None,  # tests/test_soak.py runs it with 20 clients and asserts its criteria
     "bare_app.py": None,  # bench_playground.py starts it beside app.py
 }

@@ -41,8 +41,9 @@ def test_each_family_learns_the_ring_within_its_budget(family):
 
 
 def test_the_collapse_preset_collapses_and_two_timescales_mend_it():
-    collapsed = gp.toy_training("gan", "ring8", preset="collapse", steps=800)
-    mended = gp.toy_training("gan", "ring8", preset="collapse", fix="two-timescale", steps=800)
+    collapsed = gp.toy_training("gan", "ring8", preset="collapse")  # its budget: 1,000 steps
+    mended = gp.toy_training("gan", "ring8", preset="collapse", fix="two-timescale")
+    assert collapsed.metrics["steps"] == mended.metrics["steps"] == 1000
     assert max(m["modes_covered"] for m in collapsed.measures[3:]) < 4, collapsed.measures
     assert mended.metrics["modes_covered"] >= 7, mended.measures
     assert mended.metrics["good_share"] > collapsed.metrics["good_share"]

@@ -1,7 +1,7 @@
 """The training lab: five families learn the same 2-D points live, a GAN collapses on demand and a fix mends
 it. Its networks are built and trained in the request: the family has no stored models."""
 
-from ... import recipes
+from ... import recipes, settings
 from ..base import Example, Family
 
 TOY_FAMILIES = ("gan", "vae", "flow", "diffusion", "flow_matching")
@@ -13,10 +13,15 @@ PRESETS = ("collapse",)
 # (python bench/toy_lab.py); the flow needs the larger step to pull its mass apart into 8 islands.
 DEFAULT_STEPS = {"gan": 2000, "vae": 2000, "flow": 2000, "diffusion": 2000, "flow_matching": 1500}
 DEFAULT_LR = {"gan": 1e-3, "vae": 1e-3, "flow": 2e-3, "diffusion": 1e-3, "flow_matching": 1e-3}
+# The collapse preset's budget: collapsed at step 1,000 on each of seeds 0-4; past it, a run now and then escapes
+PRESET_STEPS = {"collapse": 1000}
 MAX_DRAWN_POINTS = 2_000  # painted pixels kept as points (evenly thinned): plenty for a shape drawn by hand
-MAX_TOY_STEPS = 20_000  # one request's training steps: about a minute on a CPU core for the slowest family
-MAX_WIDTH, MAX_DEPTH, MAX_BATCH = 512, 6, 2048  # a 2-D net past these learns nothing more, only costs more
-MAX_RUNS = 16  # live labs the server keeps, every visitor together; past it the oldest go
+# One request's training steps: about a minute on a CPU core for the slowest family (public: a quarter)
+MAX_TOY_STEPS = 5_000 if settings.PUBLIC else 20_000
+# A 2-D net past these learns nothing more, only costs more (public: half as wide, a quarter of the batch)
+MAX_WIDTH, MAX_DEPTH, MAX_BATCH = (256, 6, 512) if settings.PUBLIC else (512, 6, 2048)
+MAX_RUNS = 8 if settings.PUBLIC else 16  # live labs the server keeps, every visitor together; past it the oldest go
+MAX_PLAY_STEPS = 2_000 if settings.PUBLIC else 5_000  # one Play's steps per run; then it pauses itself
 
 EXPLANATION = """\
 Five families learn the same cloud of 2-D points, small enough to train live on a CPU. **Family** picks one
@@ -34,7 +39,8 @@ a spiral, a line, two rings, or what you paint on the canvas (**drawn**).
   clouds on a grid.
 - **Mode collapse**: **Collapse preset** gives the GAN's generator 5 steps per discriminator step at twice the
   learning rate: it always reaches the critic's favourite spot before the critic moves, so all fakes land on
-  one mode and hop to the next (*modes covered* stays at 0 or 1). A **Fix** runs beside it: two timescales
+  one mode and hop to the next (*modes covered* stays at 0 or 1 for its 1,000 steps; later, a lucky run
+  sometimes escapes). A **Fix** runs beside it: two timescales
   (the generator 10× slower), minibatch standard deviation (D sees the batch's spread), WGAN-GP (a critic with
   a gradient penalty, 5 critic steps per generator step) or unrolled (G answers D a few steps ahead).
 - **Learning rate**, **Width**, **Depth**, **Batch size**, **Seed**; **Steps per refresh** between pictures.

@@ -19,11 +19,11 @@ from ... import serving, uploads
 from ...ui import errors, example_sets, gradio_internals, handlers, lanes, output_files, progress_bar, recipe_views, run_buttons, tab_page, zero_gpu
 from ...ui.image_input import drawing_canvas
 from ...ui.settings_flow import TabSettings
-from . import DATASETS, DEFAULT_LR, FIXES, GAN_LOSSES, MAX_BATCH, MAX_DEPTH, MAX_RUNS, MAX_WIDTH, TOY_FAMILIES
+from . import (DATASETS, DEFAULT_LR, FIXES, GAN_LOSSES, MAX_BATCH, MAX_DEPTH, MAX_PLAY_STEPS, MAX_RUNS, MAX_WIDTH,
+               TOY_FAMILIES)
 
 ALL = "all five"
 NO_FIX = "none"
-MAX_PLAY_STEPS = 5_000  # one Play's steps per run; then it pauses itself (press Play again)
 CANVAS = 256
 EXAMPLES = (("gan", "ring8"), ("flow", "two moons"), ("diffusion", "spiral"), (ALL, "ring8"))
 

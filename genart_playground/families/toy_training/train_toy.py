@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 
 from ...devices import make_generator
-from . import DATASETS, DEFAULT_LR, DEFAULT_STEPS, FIXES, GAN_LOSSES, PRESETS, TOY_FAMILIES
+from . import DATASETS, DEFAULT_LR, DEFAULT_STEPS, FIXES, GAN_LOSSES, PRESET_STEPS, PRESETS, TOY_FAMILIES
 from .data import PointSet
 from .learners import LEARNERS
 from .measures import good_share, js_divergence, modes_covered
@@ -25,7 +25,7 @@ MEASURE_EVERY = 100  # steps between measurements (the coverage curve's points)
 class ToyConfig:
     family: str = "gan"  # one of TOY_FAMILIES
     dataset: str = "ring8"  # one of DATASETS; "drawn" takes its points from ToyRun(drawn=...)
-    steps: int | None = None  # None: the family's budget (DEFAULT_STEPS), enough for the ring at these sizes
+    steps: int | None = None  # None: the family's budget (DEFAULT_STEPS; a preset's, PRESET_STEPS)
     batch_size: int = 256  # fresh points every step; 256 holds every mode of the ring ~32 times
     width: int = 128  # hidden units per layer: 2-D needs little, and one refresh stays well under a second
     depth: int = 3  # hidden layers
@@ -38,7 +38,9 @@ class ToyConfig:
     seed: int = 0
 
     def budget(self) -> int:
-        return self.steps if self.steps is not None else DEFAULT_STEPS[self.family]
+        if self.steps is not None:
+            return self.steps
+        return PRESET_STEPS[self.preset] if self.preset is not None else DEFAULT_STEPS[self.family]
 
     def __post_init__(self):
         if self.lr is None and self.family in DEFAULT_LR:
