@@ -589,3 +589,37 @@ def test_the_training_lab_plays_pauses_and_resumes_and_survives_a_hidden_tab(pag
         stopped = lab.step
     time.sleep(2)
     assert lab.step == stopped, "the closed page's lab still trains"
+
+
+def test_points_painted_on_the_training_labs_canvas_are_what_the_flow_learns(page, app_url, tmp_path):
+    """Issue 32 §1: "drawn" points come from the canvas: a stroke in its upper right, and the flow's
+    samples gather there (the lab's measures count the drawing's 8 stretches)."""
+    from genart_playground.families.toy_training import tab
+
+    page.goto(f"{app_url}?tab=toy_training")
+    panel = visible_panel(page)
+    panel.get_by_label("flow", exact=True).check()
+    panel.get_by_label("Points").click()
+    page.get_by_role("option", name="drawn").click()
+    panel.get_by_text("Draw your own points (Points: drawn)").click()
+    canvas = panel.locator("canvas").first
+    expect(canvas).to_be_visible()
+    page.wait_for_timeout(500)
+    panel.get_by_role("button", name="Brush", exact=True).click()
+    box = canvas.bounding_box()
+    x0, y0 = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x0 + 20, y0 - 70)  # a stroke from the middle right up to the upper right
+    page.mouse.down()
+    page.mouse.move(x0 + 90, y0 - 20, steps=15)
+    page.mouse.up()
+    steps = panel.get_by_label("Steps per refresh").first  # the number box (the slider has the same label)
+    steps.fill("300")
+    steps.press("Enter")
+    panel.get_by_role("button", name="Step", exact=True).click()
+    page.wait_for_function("() => /flow · points · step 300 ·/.test(document.body.innerText)")
+    lab = next(reversed(tab.labs.values()))
+    drawn = lab.runs["flow"].data.drawn
+    assert len(drawn) > 50 and (drawn[:, 0] > 0).all() and (drawn[:, 1] > -0.5).all()  # the stroke, upper right
+    samples = lab.runs["flow"].samples()
+    assert (samples[:, 0] > 0).float().mean() > 0.8  # the flow has moved its mass over to the stroke
+    page.screenshot(path=str(screenshot_path(tmp_path, "toy_training_drawn")), full_page=True)

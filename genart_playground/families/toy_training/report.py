@@ -10,7 +10,8 @@ def loss_chart(run):
     unit = LOSS_UNITS.get(names[0], "loss") if names else "loss"
     smooth = max(1, run.step // 200)  # one step's loss is noisy; a running mean shows the trend
     return line_chart({name: values for name, values in run.losses.items()}, smooth=smooth,
-                      title=f"{run.config.family} losses per network (running mean of {smooth} steps)",
+                      title=f"{run.config.family} losses per network" + (f" (running mean of {smooth} steps)"
+                                                                         if smooth > 1 else ""),
                       x_label="training step", y_label=unit)
 
 
