@@ -21,6 +21,13 @@ GRADIENT_PENALTY = 10.0  # WGAN-GP's λ (Gulrajani et al.)
 TWO_TIMESCALE = 10.0  # the discriminator's learning rate over the generator's (TTUR, Heusel et al.)
 
 
+def descend(optimizer, loss) -> None:
+    """One optimiser step down `loss`."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+
+
 class Gan:
     """A generator from 2-D noise (so its grid of z can be drawn) and a discriminator, in one of four losses."""
 
@@ -76,18 +83,14 @@ class Gan:
             for _ in range(CRITIC_STEPS if self.loss == "wgan-gp" else 1):
                 fake = self.generator(self.z(len(real))).detach()
                 loss = self.d_loss(self.discriminator(real), self.discriminator(fake), real, fake, self.discriminator)
-                self.d_optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                self.d_optimizer.step()
+                descend(self.d_optimizer, loss)
             logs["discriminator"] = loss.item()
         if mode in ("both", "g"):
             for _ in range(self.g_steps):
                 fake = self.generator(self.z(len(real)))
                 scores = self.unrolled_scores(real, fake) if self.unroll else self.discriminator(fake)
                 loss = self.g_loss(scores)
-                self.g_optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                self.g_optimizer.step()
+                descend(self.g_optimizer, loss)
                 self.d_optimizer.zero_grad(set_to_none=True)  # the unrolled copy's gradients reached D's leaves
             logs["generator"] = loss.item()
         return logs
@@ -148,9 +151,7 @@ class Vae:
             + 2 * self.log_noise
         kl = 0.5 * (mean ** 2 + log_var.exp() - 1 - log_var).sum(1).mean()
         loss = reconstruction + self.beta * kl
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        self.optimizer.step()
+        descend(self.optimizer, loss)
         return {"reconstruction": reconstruction.item(), "kl": kl.item()}
 
     @torch.no_grad()
@@ -176,9 +177,7 @@ class Flow:
 
     def step(self, real, mode="both"):
         loss = -self.model.log_prob(real).mean()
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        self.optimizer.step()
+        descend(self.optimizer, loss)
         return {"nll": loss.item()}
 
     @torch.no_grad()
@@ -217,9 +216,7 @@ class Diffusion:
         a = self.alpha_bar[index][:, None]
         noisy = a.sqrt() * real + (1 - a).sqrt() * epsilon
         loss = F.mse_loss(self.net(noisy, index / self.STEPS), epsilon)
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        self.optimizer.step()
+        descend(self.optimizer, loss)
         return {"noise_mse": loss.item()}
 
     @torch.no_grad()
@@ -270,9 +267,7 @@ class FlowMatching:
         start = torch.randn(real.shape, generator=self.noise)
         between = (1 - t[:, None]) * start + t[:, None] * real
         loss = F.mse_loss(self.net(between, t), real - start)
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        self.optimizer.step()
+        descend(self.optimizer, loss)
         return {"velocity_mse": loss.item()}
 
     @torch.no_grad()
