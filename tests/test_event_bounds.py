@@ -28,6 +28,11 @@ EVENTS = {
     "run_to_budget": "refuses", "play": "refuses", "start": "refuses", "advance": "ignores", "step": "refuses", "reset": "refuses",
     # the training lab's family picked (its learning rate looked up), the collapse demo's settings (no input)
     "family_rate": "ignores", "collapse_demo": "ignores", "pause": "ignores",
+    # the picture lab: a run's settings checked by picture_lab (a name, bounded numbers); pause and download read
+    # the session's own run only
+    "train_picture": "refuses", "start_picture": "refuses", "pause_picture": "ignores", "download_picture": "ignores",
+    # a model dropdown lists the registered models again when it is opened (no input)
+    "listed_models": "ignores",
     # a new paper for the canvas: a background's name looked up
     "paper": "ignores",
     # chained steps: the recipe is size-checked; the step slider and the MP4 read server-side state

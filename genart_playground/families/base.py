@@ -56,6 +56,10 @@ CAPABILITIES = {
     "sample_prompts": "sample_prompts(spec, prompts, per_prompt, seed, progress) -> results.Samples",
     # a public server's bound on one prompt's pictures, from the settings alone, before any model work
     "check_sampling": "check_sampling(spec, per_prompt) -> None (raises ValueError)",
+    # a model of the family trained from scratch on the shapes world by its own training script, into `out`:
+    # every `every` steps a grid of samples from fixed seeds (samples_<step>.png) and the checker's figures
+    # (a line of quality.jsonl: step, clean_fraction, train_combos_covered, ...); resumes from `resume`
+    "train_pictures": "train_pictures(out, steps, seed, every, on_step, should_stop, resume) -> dict(folder, kind)",
 }
 
 IMAGE = "<image>"  # in an Example: a picture the test supplies (a PIL image, or a file for the endpoint)

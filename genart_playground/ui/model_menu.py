@@ -48,6 +48,13 @@ def default_choice(task: str, choices: list[tuple[str, str]]) -> str | None:
 
 def model_dropdown(task: str, *, label: str = "Model", info: str | None = None, able: str | None = None) -> gr.Dropdown:
     choices = model_choices(task, able)
-    return gr.Dropdown(choices=choices, value=default_choice(task, choices),
-                       label=label, allow_custom_value=True,  # registered later, or any id with GENART_ALLOW_ANY_MODEL
-                       info=info or "✓ runs now · ⤓ downloads on first use · ✗ cannot run here")
+    dropdown = gr.Dropdown(choices=choices, value=default_choice(task, choices),
+                           label=label, allow_custom_value=True,  # registered later, or any id with GENART_ALLOW_ANY_MODEL
+                           info=info or "✓ runs now · ⤓ downloads on first use · ✗ cannot run here")
+
+    def listed_models():
+        """The list again: a model registered since the page was built (a training lab run) shows up."""
+        return gr.update(choices=model_choices(task, able))
+
+    dropdown.focus(listed_models, None, dropdown, queue=False, api_visibility="private", show_progress="hidden")
+    return dropdown

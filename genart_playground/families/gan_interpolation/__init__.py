@@ -152,7 +152,8 @@ FAMILY = Family(
     trainers={"gan": f"{__name__}.train_gan", "stylegan": f"{__name__}.train_stylegan"},
     tiny=tiny,
     bench=f"{__name__}.bench:gan_figures",
-    capabilities={"sample": f"{__name__}.gan_interpolation:sample"},
+    capabilities={"sample": f"{__name__}.gan_interpolation:sample",
+                  "train_pictures": f"{__name__}.train_pictures:train_pictures"},
     # A StyleGAN walks in W by default, where the path is a straight line (lerp).
     tinies=(Tiny("stylegan", tiny_stylegan,
                  Example(args=(3, 4), options={"frames": 4, "method": "lerp", "space": "w", "truncation": 0.7},

@@ -22,6 +22,12 @@ MAX_TOY_STEPS = 5_000 if settings.PUBLIC else 20_000
 MAX_WIDTH, MAX_DEPTH, MAX_BATCH = (256, 6, 512) if settings.PUBLIC else (512, 6, 2048)
 MAX_RUNS = 8 if settings.PUBLIC else 16  # live labs the server keeps, every visitor together; past it the oldest go
 MAX_PLAY_STEPS = 2_000 if settings.PUBLIC else 5_000  # one Play's steps per run; then it pauses itself
+# Picture runs (a family's own training script, in the page): steps of one run, runs training at once on the
+# server (each holds a CPU core), and runs kept on disk (a DCGAN run is ~10 MB with its checkpoint)
+MAX_PICTURE_STEPS = 3_000 if settings.PUBLIC else 20_000
+MAX_PICTURE_RUNS_TRAINING = 1 if settings.PUBLIC else 2
+MAX_PICTURE_RUNS_KEPT = 4 if settings.PUBLIC else 8
+PICTURE_STEPS = 2_000  # the default: the DCGAN draws mostly clean shapes by then, minutes on a CPU
 
 EXPLANATION = """\
 Five families learn the same cloud of 2-D points, small enough to train live on a CPU. **Family** picks one
@@ -45,7 +51,9 @@ a spiral, a line, two rings, or what you paint on the canvas (**drawn**).
   a gradient penalty, 5 critic steps per generator step) or unrolled (G answers D a few steps ahead).
 - **Learning rate**, **Width**, **Depth**, **Batch size**, **Seed**; **Steps per refresh** between pictures.
   **Play** runs until **Pause**; **Step** runs one refresh; **Reset** starts again; **Run to the budget**
-  trains one family to its default number of steps."""
+  trains one family to its default number of steps.
+- **Picture runs**: a family's own training script trains a DCGAN on the shapes world here; the checker reads
+  its samples as they improve (evaluate, then adjust). Paused or finished, it is `lab/<name>` in its tabs."""
 
 
 def training_snippet(metadata: dict) -> str:
@@ -67,8 +75,10 @@ FAMILY = Family(
     title="Training lab",
     api={"toy_training": f"{__name__}.toy_training:toy_training",
          "toy_lab": f"{__name__}.toy_lab:toy_lab",
+         "picture_lab": f"{__name__}.picture_runs:picture_lab",
          "ToyResult": f"{__name__}.toy_result:ToyResult"},
-    python_only=("toy_lab", "ToyResult"),  # a live lab is an object a notebook drives; the page's own events use it
+    # live labs and picture runs are objects a notebook drives; the page's own events use them
+    python_only=("toy_lab", "picture_lab", "ToyResult"),
     snippets={"toy_training": training_snippet},
     summary=("Watch a GAN, a VAE, a normalizing flow, a diffusion model and a flow-matching model learn the same "
              "2-D points, live: losses, the discriminator's map, warped grids, vector fields, modes covered. "

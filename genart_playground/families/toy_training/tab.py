@@ -9,6 +9,7 @@ Its events, by api_name:
 Pause cancels toy_play; the lab (its networks, at the step reached) stays on the server for the next Play.
 """
 
+import time
 import uuid
 from collections import OrderedDict
 
@@ -19,8 +20,9 @@ from ... import serving, uploads
 from ...ui import errors, example_sets, gradio_internals, handlers, lanes, output_files, progress_bar, recipe_views, run_buttons, tab_page, zero_gpu
 from ...ui.image_input import drawing_canvas
 from ...ui.settings_flow import TabSettings
-from . import (DATASETS, DEFAULT_LR, FIXES, GAN_LOSSES, MAX_BATCH, MAX_DEPTH, MAX_PLAY_STEPS, MAX_RUNS, MAX_WIDTH,
-               TOY_FAMILIES)
+from ...models import registry
+from . import (DATASETS, DEFAULT_LR, FIXES, GAN_LOSSES, MAX_BATCH, MAX_DEPTH, MAX_PICTURE_RUNS_KEPT, MAX_PICTURE_STEPS,
+               MAX_PLAY_STEPS, MAX_RUNS, MAX_WIDTH, PICTURE_STEPS, TOY_FAMILIES)
 
 ALL = "all five"
 NO_FIX = "none"
@@ -141,6 +143,66 @@ def reset(run, key, family, dataset, loss, fix, collapse, lr, width, depth, batc
     return key, *shown(lab)
 
 
+# ---- the picture lab: a family's own training script, in the page ---------------------------------------------
+
+pictures: dict[str, object] = {}  # a run's name -> its PictureRun (a reloaded page finds its run by name)
+POLL_S = 2.0  # seconds between two looks at a training run
+ORPHAN_S = 30.0  # a run no page has looked at for this long pauses itself (closed or reloaded page)
+
+
+@errors.user_errors
+def start_picture(run, key, name, family, steps, every, seed):
+    """The session's run: the one named `name` if it is paused (resumed), else a new one; one per visitor."""
+    key = key or uuid.uuid4().hex
+    mine = [picture for picture in pictures.values() if getattr(picture, "owner", None) == key]
+    if any(p.state in ("training", "pausing") and p.name != name for p in mine):
+        raise ValueError("One picture run per visitor at a time: pause yours first.")
+    picture = pictures.get(name)
+    same = picture is not None and (picture.family, picture.steps, picture.every, picture.seed) == \
+        (family, int(steps), int(every), int(seed))
+    if not same or picture.state == "finished":
+        picture = run["picture_lab"](name, family=family, steps=steps, seed=seed, every=every, orphan_after=ORPHAN_S)
+        pictures[name] = picture
+        while len(pictures) > MAX_PICTURE_RUNS_KEPT:
+            pictures.pop(next(iter(pictures)))
+    picture.owner = key
+    picture.start()
+    return key, picture
+
+
+def picture_view(picture) -> tuple:
+    picture.watched()
+    grid = picture.samples()
+    charts = [(output_files.image_file(chart), None) for chart in picture.charts()]
+    return (str(grid) if grid else None), charts, picture.status()
+
+
+def train_picture(run, key, name, family, steps, every, seed):
+    """Start (or resume) the run, then show its samples, curves and status every POLL_S seconds until it pauses
+    or ends. A generator: errors become messages in `start_picture`."""
+    key, picture = start_picture(run, key, name, family, steps, every, seed)
+    while picture.state in ("training", "pausing"):
+        time.sleep(POLL_S)
+        yield key, *picture_view(picture)
+    if picture.error:
+        raise gr.Error(picture.error, print_exception=False)
+    yield key, *picture_view(picture)
+
+
+def pause_picture(key):
+    for picture in pictures.values():
+        if getattr(picture, "owner", None) == key:
+            picture.pause()
+
+
+@errors.user_errors
+def download_picture(key):
+    mine = [p for p in pictures.values() if getattr(p, "owner", None) == key and p.model]
+    if not mine:
+        raise ValueError("Train a picture model and pause or finish it first: its folder is saved then.")
+    return output_files.write_output(mine[-1].download(), ".zip")
+
+
 def family_rate(family):
     """A family's own learning rate, put in the slider when the family is picked (all five: each its own)."""
     return DEFAULT_LR.get(family, gr.skip())
@@ -207,6 +269,37 @@ def build_tab(run: dict, family):
                 metadata = gr.JSON(label="Recipe (Run to the budget)")
                 code, card = recipe_views.recipe_panel()
 
+        with gr.Accordion("Train a picture model on the shapes world, and use it in every tab", open=False):
+            gr.Markdown("The family's own training script (the command line's) trains a model from scratch here. "
+                        "Every few hundred steps: a grid of samples from fixed seeds and the project's checker's "
+                        "reading of them. **Pause** keeps a checkpoint; **Train** again resumes it. Each pause or end "
+                        "saves the model as `lab/<name>`: the tabs of its family list it, and **Download** gives "
+                        "its folder (safetensors, config and a card with its figures). A run no page looks at for "
+                        f"{ORPHAN_S:.0f} s pauses itself: after a reload, **Train** with the same name resumes it.")
+            with gr.Row():
+                picture_name = gr.Textbox(label="Run name", value="my-gan", max_lines=1, max_length=40,
+                                          info="Lowercase letters, digits, dashes: its model is lab/<name>.")
+                trainable = registry.families_that("train_pictures")
+                picture_family = gr.Dropdown(label="Picture family", choices=trainable, value=trainable[0],
+                                             info="The families whose training script can run here.")
+                picture_steps = gr.Slider(label="Training steps", minimum=10, maximum=MAX_PICTURE_STEPS, step=10,
+                                          value=PICTURE_STEPS, info="2,000: mostly clean shapes, minutes on a CPU.")
+                picture_every = gr.Slider(label="Evaluate every", minimum=10, maximum=1000, step=10, value=250,
+                                          info="Steps between two sample grids and checker readings.")
+                picture_seed = gr.Number(label="Run seed", value=0, precision=0, minimum=0, maximum=2**31 - 1,
+                                         info="The network's start and the order of the pictures.")
+            with gr.Row():
+                picture_train = gr.Button("Train", variant="primary", elem_classes=run_buttons.RUN_CLASS)
+                picture_pause = gr.Button("Pause picture run", variant="stop")
+                picture_download = gr.Button("Download the model")
+            with gr.Row():
+                picture_samples = gr.Image(label="Samples from fixed seeds (newest)", type="filepath",
+                                           interactive=False, height=300, elem_classes="pixel-art")
+                picture_charts = gr.Gallery(label="The checker's reading and the losses", type="filepath", columns=1,
+                                            height="auto", object_fit="contain", interactive=False)
+            picture_status = gr.JSON(label="Picture run")
+            picture_file = gr.File(label="Model folder (zip)", interactive=False)
+
         settings_inputs = [model_family, dataset, loss, fix, collapse, lr, width, depth, batch_size, beta, seed, drawing]
         outputs = [key, views, charts, metrics]
         budget_button.click(handlers.bind(run_to_budget, run, seconds=seconds_needed), settings_inputs,
@@ -223,6 +316,13 @@ def build_tab(run: dict, family):
         model_family.change(family_rate, model_family, lr, api_visibility="private", queue=False)
         demo_button.click(collapse_demo, None, [model_family, dataset, collapse, fix], api_visibility="private",
                           queue=False)
+        picture_key = gr.State(None)
+        picture_inputs = [picture_key, picture_name, picture_family, picture_steps, picture_every, picture_seed]
+        picture_train.click(handlers.bind(train_picture, run), picture_inputs,
+                            [picture_key, picture_samples, picture_charts, picture_status], api_name="picture_train",
+                            concurrency_id=lanes.TRAINING_LANE, show_progress="hidden")
+        picture_pause.click(pause_picture, picture_key, None, api_visibility="private", queue=False)
+        picture_download.click(download_picture, picture_key, picture_file, api_name="picture_download")
         example_sets.examples([list(example) for example in EXAMPLES], [model_family, dataset], label="Examples")
         settings = TabSettings({"family": model_family, "dataset": dataset, "loss": loss, "fix": fix,
                                 "collapse": collapse, "lr": lr, "width": width, "depth": depth,

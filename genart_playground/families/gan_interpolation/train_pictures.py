@@ -1,0 +1,18 @@
+"""The GAN family's `train_pictures` capability: its training script (`train_gan.train`, the command line's),
+from scratch on the shapes world, for the training lab's picture runs."""
+
+from pathlib import Path
+
+EVAL_SAMPLES = 64  # the checker's samples at each evaluation: the sample grid's 64, a figure in seconds
+
+
+def train_pictures(out, steps: int, seed: int, every: int, on_step=None, should_stop=None, resume=None) -> dict:
+    """`steps` steps of the DCGAN recipe into `out` (the script's files: samples_<step>.png, quality.jsonl,
+    checkpoint/, generator/); `should_stop()` ends it with a checkpoint that `resume` continues from."""
+    from .train_gan import TrainConfig, train
+
+    config = TrainConfig(out=str(out), steps=steps, seed=seed, eval_every=every, sample_every=every,
+                         eval_samples=EVAL_SAMPLES, resume=str(resume) if resume else "")
+    folder = train(config, on_step=on_step, should_stop=should_stop)
+    return {"folder": Path(folder), "kind": "gan-generator", "command": "python -m genart_playground.train gan "
+            f"--steps {steps} --seed {seed} --eval_every {every} --sample_every {every} --eval_samples {EVAL_SAMPLES}"}
