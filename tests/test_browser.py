@@ -623,3 +623,46 @@ def test_points_painted_on_the_training_labs_canvas_are_what_the_flow_learns(pag
     samples = lab.runs["flow"].samples()
     assert (samples[:, 0] > 0).float().mean() > 0.8  # the flow has moved its mass over to the stroke
     page.screenshot(path=str(screenshot_path(tmp_path, "toy_training_drawn")), full_page=True)
+
+
+def wait_for_json(page, pattern: str) -> None:
+    """Until the page shows JSON matching `pattern` (a regular expression, without whitespace: Gradio's JSON
+    view puts each token on a line of its own)."""
+    page.wait_for_function("(pattern) => new RegExp(pattern).test(document.body.innerText.replace(/\\s+/g, ''))",
+                           arg=pattern)
+
+
+def test_a_picture_model_trained_in_the_lab_pauses_resumes_and_walks_in_the_gan_tab(page, app_url, tmp_path,
+                                                                                    monkeypatch):
+    """Issue 32 §2: Train, Pause (a checkpoint), Train again (resumed from it) to the end; the GAN tab's
+    generator list then offers lab/<name>, and a walk runs with it."""
+    from genart_playground.families.toy_training import picture_runs
+    from genart_playground.models import registry
+
+    monkeypatch.setattr(picture_runs, "RUNS_DIR", tmp_path / "lab")
+    page.goto(f"{app_url}?tab=toy_training")
+    panel = visible_panel(page)
+    panel.get_by_text("Train a picture model on the shapes world, and use it in every tab").click()
+    panel.get_by_label("Run name").fill("browser-gan")
+    for label, value in (("Training steps", "12"), ("Evaluate every", "10")):
+        box = panel.get_by_label(label).first
+        box.fill(value)
+        box.press("Enter")
+    panel.get_by_role("button", name="Train", exact=True).click()
+    wait_for_json(page, r'"state":"training","step":[1-9]')
+    panel.get_by_role("button", name="Pause picture run", exact=True).click()
+    wait_for_json(page, r'"state":"paused"')
+    wait_for_json(page, r'"model":"lab/browser-gan"')  # paused: its model is saved and registered
+    panel.get_by_role("button", name="Train", exact=True).click()  # resumes from the checkpoint
+    wait_for_json(page, r'"state":"finished","step":12')
+    page.screenshot(path=str(screenshot_path(tmp_path, "toy_training_pictures")), full_page=True)
+
+    page.get_by_role("tab", name="GAN interpolation", exact=True).click()
+    gan = visible_panel(page)
+    generator = gan.get_by_label("Generator", exact=True)
+    generator.click()  # opening the list asks the server for it again: the lab's model is there now
+    page.get_by_role("option").filter(has_text="lab/browser-gan").click()
+    gan.get_by_role("button", name="Interpolate", exact=True).click()
+    expect(gan.get_by_text('"model": "lab/browser-gan"').first).to_be_attached()
+    page.wait_for_function(OUTPUT_SHOWN, arg=gan.element_handle(), timeout=TIMEOUT_MS)
+    registry.unregister("lab/browser-gan")
