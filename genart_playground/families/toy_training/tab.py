@@ -19,7 +19,7 @@ from PIL import Image
 from ... import serving, uploads
 from ...ui import errors, example_sets, gradio_internals, handlers, lanes, output_files, progress_bar, recipe_views, run_buttons, tab_page, zero_gpu
 from ...ui.image_input import drawing_canvas
-from ...ui.settings_flow import TabSettings
+from ...ui.settings_flow import TabSettings, restore_from_png
 from ...models import registry
 from . import (DATASETS, DEFAULT_LR, FIXES, GAN_LOSSES, MAX_BATCH, MAX_DEPTH, MAX_PICTURE_RUNS_KEPT, MAX_PICTURE_STEPS,
                MAX_PLAY_STEPS, MAX_RUNS, MAX_WIDTH, PICTURE_STEPS, TOY_FAMILIES)
@@ -81,9 +81,17 @@ def run_to_budget(run, family, dataset, loss, fix, collapse, lr, width, depth, b
     result = run["toy_training"](family, dataset, seed=seed, preset=options["preset"], fix=options["fixes"][-1],
                                  loss=loss, lr=lr, width=width, depth=depth, batch_size=batch_size, beta=beta,
                                  drawing=options["drawing"], progress=report)
-    views = [(output_files.image_file(picture), caption) for picture, caption in zip(result.images, result.captions)]
+    views = [(output_files.recipe_png(picture, result.metadata), caption)  # a view dropped back sets the settings
+             for picture, caption in zip(result.images, result.captions)]
     charts = [(output_files.image_file(chart), None) for chart in result.charts]
     return views, charts, {family: result.metrics}, result.metadata
+
+
+def recipe_settings(recipe: dict) -> dict:
+    """A Run-to-the-budget view's recipe -> the lab's settings (the preset is the checkbox, no fix is "none")."""
+    values = {name: recipe[name] for name in ("family", "dataset", "loss", "lr", "width", "depth", "batch_size",
+                                              "beta", "seed") if name in recipe}
+    return {**values, "fix": recipe.get("fix") or NO_FIX, "collapse": recipe.get("preset") == "collapse"}
 
 
 @errors.user_errors
@@ -268,6 +276,7 @@ def build_tab(run: dict, family):
                 metrics = gr.JSON(label="Measures at the last refresh, per run")
                 metadata = gr.JSON(label="Recipe (Run to the budget)")
                 code, card = recipe_views.recipe_panel()
+                recipe_file = recipe_views.recipe_file()
 
         with gr.Accordion("Train a picture model on the shapes world, and use it in every tab", open=False):
             gr.Markdown("The family's own training script (the command line's) trains a model from scratch here. "
@@ -327,6 +336,8 @@ def build_tab(run: dict, family):
         settings = TabSettings({"family": model_family, "dataset": dataset, "loss": loss, "fix": fix,
                                 "collapse": collapse, "lr": lr, "width": width, "depth": depth,
                                 "batch_size": batch_size, "beta": beta, "seed": seed,
-                                "steps_per_refresh": steps_per_refresh, "which": which})
+                                "steps_per_refresh": steps_per_refresh, "which": which},
+                               from_recipe=recipe_settings)
         settings.wire()
+        restore_from_png(recipe_file, "toy_training", settings, model_task="toy_training")
     return settings
