@@ -640,22 +640,20 @@ def test_a_picture_model_trained_in_the_lab_pauses_resumes_and_walks_in_the_gan_
     from genart_playground.models import registry
 
     monkeypatch.setattr(picture_runs, "RUNS_DIR", tmp_path / "lab")
-    page.goto(f"{app_url}?tab=toy_training")
+    # 40 steps (Pause lands well before the end, even when a step is quick), judged once at the end (on a busy
+    # machine an evaluation takes seconds), set by a lesson link: the server fills them in before the page shows
+    page.goto(f"{app_url}?tab=toy_training&run_name=browser-gan&picture_steps=40&picture_every=1000")
     panel = visible_panel(page)
     panel.get_by_text("Train a picture model on the shapes world, and use it in every tab").click()
-    panel.get_by_label("Run name").fill("browser-gan")
-    # 12 steps, judged once at the end: on a busy machine a GAN step and an evaluation take seconds each
-    for label, value in (("Training steps", "12"), ("Evaluate every", "1000")):
-        box = panel.get_by_label(label).first
-        box.fill(value)
-        box.press("Enter")
+    expect(panel.get_by_label("Run name")).to_have_value("browser-gan")
+    expect(panel.get_by_label("Training steps").first).to_have_value("40")
     panel.get_by_role("button", name="Train", exact=True).click()
     wait_for_json(page, r'"state":"training","step":[1-9]')
     panel.get_by_role("button", name="Pause picture run", exact=True).click()
     wait_for_json(page, r'"state":"paused"', 3 * TIMEOUT_MS)
     wait_for_json(page, r'"model":"lab/browser-gan"')  # paused: its model is saved and registered
     panel.get_by_role("button", name="Train", exact=True).click()  # resumes from the checkpoint
-    wait_for_json(page, r'"state":"finished","step":12', 3 * TIMEOUT_MS)
+    wait_for_json(page, r'"state":"finished","step":40', 3 * TIMEOUT_MS)
     page.screenshot(path=str(screenshot_path(tmp_path, "toy_training_pictures")), full_page=True)
 
     page.get_by_role("tab", name="GAN interpolation", exact=True).click()

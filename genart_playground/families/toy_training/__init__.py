@@ -52,8 +52,9 @@ a spiral, a line, two rings, or what you paint on the canvas (**drawn**).
 - **Learning rate**, **Width**, **Depth**, **Batch size**, **Seed**; **Steps per refresh** between pictures.
   **Play** runs until **Pause**; **Step** runs one refresh; **Reset** starts again; **Run to the budget**
   trains one family to its default number of steps.
-- **Picture runs**: a family's own training script trains a DCGAN on the shapes world here; the checker reads
-  its samples as they improve (evaluate, then adjust). Paused or finished, it is `lab/<name>` in its tabs."""
+- **Picture runs**: a family's own training script (**Picture family**) trains a model on the shapes world for
+  **Training steps**; the checker reads its samples every **Evaluate every** steps. **Run name** and **Run seed**
+  name and seed it; paused or finished, it is `lab/<name>` in its family's tabs."""
 
 
 def training_snippet(metadata: dict) -> str:

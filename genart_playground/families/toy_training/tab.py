@@ -336,7 +336,10 @@ def build_tab(run: dict, family):
         settings = TabSettings({"family": model_family, "dataset": dataset, "loss": loss, "fix": fix,
                                 "collapse": collapse, "lr": lr, "width": width, "depth": depth,
                                 "batch_size": batch_size, "beta": beta, "seed": seed,
-                                "steps_per_refresh": steps_per_refresh, "which": which},
+                                "steps_per_refresh": steps_per_refresh, "which": which,
+                                "run_name": picture_name, "picture_family": picture_family,
+                                "picture_steps": picture_steps, "picture_every": picture_every,
+                                "picture_seed": picture_seed},
                                from_recipe=recipe_settings)
         settings.wire()
         restore_from_png(recipe_file, "toy_training", settings, model_task="toy_training")
