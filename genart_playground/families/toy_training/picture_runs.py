@@ -145,7 +145,8 @@ class PictureRun:
         return [quality, losses]
 
     def status(self) -> dict:
-        last = self.figures()[-1] if self.figures() else {}
+        figures = self.figures()  # read once: the file grows while the run trains
+        last = figures[-1] if figures else {}
         return {"name": self.name, "state": self.state, "step": self.step, "steps": self.steps,
                 "minutes": round(self.seconds / 60, 2), "model": self.model, "error": self.error,
                 "clean_fraction": last.get("clean_fraction"),
