@@ -642,7 +642,8 @@ def test_a_picture_model_trained_in_the_lab_pauses_resumes_and_walks_in_the_gan_
     monkeypatch.setattr(picture_runs, "RUNS_DIR", tmp_path / "lab")
     # 40 steps (Pause lands well before the end, even when a step is quick), judged once at the end (on a busy
     # machine an evaluation takes seconds), set by a lesson link: the server fills them in before the page shows
-    page.goto(f"{app_url}?tab=toy_training&run_name=browser-gan&picture_steps=40&picture_every=1000")
+    page.goto(f"{app_url}?tab=toy_training&run_name=browser-gan&picture_family=gan_interpolation&picture_steps=40"
+              "&picture_every=1000")
     panel = visible_panel(page)
     panel.get_by_text("Train a picture model on the shapes world, and use it in every tab").click()
     expect(panel.get_by_label("Run name")).to_have_value("browser-gan")

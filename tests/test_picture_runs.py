@@ -5,6 +5,7 @@ import io
 import json
 import time
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,9 +19,10 @@ from genart_playground.models import registry
 def runs_dir(tmp_path, monkeypatch):
     monkeypatch.setattr(picture_runs, "RUNS_DIR", tmp_path / "lab")
     yield tmp_path / "lab"
-    for spec in registry.models_for("gan_interpolation"):
-        if spec.name.startswith(picture_runs.PREFIX):
-            registry.unregister(spec.name)
+    for family in registry.families_that("train_pictures"):
+        for spec in registry.models_for(family):
+            if spec.name.startswith(picture_runs.PREFIX):
+                registry.unregister(spec.name)
 
 
 def wait_for(condition, seconds=300):
@@ -32,8 +34,9 @@ def wait_for(condition, seconds=300):
 
 @pytest.mark.parametrize("options, name", [
     ({"name": "My GAN"}, "`name`"), ({"name": "../x"}, "`name`"), ({"steps": 10**9}, "`steps`"),
-    ({"family": "vae_reconstruction"}, "`family`"), ({"seed": -1}, "`seed`"), ({"every": 0}, "`every`"),
-    ({"orphan_after": 0}, "`orphan_after`")])
+    ({"family": "style_transfer"}, "`family`"), ({"seed": -1}, "`seed`"), ({"every": 0}, "`every`"),
+    ({"orphan_after": 0}, "`orphan_after`"), ({"size": 16}, "not 16×16"), ({"size": "big"}, "`size`"),
+    ({"family": "vae_reconstruction", "size": 32}, "64×64")])
 def test_bad_settings_are_refused_before_anything_trains(options, name, runs_dir):
     with pytest.raises(ValueError, match=name):
         gp.picture_lab(**{"name": "ok", **options})
@@ -41,7 +44,7 @@ def test_bad_settings_are_refused_before_anything_trains(options, name, runs_dir
 
 
 def test_a_run_pauses_resumes_and_its_model_runs_in_its_familys_tab(runs_dir):
-    run = gp.picture_lab("test-gan", steps=8, every=4)
+    run = gp.picture_lab("test-gan", family="gan_interpolation", steps=8, every=4)
     run.start()
     wait_for(lambda: run.step >= 1)
     run.pause()
@@ -73,7 +76,7 @@ def test_a_run_pauses_resumes_and_its_model_runs_in_its_familys_tab(runs_dir):
 
 
 def test_a_run_no_page_watches_pauses_itself(runs_dir):
-    run = gp.picture_lab("orphan", steps=2000, every=1000, orphan_after=1.0)
+    run = gp.picture_lab("orphan", family="gan_interpolation", steps=2000, every=1000, orphan_after=1.0)
     run.start()
     run.wait(120)
     assert run.state == "paused" and run.step < 2000, run.status()
@@ -83,3 +86,97 @@ def test_only_so_many_runs_train_at_once(monkeypatch):
     monkeypatch.setattr(picture_runs, "training", {"a", "b", "c", "d"})
     with pytest.raises(ValueError, match="picture runs are training"):
         gp.picture_lab("one-more", steps=10).start()
+
+
+def shapes_scene_picture():
+    from genart_playground.data import shapes
+
+    return shapes.render(shapes.ShapesDataset(1, seed=3).scene(0))
+
+
+# Each family's own function on its lab model: the run's model loads through the checked loader and draws
+USE = {
+    "flow_sample": lambda model: gp.flow_sample("a red circle", model=model).images[0],
+    "text_to_image": lambda model: gp.text_to_image("a red circle", model=model, steps=2).images[0],
+    "vae_reconstruction": lambda model: gp.vae_reconstruction(shapes_scene_picture(), model=model).images[0],
+}
+
+
+@pytest.mark.parametrize("family, size, constants", [
+    ("flow_sample", 32, {"DATASET_SIZE": 256, "EVAL_SAMPLES": 8}),
+    ("text_to_image", 64, {"DATASET_SIZE": 64}),
+    ("vae_reconstruction", 64, {}),
+])
+def test_each_trainable_family_trains_in_the_lab_and_its_model_runs_in_its_tab(family, size, constants, runs_dir,
+                                                                             monkeypatch):
+    """The flow, the diffusion transformer and the autoencoder: their own scripts (fewer scenes than the page
+    uses: this checks the wiring, not the quality), the checker's line per evaluation, the grid, the model
+    registered with what it needs to run (the DiT's pipeline options), and the family's function drawing with it."""
+    capability = registry.family(family).capability("train_pictures")
+    assert size in capability.sizes
+    module = __import__(capability.__module__, fromlist=["x"])
+    for name, value in constants.items():
+        monkeypatch.setattr(module, name, value)
+    run = gp.picture_lab(f"test-{family.replace('_', '-')}", family=family, steps=2, every=1, size=size)
+    run.start()
+    run.wait()
+    assert run.state == "finished" and run.error is None, run.status()
+    figures = run.figures()
+    assert [f["step"] for f in figures] == [1, 2]
+    assert all(0 <= f["clean_fraction"] <= 1 and f["train_combos_total"] == 20 for f in figures)
+    assert run.samples().name == "samples_000002.png"
+    spec = registry.resolve(family, run.model)
+    assert spec.is_local and f"{size}×{size}, from scratch" in (Path(spec.source) / "README.md").read_text()
+    picture = USE[family](run.model)
+    assert picture.size[0] in (size, 64) and np.asarray(picture).std() > 0
+
+
+def test_a_visitors_run_is_listed_to_that_visitors_pages_only_on_a_public_server(monkeypatch):
+    """Issue 32 §2 "a session's runs": a lab model carries the page sessions that trained or reattached it; a
+    public server's dropdowns list it to those pages only, a private server's to every page."""
+    from genart_playground import settings
+    from genart_playground.models.spec import ModelSpec
+    from genart_playground.ui import model_menu
+
+    viewers = {"page-a"}
+    registry.register(ModelSpec("lab/mine", "gan_interpolation", "gan-generator", "/nonexistent/mine"), viewers=viewers)
+
+    def listed(session):
+        return "lab/mine" in [name for _, name in model_menu.model_choices("gan_interpolation", session=session)]
+
+    monkeypatch.setattr(settings, "PUBLIC", True)
+    assert listed("page-a") and not listed("page-b") and not listed(None)
+    viewers.add("page-b")  # the visitor reloaded the page and pressed Train again: the run is reattached
+    assert listed("page-b")
+    monkeypatch.setattr(settings, "PUBLIC", False)
+    assert listed("page-c") and listed(None)
+    registry.unregister("lab/mine")
+    assert not listed("page-a")
+
+
+def test_a_run_name_belongs_to_its_visitor_and_one_run_trains_per_visitor(runs_dir):
+    """The page's Train: another visitor cannot resume, replace or watch a run by typing its name; a visitor's
+    key that this server did not make is replaced; the same visitor (a reloaded page) reattaches."""
+    from genart_playground.families.toy_training import tab
+
+    run = {"picture_lab": gp.picture_lab}
+    tab.pictures.clear()
+    settings = ("gan_interpolation", 4000, 1000, 0, "auto")
+    key, mine = tab.start_picture(run, None, "shared-name", *settings, session="page-a")
+    try:
+        assert tab.VISITOR.fullmatch(key) and mine.owner == key and mine.viewers == {"page-a"}
+        with pytest.raises(ValueError, match="Another visitor's run is named 'shared-name'"):
+            tab.start_picture(run, "0" * 32, "shared-name", *settings, session="page-b")
+        with pytest.raises(ValueError, match="One picture run per visitor"):
+            tab.start_picture(run, key, "second-run", *settings, session="page-a")
+        forged, _ = tab.start_picture(run, "<script>" * 100, "other-name", *settings, session="page-c")
+        assert tab.VISITOR.fullmatch(forged) and forged != key
+        tab.pause_picture(forged)
+        again, same = tab.start_picture(run, key, "shared-name", *settings, session="page-a2")  # a reloaded page
+        assert again == key and same is mine and mine.viewers == {"page-a", "page-a2"}
+    finally:
+        for picture in tab.pictures.values():
+            picture.pause()
+        for picture in tab.pictures.values():
+            picture.wait(120)
+        tab.pictures.clear()

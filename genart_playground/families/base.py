@@ -59,7 +59,8 @@ CAPABILITIES = {
     # a model of the family trained from scratch on the shapes world by its own training script, into `out`:
     # every `every` steps a grid of samples from fixed seeds (samples_<step>.png) and the checker's figures
     # (a line of quality.jsonl: step, clean_fraction, train_combos_covered, ...); resumes from `resume`
-    "train_pictures": "train_pictures(out, steps, seed, every, on_step, should_stop, resume) -> dict(folder, kind)",
+    "train_pictures": "train_pictures(out, steps, seed, every, size, on_step, should_stop, resume) -> dict(folder, kind); "
+                      ".sizes: the picture sizes it trains",
 }
 
 IMAGE = "<image>"  # in an Example: a picture the test supplies (a PIL image, or a file for the endpoint)

@@ -19,6 +19,7 @@ __all__ = ["ModelSpec", "register", "unregister", "resolve", "models_for", "defa
 _REGISTRY: dict[str, ModelSpec] = {}
 _FAMILIES: dict = {}  # id -> the family's declaration (families/base.py: Family), in the order added
 _KINDS: dict = {}  # kind name -> its Kind, across the families
+_VIEWERS: dict[str, set[str]] = {}  # a model registered for some page sessions only -> those sessions
 # Each family's default model, with its environment variable applied (settings.py reads them).
 DEFAULT_MODELS: dict[str, str] = {}
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}$")
@@ -109,7 +110,9 @@ def default_model(family: str) -> str:
     return DEFAULT_MODELS[family_id]
 
 
-def register(spec: ModelSpec) -> ModelSpec:
+def register(spec: ModelSpec, *, viewers: set[str] | None = None) -> ModelSpec:
+    """Add a model. `viewers`: the page sessions it belongs to (a training-lab run's), a set the caller may
+    grow later; on a public server only those pages list it (`visible`)."""
     _family_id(spec.family)
     if spec.kind not in _KINDS:
         raise ValueError(f"Unknown kind {spec.kind!r}; kinds are {', '.join(_KINDS)}.")
@@ -126,11 +129,21 @@ def register(spec: ModelSpec) -> ModelSpec:
         raise ValueError(f"{spec.name!r} is a model the {declared.family} family declares; register yours under "
                          "another name.")
     _REGISTRY[spec.name] = spec
+    if viewers is not None:
+        _VIEWERS[spec.name] = viewers
     return spec
 
 
 def unregister(name: str) -> None:
     _REGISTRY.pop(name, None)
+    _VIEWERS.pop(name, None)
+
+
+def visible(spec: ModelSpec, session: str | None) -> bool:
+    """Whether a page session's model lists show the model: one registered for some sessions only (a visitor's
+    training-lab run) is listed to those on a public server (GENART_PUBLIC), to every page on a private one."""
+    viewers = _VIEWERS.get(spec.name)
+    return viewers is None or not settings.PUBLIC or session in viewers
 
 
 def _check_unregistered(name: str) -> None:

@@ -23,11 +23,11 @@ def model_label(spec) -> str:
     return f"{spec.name}{_SEPARATOR}{_MARKS.get(status, status)}"
 
 
-def model_choices(task: str, able: str | None = None) -> list[tuple[str, str]]:
-    """(label, name) pairs for a dropdown (only models with the ability `able`, when given): the label says
-    whether the model can run now."""
+def model_choices(task: str, able: str | None = None, session: str | None = None) -> list[tuple[str, str]]:
+    """(label, name) pairs for a dropdown (only models with the ability `able`, when given, that the page
+    `session` may list): the label says whether the model can run now."""
     return [(model_label(spec), spec.name) for spec in registry.models_for(task)
-            if able is None or registry.can(spec, able)]
+            if (able is None or registry.can(spec, able)) and registry.visible(spec, session)]
 
 
 def model_name(choice: str | None) -> str | None:
@@ -52,9 +52,10 @@ def model_dropdown(task: str, *, label: str = "Model", info: str | None = None, 
                            label=label, allow_custom_value=True,  # registered later, or any id with GENART_ALLOW_ANY_MODEL
                            info=info or "✓ runs now · ⤓ downloads on first use · ✗ cannot run here")
 
-    def listed_models():
-        """The list again: a model registered since the page was built (a training lab run) shows up."""
-        return gr.update(choices=model_choices(task, able))
+    def listed_models(request: gr.Request):
+        """The list again: a model registered since the page was built (a training lab run) shows up; a
+        visitor's own run, on a public server, to that visitor's page only."""
+        return gr.update(choices=model_choices(task, able, request.session_hash if request else None))
 
     dropdown.focus(listed_models, None, dropdown, queue=False, api_visibility="private", show_progress="hidden")
     return dropdown

@@ -20,6 +20,7 @@ import torch
 from PIL import Image
 from tqdm.auto import tqdm
 
+from ... import imaging
 from ...data import shapes
 from ...devices import make_generator
 from ...metrics import world
@@ -84,15 +85,15 @@ def heldout_bits_per_dim(model: Glow, pictures: torch.Tensor, labels: torch.Tens
 
 
 @torch.no_grad()
-def sample_quality(model: Glow, n: int, temperature: float, seed: int = 4321) -> dict:
-    """The checker's reading of n samples of random classes: clean share, combos covered, class shown."""
-    from ... import imaging
-
+def sample_quality(model: Glow, n: int, temperature: float, seed: int = 4321) -> tuple[dict, list]:
+    """The checker's reading of n samples of random classes (clean share, combos covered, class shown), and
+    the samples."""
     classes = all_labels(model)
     labels = classes[torch.randint(len(classes), (n,), generator=make_generator(seed + 1))]
     pixels = model.decode(model.embed(labels), temperature=temperature, generator=make_generator(seed))
     named = [[model.codes[i][int(k)] for i, k in enumerate(row[:2])] for row in labels]  # what measure() reads
-    return world.measure(imaging.to_pil(pixels.clamp(0, 1) * 2 - 1), named)
+    images = imaging.to_pil(pixels.clamp(0, 1) * 2 - 1)
+    return world.measure(images, named), images
 
 
 def score(quality: dict) -> float:
@@ -169,9 +170,10 @@ def train(cfg: TrainConfig, on_step=None, should_stop=None) -> Path:
 
 
 def keep_best(cfg, out: Path, step: int, wall: float, ema: Glow, heldout, heldout_labels, best: float) -> float:
+    measured, images = sample_quality(ema, cfg.eval_samples, cfg.temperature)
     quality = {"step": step, "wall_s": round(wall, 1),
-               "heldout_bits_per_dim": round(heldout_bits_per_dim(ema, heldout, heldout_labels), 4),
-               **sample_quality(ema, cfg.eval_samples, cfg.temperature)}
+               "heldout_bits_per_dim": round(heldout_bits_per_dim(ema, heldout, heldout_labels), 4), **measured}
+    imaging.grid(images[:64], columns=8).save(out / f"samples_{step:06d}.png")  # the judged samples, fixed seeds
     quality["score"] = round(score(quality), 4)
     quality["best"] = quality["score"] > best
     if quality["best"]:

@@ -125,6 +125,8 @@ def real_batch(dataset, step: int, cfg: TrainConfig, rank: int, conditional: boo
     noise = torch.Generator("cpu").manual_seed(cfg.seed * 1_000_003 + step * 101 + rank)
     indices = [int(i) for i in torch.randint(len(dataset), (cfg.batch_size,), generator=noise)]
     images = torch.stack([dataset[i][0] for i in indices])
+    if images.shape[-1] != cfg.image_size:  # a smaller GAN learns the world box-filtered down, as the flow does
+        images = F.interpolate(images, size=(cfg.image_size, cfg.image_size), mode="area")
     return images, torch.tensor([scene_labels(dataset.scene(i)) for i in indices]) if conditional else None
 
 

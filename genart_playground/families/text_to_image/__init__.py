@@ -327,7 +327,8 @@ FAMILY = Family(
     bench=f"{__name__}.bench:t2i_figures",
     plain_snippets={"text_to_image": "genart_playground.recipes:pipeline_snippet"},
     capabilities={"sample_prompts": f"{__name__}.text_to_image:sample_prompts",
-                  "check_sampling": f"{__name__}.text_to_image:check_sampling"},
+                  "check_sampling": f"{__name__}.text_to_image:check_sampling",
+                  "train_pictures": f"{__name__}.train_pictures:train_pictures"},
     tinies=(Tiny("dit", tiny_dit),
             # A token model has no steps or scheduler: its settings are the sampler's.
             Tiny("token_model", tiny_token_model,

@@ -19,6 +19,7 @@ objective; captions are dropped 10 % of the time for classifier-free guidance an
 """
 
 import copy
+import json
 import random
 import time
 from dataclasses import asdict, dataclass
@@ -33,6 +34,7 @@ from transformers import CLIPTextConfig, CLIPTextModelWithProjection, CLIPTokeni
 
 from ... import imaging
 from ...data import shapes
+from ...metrics import world
 from ...train.common import ema_update, parse_config, resume, save_checkpoint, warmup_cosine
 from .train_t2i import captions_for, encode_latents, evaluate, save_pipeline
 
@@ -112,6 +114,17 @@ def make_pipeline(transformer, text_encoder, text_encoder_2, vae, tokenizer, shi
 
 def main(argv: list[str] | None = None) -> Path:
     return train(parse_config(DitConfig, argv))
+
+
+def log_quality(run_dir: Path, step: int, seconds: float, scores: dict, images: list, prompts: list) -> None:
+    """A line of run_dir/quality.jsonl: the checker's figures every family's script logs (clean share,
+    training combinations covered, the share clean and showing all its prompt names) beside the prompt scores."""
+    shown = [judged.clean and judged.agrees(**named) for judged, (_, named, _) in zip(world.judge(images), prompts)]
+    line = {"step": step, "wall_s": round(seconds, 1), **world.measure(images),
+            "shows_its_codes": round(sum(shown) / len(shown), 4),
+            **{name: round(value, 4) for name, value in scores.items()}}
+    with open(run_dir / "quality.jsonl", "a") as log:
+        log.write(json.dumps(line) + "\n")
 
 
 def train(config: DitConfig, on_step=None, should_stop=None) -> Path:
@@ -194,6 +207,7 @@ def train(config: DitConfig, on_step=None, should_stop=None) -> Path:
                               + ", ".join(f"{k} {v:.2f}" for k, v in sorted(scores.items())))
             samples = imaging.grid(images[:40], columns=8)  # rows of 8: two images per colour×shape prompt
             samples.save(run_dir / f"samples_{done:06d}.png")
+            log_quality(run_dir, done, seconds, scores, images, world.eval_prompts(config.seed))
             extra = {"step": done, "scores": scores, "config": asdict(config), "seconds": seconds}
             save_checkpoint(run_dir / "checkpoint",
                             modules={**{k: accelerator.unwrap_model(m) for k, m in modules.items()},

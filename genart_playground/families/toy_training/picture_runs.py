@@ -18,7 +18,7 @@ from ... import checks
 from ...models import registry
 from ...models.spec import ModelSpec
 from ...refs import resolve_ref
-from . import MAX_PICTURE_RUNS_KEPT, MAX_PICTURE_RUNS_TRAINING, MAX_PICTURE_STEPS, PICTURE_STEPS
+from . import MAX_PICTURE_RUNS_KEPT, MAX_PICTURE_RUNS_TRAINING, MAX_PICTURE_STEPS, PICTURE_FAMILY, PICTURE_STEPS
 from .charts import line_chart
 
 RUNS_DIR = Path("runs") / "lab"  # under the working folder, never in the package
@@ -33,8 +33,9 @@ class PictureRun:
     """One model trained in the background: `start()` (or resume), `pause()`, `figures()`, `samples()`,
     `charts()`, `model` (its registered name once it has paused or finished), `card()`, `download()`."""
 
-    def __init__(self, family: str, name: str, steps: int, seed: int, every: int, orphan_after: float | None = None):
-        self.family, self.name, self.steps, self.seed, self.every = family, name, steps, seed, every
+    def __init__(self, family: str, name: str, steps: int, seed: int, every: int, size: int,
+                 orphan_after: float | None = None):
+        self.family, self.name, self.steps, self.seed, self.every, self.size = family, name, steps, seed, every, size
         # A page watching the run calls `watched()` as it polls; past `orphan_after` seconds without one (the page
         # was closed or reloaded) the run pauses itself, with a checkpoint. None: no one needs to watch.
         self.orphan_after, self.last_watched = orphan_after, time.monotonic()
@@ -42,6 +43,9 @@ class PictureRun:
         self.step, self.losses, self.error, self.model = 0, {}, None, None
         self.seconds = 0.0  # training time so far, across pauses
         self.command = ""
+        self.owner: str | None = None  # the visitor who trains it, in the page (tab.py)
+        self.viewers: set[str] = set()  # the page sessions that trained or reattached it: a public server lists
+        # its model to those pages only (registry.visible)
         self._stop = False
         self._thread: threading.Thread | None = None
 
@@ -88,7 +92,7 @@ class PictureRun:
         try:
             capability = resolve_ref(registry.family(self.family).capabilities["train_pictures"])
             checkpoint = self.out / "checkpoint"
-            result = capability(self.out, self.steps, self.seed, self.every, on_step=self._on_step,
+            result = capability(self.out, self.steps, self.seed, self.every, self.size, on_step=self._on_step,
                                 should_stop=self._should_stop, resume=checkpoint if checkpoint.is_dir() else None)
             self.seconds += time.perf_counter() - began
             self.command = result.get("command", "")
@@ -110,9 +114,10 @@ class PictureRun:
         figures = self.figures()
         last = figures[-1] if figures else {}
         spec = ModelSpec(name, self.family, result["kind"], str(Path(result["folder"]).resolve()),
+                         defaults=result.get("defaults", {}),
                          description=f"Trained in the training lab: {self.step} steps, "
                                      f"{100 * last.get('clean_fraction', 0):.0f} % clean.")
-        registry.register(spec)
+        registry.register(spec, viewers=self.viewers)
         from ...models.cache import cache
 
         cache.evict(name)  # a resumed run's new weights, not the cached old ones
@@ -133,10 +138,13 @@ class PictureRun:
 
     def charts(self) -> list:
         figures = self.figures()
-        quality = line_chart({"clean share": [(f["step"], f["clean_fraction"]) for f in figures],
-                              "combinations covered": [(f["step"], f["train_combos_covered"] / f["train_combos_total"])
-                                                       for f in figures]},
-                             title="the checker's reading of 64 samples, every evaluation", x_label="training step",
+        shares = {"clean share": [(f["step"], f["clean_fraction"]) for f in figures],
+                  "combinations covered": [(f["step"], f["train_combos_covered"] / f["train_combos_total"])
+                                           for f in figures]}
+        if any("shows_its_codes" in f for f in figures):  # clean and showing the class, prompt or original it was given
+            shares["clean and as asked"] = [(f["step"], f["shows_its_codes"]) for f in figures if "shows_its_codes" in f]
+        quality = line_chart(shares,
+                             title="the checker's reading of its pictures, every evaluation", x_label="training step",
                              y_label="share", y_range=(0, 1))
         smooth = max(1, self.step // 200)
         losses = line_chart(dict(self.losses), title="losses per network" + (f" (running mean of {smooth} steps)"
@@ -149,30 +157,35 @@ class PictureRun:
         last = figures[-1] if figures else {}
         return {"name": self.name, "state": self.state, "step": self.step, "steps": self.steps,
                 "minutes": round(self.seconds / 60, 2), "model": self.model, "error": self.error,
-                "clean_fraction": last.get("clean_fraction"),
+                "clean_fraction": last.get("clean_fraction"), "clean_and_as_asked": last.get("shows_its_codes"),
                 "combinations_covered": last.get("train_combos_covered")}
 
     def card(self) -> str:
         figures = self.figures()
         last = figures[-1] if figures else {}
-        best = max(figures, key=lambda f: f.get("score", 0), default={})
-        rows = "\n".join(f"| {f['step']} | {100 * f['clean_fraction']:.1f} % | {f['train_combos_covered']} / "
-                         f"{f['train_combos_total']} |" for f in figures)
+        best = max(figures, key=lambda f: f.get("score", f.get("shows_its_codes", f["clean_fraction"])), default={})
+        rows = "\n".join(f"| {f['step']} | {f.get('wall_s', 0) / 60:.1f} | {100 * f['clean_fraction']:.1f} % | "
+                         f"{100 * f.get('shows_its_codes', float('nan')):.1f} % | "
+                         f"{f['train_combos_covered']} / {f['train_combos_total']} |" for f in figures)
+        title = registry.family(self.family).capability("train_pictures").title
         return f"""# {PREFIX}{self.name}
 
-A {self.family} model trained in GenArt Playground's training lab on the shapes world, from scratch, with the
-family's own training script. Load it with `from_pretrained` on this folder, or pick `{PREFIX}{self.name}` in
-the app while the server that trained it runs.
+A {title} (the {self.family} family) trained in GenArt Playground's training lab on the shapes world at
+{self.size}×{self.size}, from scratch, with the family's own training script. Load it with `from_pretrained` on
+this folder, or pick `{PREFIX}{self.name}` in the app while the server that trained it runs.
 
 - Steps: **{self.step}** of {self.steps}, seed {self.seed}; training time **{self.seconds / 60:.1f} minutes**
   on this machine.
-- The project's checker on 64 samples at the last evaluation: **{100 * last.get('clean_fraction', 0):.1f} %**
-  one clean shape on a clean background, **{last.get('train_combos_covered', 0)} / {last.get('train_combos_total', 20)}**
-  training colour×shape combinations; best evaluation at step {best.get('step', '-')}.
+- The project's checker on {last.get('samples', 64)} of its pictures at the last evaluation (samples; an
+  autoencoder's: reconstructions): **{100 * last.get('clean_fraction', 0):.1f} %** one object on a clean
+  background; **{100 * last.get('shows_its_codes', float('nan')):.1f} %** clean and showing the colour and shape
+  it was asked for (its class, prompt or original); **{last.get('train_combos_covered', 0)} /
+  {last.get('train_combos_total', 20)}** training colour×shape combinations among the clean ones. "Clean"
+  alone forgives a blob: read the second figure. Best evaluation at step {best.get('step', '-')}.
 - The same run from the command line: `{self.command}`
 
-| step | clean | combinations covered |
-| --- | --- | --- |
+| step | minutes | clean | clean and as asked | combinations covered |
+| --- | --- | --- | --- | --- |
 {rows}
 """
 
@@ -200,10 +213,11 @@ def make_room() -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def picture_lab(name: str, *, family: str = "gan_interpolation", steps: int = PICTURE_STEPS, seed: int = 0,
-                every: int = 250, orphan_after: float | None = None) -> PictureRun:
+def picture_lab(name: str, *, family: str = PICTURE_FAMILY, steps: int = PICTURE_STEPS, seed: int = 0,
+                every: int = 250, size: int | None = None, orphan_after: float | None = None) -> PictureRun:
     """A picture run of `family`'s own training script, named `name` (its model: lab/<name>), not started:
-    `.start()`, `.pause()`, `.start()` again resumes."""
+    `.start()`, `.pause()`, `.start()` again resumes. `size`: pixels a side, one the family's script trains
+    (None: the smallest)."""
     # 1. Check inputs
     if not isinstance(name, str) or not NAME.match(name):
         raise ValueError("`name` must be 1 to 40 lowercase letters, digits and dashes, as in \"my-gan\".")
@@ -212,6 +226,11 @@ def picture_lab(name: str, *, family: str = "gan_interpolation", steps: int = PI
     steps = checks.check_int("steps", steps, 2, MAX_PICTURE_STEPS)
     seed = checks.check_seed("seed", seed)
     every = checks.check_int("every", every, 1, MAX_PICTURE_STEPS)
+    sizes = registry.family(family).capability("train_pictures").sizes
+    size = min(sizes) if size is None else checks.check_int("size", size, 8, 1024)
+    if size not in sizes:
+        raise ValueError(f"{registry.family(family).title} trains at {' or '.join(f'{s}×{s}' for s in sizes)} "
+                         f"pixels here, not {size}×{size}.")
     if orphan_after is not None:
         orphan_after = checks.check_float("orphan_after", orphan_after, 1.0, 3600.0)
     if name in training:
@@ -220,4 +239,4 @@ def picture_lab(name: str, *, family: str = "gan_interpolation", steps: int = PI
     make_room()
     shutil.rmtree(RUNS_DIR / name, ignore_errors=True)
     registry.unregister(PREFIX + name)
-    return PictureRun(family, name, steps, seed, every, orphan_after)
+    return PictureRun(family, name, steps, seed, every, size, orphan_after)

@@ -9,6 +9,7 @@ Its events, by api_name:
 Pause cancels toy_play; the lab (its networks, at the step reached) stays on the server for the next Play.
 """
 
+import re
 import time
 import uuid
 from collections import OrderedDict
@@ -22,7 +23,8 @@ from ...ui.image_input import drawing_canvas
 from ...ui.settings_flow import TabSettings, restore_from_png
 from ...models import registry
 from . import (DATASETS, DEFAULT_LR, FIXES, GAN_LOSSES, MAX_BATCH, MAX_DEPTH, MAX_PICTURE_RUNS_KEPT, MAX_PICTURE_STEPS,
-               MAX_PLAY_STEPS, MAX_RUNS, MAX_WIDTH, PICTURE_STEPS, TOY_FAMILIES)
+               MAX_PLAY_STEPS, MAX_RUNS, MAX_WIDTH, PICTURE_FAMILY, PICTURE_SIZES, PICTURE_STEPS,
+               TOY_FAMILIES)
 
 ALL = "all five"
 NO_FIX = "none"
@@ -154,26 +156,35 @@ def reset(run, key, family, dataset, loss, fix, collapse, lr, width, depth, batc
 # ---- the picture lab: a family's own training script, in the page ---------------------------------------------
 
 pictures: dict[str, object] = {}  # a run's name -> its PictureRun (a reloaded page finds its run by name)
+VISITOR = re.compile(r"[0-9a-f]{32}")  # a visitor's key, as uuid4().hex writes it
 POLL_S = 2.0  # seconds between two looks at a training run
 ORPHAN_S = 30.0  # a run no page has looked at for this long pauses itself (closed or reloaded page)
 
 
 @errors.user_errors
-def start_picture(run, key, name, family, steps, every, seed):
-    """The session's run: the one named `name` if it is paused (resumed), else a new one; one per visitor."""
-    key = key or uuid.uuid4().hex
-    mine = [picture for picture in pictures.values() if getattr(picture, "owner", None) == key]
+def start_picture(run, key, name, family, steps, every, seed, size, session=None):
+    """The visitor's run: the one named `name` if it is paused (resumed), else a new one; one per visitor.
+    `key` names the visitor (kept in the browser, so a reloaded page reattaches); `session`, the page."""
+    if not (isinstance(key, str) and VISITOR.fullmatch(key)):
+        key = uuid.uuid4().hex  # a new visitor (or a key this server did not make)
+    mine = [picture for picture in pictures.values() if picture.owner == key]
     if any(p.state in ("training", "pausing") and p.name != name for p in mine):
         raise ValueError("One picture run per visitor at a time: pause yours first.")
     picture = pictures.get(name)
+    if picture is not None and picture.owner not in (None, key):
+        raise ValueError(f"Another visitor's run is named {name!r}: pick another Run name.")
     same = picture is not None and (picture.family, picture.steps, picture.every, picture.seed) == \
-        (family, int(steps), int(every), int(seed))
+        (family, int(steps), int(every), int(seed)) and size in ("auto", picture.size)
     if not same or picture.state == "finished":
-        picture = run["picture_lab"](name, family=family, steps=steps, seed=seed, every=every, orphan_after=ORPHAN_S)
+        picture = run["picture_lab"](name, family=family, steps=steps, seed=seed, every=every,
+                                     size=None if size == "auto" else size,
+                                     orphan_after=ORPHAN_S)
         pictures[name] = picture
         while len(pictures) > MAX_PICTURE_RUNS_KEPT:
             pictures.pop(next(iter(pictures)))
     picture.owner = key
+    if session:
+        picture.viewers.add(session)
     picture.start()
     return key, picture
 
@@ -185,10 +196,11 @@ def picture_view(picture) -> tuple:
     return (str(grid) if grid else None), charts, picture.status()
 
 
-def train_picture(run, key, name, family, steps, every, seed):
+def train_picture(run, key, name, family, steps, every, seed, size, request: gr.Request = None):
     """Start (or resume) the run, then show its samples, curves and status every POLL_S seconds until it pauses
     or ends. A generator: errors become messages in `start_picture`."""
-    key, picture = start_picture(run, key, name, family, steps, every, seed)
+    key, picture = start_picture(run, key, name, family, steps, every, seed, size,
+                                 request.session_hash if request else None)
     while picture.state in ("training", "pausing"):
         time.sleep(POLL_S)
         yield key, *picture_view(picture)
@@ -199,13 +211,13 @@ def train_picture(run, key, name, family, steps, every, seed):
 
 def pause_picture(key):
     for picture in pictures.values():
-        if getattr(picture, "owner", None) == key:
+        if picture.owner == key:
             picture.pause()
 
 
 @errors.user_errors
 def download_picture(key):
-    mine = [p for p in pictures.values() if getattr(p, "owner", None) == key and p.model]
+    mine = [p for p in pictures.values() if p.owner == key and p.model]
     if not mine:
         raise ValueError("Train a picture model and pause or finish it first: its folder is saved then.")
     return output_files.write_output(mine[-1].download(), ".zip")
@@ -289,7 +301,9 @@ def build_tab(run: dict, family):
                 picture_name = gr.Textbox(label="Run name", value="my-gan", max_lines=1, max_length=40,
                                           info="Lowercase letters, digits, dashes: its model is lab/<name>.")
                 trainable = registry.families_that("train_pictures")
-                picture_family = gr.Dropdown(label="Picture family", choices=trainable, value=trainable[0],
+                titles = [(registry.family(f).capability("train_pictures").title, f) for f in trainable]
+                picture_family = gr.Dropdown(label="Picture family", choices=titles,
+                                             value=PICTURE_FAMILY if PICTURE_FAMILY in trainable else trainable[0],
                                              info="The families whose training script can run here.")
                 picture_steps = gr.Slider(label="Training steps", minimum=10, maximum=MAX_PICTURE_STEPS, step=10,
                                           value=PICTURE_STEPS, info="2,000: mostly clean shapes, minutes on a CPU.")
@@ -297,12 +311,15 @@ def build_tab(run: dict, family):
                                           info="Steps between two sample grids and checker readings.")
                 picture_seed = gr.Number(label="Run seed", value=0, precision=0, minimum=0, maximum=2**31 - 1,
                                          info="The network's start and the order of the pictures.")
+                picture_size = gr.Dropdown(label="Picture size", choices=list(PICTURE_SIZES), value=PICTURE_SIZES[0],
+                                           info="Pixels a side (auto: the smallest the family trains); 32 is ~4× "
+                                                "faster than 64.")
             with gr.Row():
                 picture_train = gr.Button("Train", variant="primary", elem_classes=run_buttons.RUN_CLASS)
                 picture_pause = gr.Button("Pause picture run", variant="stop")
                 picture_download = gr.Button("Download the model")
             with gr.Row():
-                picture_samples = gr.Image(label="Samples from fixed seeds (newest)", type="filepath",
+                picture_samples = gr.Image(label="Newest grid: samples from fixed seeds (VAE: pictures, then reconstructions)", type="filepath",
                                            interactive=False, height=300, elem_classes="pixel-art")
                 picture_charts = gr.Gallery(label="The checker's reading and the losses", type="filepath", columns=1,
                                             height="auto", object_fit="contain", interactive=False)
@@ -325,8 +342,10 @@ def build_tab(run: dict, family):
         model_family.change(family_rate, model_family, lr, api_visibility="private", queue=False)
         demo_button.click(collapse_demo, None, [model_family, dataset, collapse, fix], api_visibility="private",
                           queue=False)
-        picture_key = gr.State(None)
-        picture_inputs = [picture_key, picture_name, picture_family, picture_steps, picture_every, picture_seed]
+        # The visitor, kept in the browser: after a reload, Train with the same Run name reattaches the run
+        picture_key = gr.BrowserState(None, storage_key="genart-picture-visitor")
+        picture_inputs = [picture_key, picture_name, picture_family, picture_steps, picture_every, picture_seed,
+                          picture_size]
         picture_train.click(handlers.bind(train_picture, run), picture_inputs,
                             [picture_key, picture_samples, picture_charts, picture_status], api_name="picture_train",
                             concurrency_id=lanes.TRAINING_LANE, show_progress="hidden")
@@ -339,7 +358,7 @@ def build_tab(run: dict, family):
                                 "steps_per_refresh": steps_per_refresh, "which": which,
                                 "run_name": picture_name, "picture_family": picture_family,
                                 "picture_steps": picture_steps, "picture_every": picture_every,
-                                "picture_seed": picture_seed},
+                                "picture_seed": picture_seed, "picture_size": picture_size},
                                from_recipe=recipe_settings)
         settings.wire()
         restore_from_png(recipe_file, "toy_training", settings, model_task="toy_training")

@@ -115,6 +115,7 @@ FAMILY = Family(
     default_env="GENART_VAE_MODEL",
     kinds=(Kind("autoencoder", build_autoencoder),),
     models=MODELS,
+    capabilities={"train_pictures": f"{__name__}.train_pictures:train_pictures"},
     api={"vae_reconstruction": f"{__name__}.vae_reconstruction:vae_reconstruction",
          "vae_walk": f"{__name__}.vae_walk:vae_walk"},
     snippets={"vae_reconstruction": reconstruction_snippet, "vae_walk": walk_snippet},

@@ -8,6 +8,7 @@ It is the text-to-image pipeline's `vae` and the VAE tab's default model.
 """
 
 import copy
+import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from tqdm.auto import tqdm
 
 from ... import imaging, metrics
 from ...data import shapes
+from ...metrics import world
 from ...train.common import ema_update, parse_config, resume, save_checkpoint, warmup_cosine
 
 
@@ -43,6 +45,7 @@ class VaeConfig:
     threads: int = 1  # torch CPU threads; other jobs share the machine
     sample_every: int = 500  # steps between sample grids and checkpoints
     eval_images: int = 256  # held-out combos, never trained on: the PSNR figure in the model card
+    judged_images: int = 64  # training-split scenes whose reconstructions the checker reads at each sample grid
     resume: bool = True  # continue from run_dir/checkpoint when it exists
 
 
@@ -70,6 +73,16 @@ def latent_scale(vae: AutoencoderKL, images: torch.Tensor) -> float:
     return float(1 / latents.std())
 
 
+@torch.no_grad()
+def reconstruction_quality(vae: AutoencoderKL, images: torch.Tensor, scenes: list) -> dict:
+    """The checker on the reconstructions of pictures of known scenes: clean share, training combinations
+    covered, and how many show their original's colour, shape and background (`shows_its_codes`)."""
+    recon = torch.cat([vae.decode(vae.encode(chunk).latent_dist.mode()).sample for chunk in images.split(64)])
+    named = [[f"{scene.color} {scene.shape}", scene.background] for scene in scenes]
+    return {**world.measure(imaging.to_pil(recon), named),
+            "psnr": round(float(metrics.psnr_per_image(images, recon).mean()), 2)}
+
+
 def batch(dataset, step: int, config: VaeConfig, rank: int) -> torch.Tensor:
     """The batch of a step is fixed by (seed, step, rank): resuming replays the same data."""
     g = torch.Generator().manual_seed(config.seed * 1_000_003 + step * 97 + rank)
@@ -92,6 +105,10 @@ def train(config: VaeConfig, on_step=None, should_stop=None) -> Path:
     dataset = shapes.make_dataset(config.data, config.dataset_size, seed=config.seed, split="train")
     held_out = shapes.ShapesDataset(config.eval_images, seed=config.seed + 1, split="heldout")
     eval_images = torch.stack([held_out[i][0] for i in range(len(held_out))])
+    # The checker reads reconstructions of training-split scenes (their combinations count as covered)
+    judged = shapes.ShapesDataset(config.judged_images, seed=config.seed + 3, split="train")
+    judged_scenes = [judged.scene(i) for i in range(len(judged))]
+    judged_images = torch.stack([judged[i][0] for i in range(len(judged))])
 
     # 2. Model, EMA copy, optimizer, schedule
     torch.manual_seed(config.seed)
@@ -99,10 +116,9 @@ def train(config: VaeConfig, on_step=None, should_stop=None) -> Path:
     ema = copy.deepcopy(vae).requires_grad_(False)
     optimizer = torch.optim.AdamW(vae.parameters(), lr=config.lr, weight_decay=0.0)
     schedule = warmup_cosine(optimizer, warmup=config.warmup, steps=config.steps)
-    start = 0
-    if config.resume:
-        start = resume(run_dir / "checkpoint", modules={"vae": vae, "ema": ema}, optimizers={"adamw": optimizer},
-                       schedule=schedule).get("step", 0)
+    info = resume(run_dir / "checkpoint", modules={"vae": vae, "ema": ema}, optimizers={"adamw": optimizer},
+                  schedule=schedule) if config.resume else {}
+    start, earlier = info.get("step", 0), info.get("wall_s", 0.0)  # wall time of the earlier sittings
     if start:
         accelerator.print(f"resumed at step {start}")
     vae, optimizer = accelerator.prepare(vae, optimizer)
@@ -135,8 +151,14 @@ def train(config: VaeConfig, on_step=None, should_stop=None) -> Path:
                 recon = ema.decode(ema.encode(eval_images[:8]).latent_dist.mode()).sample
             run_dir.mkdir(parents=True, exist_ok=True)
             imaging.grid(imaging.to_pil(torch.cat([eval_images[:8], recon])), columns=8).save(run_dir / f"samples_{done:06d}.png")
+            wall = earlier + time.time() - began
+            quality = {"step": done, "wall_s": round(wall, 1), "heldout_psnr": round(score, 2),
+                       **reconstruction_quality(ema, judged_images, judged_scenes)}
+            with open(run_dir / "quality.jsonl", "a") as log:
+                log.write(json.dumps(quality) + "\n")
             save_checkpoint(run_dir / "checkpoint", modules={"vae": accelerator.unwrap_model(vae), "ema": ema},
-                            optimizers={"adamw": optimizer}, step=done, extra={"config": asdict(config), "psnr": score})
+                            optimizers={"adamw": optimizer}, step=done,
+                            extra={"config": asdict(config), "psnr": score, "wall_s": wall})
         if stop:
             break
 
