@@ -155,3 +155,16 @@ def test_the_same_seed_trains_the_same_networks():
     first = train(ToyConfig(family="vae", steps=50, seed=3))
     second = train(ToyConfig(family="vae", steps=50, seed=3))
     assert first.measures == second.measures and first.last_losses() == second.last_losses()
+
+
+def test_a_run_whose_loss_is_not_a_number_stops_with_a_message(monkeypatch):
+    """A diverged run (too high a learning rate) cannot be drawn: it stops at that step and says what to do,
+    rather than failing somewhere in the views."""
+    from genart_playground.families.toy_training.train_toy import ToyRun
+
+    run = ToyRun(ToyConfig(family="gan", steps=10, seed=0))
+    run.advance(2)
+    monkeypatch.setattr(run.learner, "step", lambda batch, mode: {"generator": float("nan"), "discriminator": 0.1})
+    with pytest.raises(ValueError, match="gan run diverged at step 3: .* Lower the learning rate"):
+        run.advance(5)
+    assert run.step == 2 and len(run.losses["generator"]) == 2

@@ -97,14 +97,33 @@ class Gan:
 
     def unrolled_scores(self, real, fake):
         """Metz et al.: score the fakes with the discriminator as it will be after a few more of its own steps,
-        differentiating through those steps, so the generator sees how D would answer a move to one mode."""
+        differentiating through those steps, so the generator sees how D would answer a move to one mode.
+        The steps are scaled as D's own optimiser (Adam, as in the paper) scales them: each tensor's gradient
+        divided by the root of its mean Adam second moment. Plain SGD steps at Adam's learning rate barely move D
+        (the fix did nothing); Adam's per-number scaling inside the unrolled graph diverged (NaN)."""
         parameters = dict(self.discriminator.named_parameters())
+        scale = self.adam_scale()
         for _ in range(self.unroll):
             critic = lambda x, p=parameters: functional_call(self.discriminator, p, (x,))  # noqa: E731
             loss = self.d_loss(critic(real), critic(fake), real, fake, critic)
             grads = torch.autograd.grad(loss, list(parameters.values()), create_graph=True)
-            parameters = {name: value - self.d_lr * g for (name, value), g in zip(parameters.items(), grads)}
+            parameters = {name: value - self.d_lr * g * scale[name]
+                          for (name, value), g in zip(parameters.items(), grads)}
         return functional_call(self.discriminator, parameters, (fake,))
+
+    def adam_scale(self) -> dict:
+        """Per parameter tensor, 1 / (√mean v̂ + ε) from D's Adam state: about the step Adam gives a unit of its
+        gradient (one number per tensor, so no tiny v̂ of a single weight makes a huge step)."""
+        beta2 = self.d_optimizer.param_groups[0]["betas"][1]
+        scale = {}
+        for name, parameter in self.discriminator.named_parameters():
+            state = self.d_optimizer.state.get(parameter, {})
+            if "exp_avg_sq" not in state:  # before D's first step: plain steps
+                scale[name] = 1.0
+                continue
+            corrected = state["exp_avg_sq"].mean() / (1 - beta2 ** float(state["step"]))
+            scale[name] = float(1 / (corrected.sqrt() + 1e-8))
+        return scale
 
     @torch.no_grad()
     def sample(self, count, generator):

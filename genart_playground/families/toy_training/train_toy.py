@@ -6,6 +6,7 @@ line runs it to the end and writes the views and the curves to runs/.
 
 import argparse
 import json
+import math
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
@@ -89,6 +90,9 @@ class ToyRun:
         """`steps` training steps (a GAN's `mode`: "both", or "d"/"g" to train one network only)."""
         for _ in range(steps):
             logs = self.learner.step(self.data.sample(self.config.batch_size, self.batches), mode)
+            if not all(math.isfinite(value) for value in logs.values()):  # nothing past here can be drawn
+                raise ValueError(f"The {self.config.family} run diverged at step {self.step + 1}: a loss is not a "
+                                 "number. Lower the learning rate, then Reset.")
             self.step += 1
             for name, value in logs.items():
                 self.losses.setdefault(name, []).append((self.step, value))
