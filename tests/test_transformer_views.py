@@ -105,3 +105,15 @@ def test_the_comparison_endpoints_run_the_built_ins(api_client):
     assert len(pictures) == len(shipped) and all(np.asarray(Image.open(p["image"])).shape == (64, 64, 3) for p in pictures)
     plot, points, sweep_metadata = api_client.predict(1, api_name="/steps_sweep")
     assert len(points["data"]) == 2 * len(views.SWEEP_STEPS) and sweep_metadata["task"] == "steps_sweep"
+
+
+def test_the_steps_sweep_draws_each_model_in_its_own_colour_named_under_the_plot():
+    """Issue 34 §1.6: the sweep's two lines had no legend. Each swept model has a fixed colour, and the line
+    under the plot names the model of each colour."""
+    from genart_playground.families.text_to_image.family_comparison import SWEEP_MODELS
+    from genart_playground.ui import transformer_views
+
+    assert set(transformer_views.SWEEP_COLOURS) == set(SWEEP_MODELS)
+    assert len(set(transformer_views.SWEEP_COLOURS.values())) == len(SWEEP_MODELS)
+    for model in SWEEP_MODELS:
+        assert f"**{model}**" in transformer_views.SWEEP_LEGEND
