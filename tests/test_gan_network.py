@@ -205,12 +205,37 @@ def test_shipped_generator_draws_the_shapes_its_codes_name():
 
 def test_walk_frames_are_labelled_with_the_classes_their_codes_name():
     from genart_playground import gan_interpolation
-    from genart_playground.families.gan_interpolation.gan_interpolation import latent
+    from genart_playground.families.gan_interpolation.gan_interpolation import latent, reading
+
+    from genart_playground.metrics import world
 
     generator = Generator.from_pretrained(SHIPPED).eval()
     result = gan_interpolation(2, 5, frames=9, truncation=0.7)  # the built-in generator, the default
     assert len(result.labels) == 9
-    for seed, label in ((2, result.labels[0]), (5, result.labels[-1])):
-        assert label == " · ".join(generator.describe(latent(seed, generator.latent_dim)[None])[0])
+    for seed, label, image in ((2, result.labels[0], result.images[0]), (5, result.labels[-1], result.images[-1])):
+        codes = " · ".join(generator.describe(latent(seed, generator.latent_dim)[None])[0])
+        # Issue 34 §1.7: the codes alone where the checker reads them in the picture; else its reading beside them
+        judged = world.judge([image])[0]
+        shows = judged.clean and f"{judged.color} {judged.shape} · {judged.background}" == codes
+        assert label == (codes if shows else f"codes: {codes}; the checker reads: {reading(judged)}")
     # Truncation keeps the classes: a seed names the same ones at any truncation.
-    assert gan_interpolation(2, 5, frames=2, truncation=1.0).labels == [result.labels[0], result.labels[-1]]
+    codes_of = [label.removeprefix("codes: ").split(";")[0] for label in result.labels]
+    assert [label.removeprefix("codes: ").split(";")[0] for label in gan_interpolation(2, 5, frames=2).labels] == \
+        [codes_of[0], codes_of[-1]]
+
+
+def test_a_caption_says_what_the_checker_reads_where_the_picture_is_not_what_its_codes_name():
+    """Issue 34 §1.7: the built-in StyleGAN's W walk from seed 0 at truncation 0.5 drew a rounded shape on
+    dark gray captioned "green diamond · black". The caption now names the codes as codes and the checker's
+    reading beside them; a picture that shows its codes keeps the plain caption."""
+    from genart_playground import gan_interpolation
+    from genart_playground.families.gan_interpolation.gan_interpolation import reading
+    from genart_playground.metrics import world
+
+    walk = gan_interpolation(0, 1, model="builtin/shapes-stylegan", truncation=0.5, frames=3)
+    first, last = world.judge([walk.images[0], walk.images[-1]])
+    assert walk.labels[0] == f"codes: green diamond · black; the checker reads: {reading(first)}"
+    assert not (first.clean and (first.color, first.shape, first.background) == ("green", "diamond", "black"))
+    assert walk.labels[1] == "0.50 of the way in W"
+    shows = last.clean and reading(last) == walk.labels[-1]
+    assert shows or walk.labels[-1].startswith("codes: ")

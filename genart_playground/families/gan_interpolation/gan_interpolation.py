@@ -16,6 +16,7 @@ from ...models.cache import cache
 from ...results import InterpolationResult, Samples, base_metadata
 
 SPACES = ("z", "w")
+W_FRAME = " of the way in W"  # the caption of a W walk's frames between the two seeds: "0.50 of the way in W"
 
 
 def latent(seed: int, latent_dim: int) -> torch.Tensor:
@@ -61,6 +62,7 @@ def gan_interpolation(seed_a, seed_b, *, model=None, frames=16, method=None, tru
     # 4. Check the pixels (to_pil would turn NaN into black), animate and describe
     warnings = checks.check_output(pixels, spec.name, low=-1.0, high=1.0)
     images = imaging.to_pil(pixels)
+    labels = checked_labels(labels, images)
     if progress is not None:
         progress(0.8, "Encoding the GIF")
     metadata = base_metadata("gan_interpolation", spec, device, dtype, seed_a=seed_a, seed_b=seed_b,
@@ -88,11 +90,35 @@ def _style_walk(generator, z_a, z_b, frames: int, method: str, space: str, trunc
         w_a, w_b = generator.map(ends, truncation=truncation)
         ws = interpolate(w_a, w_b, frames, "lerp")
         names = frame_labels(generator, ends.cpu())
-        labels = [names[0]] + [f"{t:.2f} of the way in W" for t in torch.linspace(0, 1, frames)[1:-1].tolist()] + [
+        labels = [names[0]] + [f"{t:.2f}{W_FRAME}" for t in torch.linspace(0, 1, frames)[1:-1].tolist()] + [
             names[-1]] if names else []
     pixels = generator.synthesis(generator.broadcast(ws))
     mean_image = imaging.to_pil(generator.synthesis(generator.broadcast(generator.w_avg[None])))[0]
     return pixels, (ws - generator.w_avg).norm(dim=1).tolist(), labels, mean_image
+
+
+def checked_labels(labels: list[str], images) -> list[str]:
+    """Each frame's code label ("green diamond · black"), with the checker's reading beside it where the picture
+    shows something else: the codes name what the generator was asked for, not what it drew (a truncated walk
+    can draw a gray blob for "green diamond")."""
+    from ...metrics import world
+
+    if not labels:
+        return labels
+    checked = []
+    for label, judged in zip(labels, world.judge(images)):
+        if label.endswith(W_FRAME):  # a W walk's middle frames name no codes
+            checked.append(label)
+            continue
+        drawn = reading(judged, parts=len(label.split(" · ")))  # the codes: colour×shape, maybe a background
+        checked.append(label if drawn == label else f"codes: {label}; the checker reads: {drawn}")
+    return checked
+
+
+def reading(judged, parts: int = 2) -> str:
+    """The checker's reading in the codes' words: "green diamond · black", "(not clean)" after an unclean one."""
+    words = [f"{judged.color} {judged.shape}" if judged.shape else "no shape", judged.background][:parts]
+    return " · ".join(words) + ("" if judged.clean else " (not clean)")
 
 
 def frame_labels(generator, zs: torch.Tensor) -> list[str]:
