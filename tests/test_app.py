@@ -175,19 +175,6 @@ def test_bad_input_reaches_the_client_as_its_message(client, tiny_t2i, tiny_vae,
         client.predict(handle_file(pictures["tiny"]), tiny_vae, api_name="/vae_reconstruction")
 
 
-def test_an_empty_prompt_is_refused_before_the_queue_as_the_readme_says(client, tiny_t2i):
-    """Issue 34 §1.4: Generate (and Enter) with an empty prompt is refused by the event's validator, named
-    under the prompt box; gradio_client raises ValidationError, and nothing is generated."""
-    from gradio_client.exceptions import ValidationError
-
-    from genart_playground.ui.tab_text_to_image import EMPTY_PROMPT
-
-    for empty in ("", "   "):
-        with pytest.raises(ValidationError, match="prompt: Type a prompt first"):
-            client.predict(empty, "", tiny_t2i, "model default", 1, 2, None, 0, 0, 0, api_name="/text_to_image")
-    assert EMPTY_PROMPT.startswith("Type a prompt first")
-
-
 def test_missing_model_reaches_the_client_as_its_message(client, tmp_path):
     from gradio_client.exceptions import AppError
 

@@ -11,7 +11,6 @@ from . import transformer_views as views
 from .settings_flow import Cascade, TabSettings, restore_from_png, run_history
 
 MODEL_DEFAULT = "model default"
-EMPTY_PROMPT = "Type a prompt first (for example: a red circle on the left)."
 EXAMPLE_PROMPTS = [
     ["a red circle on the left", 0],
     ["a large blue square on a black background", 1],
@@ -222,15 +221,7 @@ def build_tab(run: dict, family):
                                            info="Image i uses seed + i.")
                     seed = gr.Number(label="Seed", value=0, precision=0, minimum=0, maximum=limits.MAX_SEED,
                                      info="Same seed and settings: same image.")
-                # A token model's temperature and top-k reach generate through server-side state, not as inputs
-                # of the endpoint: /text_to_image keeps its ten inputs for API clients (which get the model's own
-                # sampler settings; token_timeline and the Python API take them).
-                sampler = gr.State({})
-                inputs = [prompt, negative_prompt, model, scheduler, num_images, steps, guidance, width, height, seed,
-                          sampler]
-                # The README's promise: an empty prompt is refused before the queue, under the prompt box
-                needs = errors.required(inputs, {prompt: EMPTY_PROMPT})
-                run_button, stop = run_buttons.run_button("Generate", needs, variant="primary")
+                run_button, stop = run_buttons.run_button("Generate", variant="primary")
             with gr.Column():
                 gallery = gr.Gallery(label="Images (each PNG carries its recipe)", format="png", type="filepath",
                                      columns=2, height="auto", interactive=False)
@@ -290,14 +281,19 @@ def build_tab(run: dict, family):
 
         views.token_views(run, prompt, negative_prompt, model, guidance, seed, temperature, top_k)
         views.comparison_view(run, prompt, seed)
+        # A token model's temperature and top-k reach generate through server-side state, not as inputs
+        # of the endpoint: /text_to_image keeps its ten inputs for API clients (which get the model's own
+        # sampler settings; token_timeline and the Python API take them).
+        sampler = gr.State({})
         for box in (temperature, top_k):
             box.change(sampler_settings, [temperature, top_k], sampler,
                        api_visibility="private", queue=False, show_progress="hidden")
+        inputs = [prompt, negative_prompt, model, scheduler, num_images, steps, guidance, width, height, seed, sampler]
         # The code and card follow from the metadata in a second, private step: the API's outputs stay as they were.
         generations = (run_button.click(generate_, inputs, [gallery, metadata], api_name="text_to_image",
-                                        concurrency_id=lanes.LONG_LANE, validator=needs.validate),
+                                        concurrency_id=lanes.LONG_LANE),
                        prompt.submit(generate_, inputs, [gallery, metadata], api_visibility="private",
-                                     concurrency_id=lanes.LONG_LANE, validator=needs.validate))
+                                     concurrency_id=lanes.LONG_LANE))
         for event in generations:
             event.success(recipe_views.show_recipe_with_diffusers, metadata, [*code, card], api_visibility="private")
             event.success(recipe_views.warnings_note, metadata, notes, api_visibility="private", queue=False)
